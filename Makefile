@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
+PORT ?= 8501
+
+.PHONY: install run test test-fast bench lint data clean-data
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the embedded database when absent, then serve the dashboard on http://localhost:$(PORT)
+run: install
+	$(BIN)/python -m data ensure
+	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+
+## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/python -m ruff check .
+
+bench: install
+	$(BIN)/python -m bench
+
+data: install
+	$(BIN)/python -m data generate
+
+clean-data:
+	rm -f data/kpi.duckdb data/kpi.duckdb.wal
