@@ -1,0 +1,75 @@
+"""Command line: ``python -m data generate|ensure|counts``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from data.database import DatabaseError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError("the scale must be above 0 and at most 100")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m data", description="Make and load the dashboard's data.")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="generate realistic data and load it (replaces generated tables)")
+    generate.add_argument("--scale", type=_scale, default=1.0, help="1 gives over 1,000,000 cases (default 1)")
+    generate.add_argument("--end", type=_date, default=None, help="last day of data, YYYY-MM-DD (default yesterday)")
+    generate.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same data")
+    generate.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
+    generate.add_argument("--quiet", action="store_true", help="no progress output")
+
+    ensure = commands.add_parser("ensure", help="build the default database if it is missing; create the schema")
+    ensure.add_argument("--database", default=None)
+
+    counts = commands.add_parser("counts", help="print the rows in each table")
+    counts.add_argument("--database", default=None)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            from data.build import build
+            from data.generate import Scenario
+
+            build(args.database, Scenario(seed=args.seed, scale=args.scale, end=args.end), quiet=args.quiet)
+        elif args.command == "ensure":
+            from data.build import ensure_database
+            from data.database import describe
+
+            engine = ensure_database(args.database)
+            print(f"Database ready: {describe(engine)}")
+        elif args.command == "counts":
+            from data.build import row_counts
+            from data.database import create_engine
+
+            for table, count in row_counts(create_engine(args.database)).items():
+                print(f"{table:<16} {count:>12,}")
+    except DatabaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Which database, how to reach it, and how to bulk-load it.
+
+The database is named by a SQLAlchemy URL in the environment variable KPI_DATABASE_URL.
+Without it the project uses an embedded DuckDB file, data/kpi.duckdb, and builds it from
+generated data (scale 1) the first time it is needed. PostgreSQL works the same with
+``postgresql+psycopg://user@host:port/dbname``.
+
+Every failure to reach the database is raised as a DatabaseError whose message is one
+line that says what is wrong and what to do, so that the command line and the dashboard
+can show it as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+ENV_VAR = "KPI_DATABASE_URL"
+DATA_DIR = Path(__file__).resolve().parent
+DEFAULT_DUCKDB_PATH = DATA_DIR / "kpi.duckdb"
+SCHEMA_DIR = DATA_DIR.parent / "sql" / "schema"
+# Files in sql/schema/ run in name order; the indexes file runs after a bulk load.
+INDEX_FILE = "900_indexes.sql"
+LOCK_RETRY_SECONDS = 30.0
+
+SUPPORTED = "use duckdb:///path/to/file.duckdb or postgresql+psycopg://user@host:5432/dbname"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message is one line for the user."""
+
+
+def default_url() -> str:
+    return f"duckdb:///{DEFAULT_DUCKDB_PATH}"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else $KPI_DATABASE_URL, else the embedded DuckDB file."""
+    chosen = url or os.environ.get(ENV_VAR, "").strip() or default_url()
+    # Plain postgresql:// would mean psycopg2, which is not installed: psycopg 3 is.
+    return re.sub(r"^(postgres|postgresql)://", "postgresql+psycopg://", chosen)
+
+
+def backend(engine: Engine) -> str:
+    """'duckdb' or 'postgresql'."""
+    return engine.dialect.name
+
+
+def duckdb_path(url: str) -> Path | None:
+    """The file of a duckdb:/// URL, or None for an in-memory database."""
+    parsed = sa.engine.make_url(url)
+    if not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def create_engine(url: str | None = None) -> Engine:
+    """A SQLAlchemy engine for the URL, checked enough to fail with a clear message.
+
+    Raises DatabaseError for an unknown scheme, a malformed URL or a DuckDB file whose
+    folder does not exist. Reachability is checked on first use (see ``connect``).
+    """
+    url = database_url(url)
+    source = "KPI_DATABASE_URL" if os.environ.get(ENV_VAR) else "database URL"
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"{source} {url!r} is not a database URL: {SUPPORTED}") from None
+    scheme = parsed.drivername
+    if scheme == "duckdb":
+        path = duckdb_path(url)
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseError(
+                f"{source} {url!r}: the folder {path.parent} does not exist; create it or "
+                "point the URL at an existing folder"
+            )
+        # NullPool: a connection per unit of work, so that the file's lock is held only
+        # while working and other processes (an import, the forecast run) can take turns.
+        return sa.create_engine(url, poolclass=NullPool)
+    if scheme in ("postgresql+psycopg",):
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5, "application_name": "kpi-dashboard"},
+        )
+    raise DatabaseError(f"{source} {url!r} has an unknown scheme {scheme!r}: {SUPPORTED}")
+
+
+def describe(engine: Engine) -> str:
+    """The database for messages, without any password."""
+    url = engine.url
+    if url.drivername == "duckdb":
+        return f"DuckDB file {url.database}"
+    return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+def _is_lock_error(error: BaseException) -> bool:
+    text = str(error)
+    return "Could not set lock on file" in text or "Conflicting lock is held" in text
+
+
+@contextlib.contextmanager
+def connect(engine: Engine, *, begin: bool = False) -> Iterator[Connection]:
+    """A connection (in a transaction when ``begin``), with one-line errors.
+
+    A DuckDB file locked by another process is retried for LOCK_RETRY_SECONDS before
+    giving up with a message that says so.
+    """
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            conn = engine.connect()
+            break
+        except sa.exc.DBAPIError as error:
+            if backend(engine) == "duckdb" and _is_lock_error(error):
+                if time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                raise DatabaseError(
+                    f"{describe(engine)} is locked by another process (an import or a "
+                    f"forecast run?); retried for {LOCK_RETRY_SECONDS:.0f} s. Try again when "
+                    "it has finished."
+                ) from None
+            first_line = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise DatabaseError(f"cannot connect to {describe(engine)}: {first_line}") from None
+    try:
+        if begin:
+            with conn.begin():
+                yield conn
+        else:
+            yield conn
+    finally:
+        conn.close()
+
+
+def check(engine: Engine) -> None:
+    """Raise DatabaseError unless the database answers a trivial query."""
+    with connect(engine) as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
+def schema_statements(include_indexes: bool = True) -> list[str]:
+    """The DDL statements of sql/schema/, in file order."""
+    statements = []
+    for path in sorted(SCHEMA_DIR.glob("*.sql")):
+        if path.name == INDEX_FILE and not include_indexes:
+            continue
+        statements.extend(split_statements(path.read_text()))
+    return statements
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a DDL script on semicolons at line ends, dropping comment-only pieces."""
+    pieces = re.split(r";\s*(?:\n|$)", script)
+    kept = []
+    for piece in pieces:
+        code = "\n".join(
+            line for line in piece.splitlines() if not line.strip().startswith("--")
+        ).strip()
+        if code:
+            kept.append(code)
+    return kept
+
+
+def create_schema(engine: Engine, *, include_indexes: bool = True) -> None:
+    """Create every table (and index) that does not exist yet. Idempotent."""
+    with connect(engine, begin=True) as conn:
+        for statement in schema_statements(include_indexes):
+            conn.exec_driver_sql(statement)
+
+
+def create_indexes(engine: Engine) -> None:
+    with connect(engine, begin=True) as conn:
+        for statement in split_statements((SCHEMA_DIR / INDEX_FILE).read_text()):
+            conn.exec_driver_sql(statement)
+
+
+def table_names(engine: Engine) -> set[str]:
+    with connect(engine) as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def bulk_load(conn: Connection, table: str, frame: pl.DataFrame) -> int:
+    """Append a frame to a table in bulk (Arrow on DuckDB, COPY on PostgreSQL).
+
+    The frame's column names must be columns of the table; ``table`` must be a trusted
+    name (it is not bound). Returns the number of rows written.
+    """
+    if frame.height == 0:
+        return 0
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+        raise ValueError(f"not a table name: {table!r}")
+    columns = ", ".join(frame.columns)
+    name = conn.dialect.name
+    if name == "duckdb":
+        raw = conn.connection.driver_connection
+        raw.register("_bulk_frame", frame.to_arrow())
+        try:
+            raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame")
+        finally:
+            raw.unregister("_bulk_frame")
+        return frame.height
+    if name == "postgresql":
+        raw = conn.connection.driver_connection
+        # Booleans as t/f and timestamps in ISO form are what COPY's CSV reader expects.
+        text_frame = frame.with_columns(
+            pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Boolean
+        )
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT CSV)") as copy:
+            for start in range(0, text_frame.height, 200_000):
+                buffer = io.BytesIO()
+                text_frame.slice(start, 200_000).write_csv(
+                    buffer, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.6f"
+                )
+                copy.write(buffer.getvalue())
+        return frame.height
+    raise DatabaseError(f"bulk load is not supported on {name}")

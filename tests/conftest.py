@@ -1,0 +1,122 @@
+"""Shared fixtures: a small generated database on DuckDB and on PostgreSQL.
+
+PostgreSQL: the server named by KPI_TEST_POSTGRES_URL (default the local one at
+127.0.0.1:5432, user postgres). Each test session creates its own database, named
+kpi_test_<pid>_<random>, and drops it afterwards; no other database is touched. Where no
+server answers, PostgreSQL tests are skipped with the reason, unless
+KPI_REQUIRE_POSTGRES=1 (CI sets it), which makes them fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from data.build import build
+from data.database import create_engine
+from data.generate import Scenario, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+POSTGRES_SERVER_URL = os.environ.get(
+    "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+# A small but complete world: every service, office, shape and incident, ~220,000 cases.
+SMALL = Scenario(seed=7, scale=0.2, end=date(2026, 11, 22))
+BACKENDS = ("duckdb", "postgresql")
+
+
+def _server_engine() -> Engine | str:
+    """An AUTOCOMMIT engine on the server's maintenance database, or why there is none."""
+    url = sa.engine.make_url(POSTGRES_SERVER_URL).set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        return f"no PostgreSQL server answers at {url.host}:{url.port}: {str(error.orig).splitlines()[0]}"
+    return engine
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Engine]:
+    server = _server_engine()
+    if isinstance(server, str):
+        if os.environ.get("KPI_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"KPI_REQUIRE_POSTGRES=1 but {server}")
+        pytest.skip(server)
+    yield server
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def make_postgres_database(postgres_server: Engine) -> Iterator:
+    """A factory of throwaway databases on the test server, all dropped at the end."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"kpi_test_{os.getpid()}_{secrets.token_hex(4)}"
+        with postgres_server.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return str(sa.engine.make_url(POSTGRES_SERVER_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False))
+
+    yield make
+    with postgres_server.connect() as conn:
+        for name in created:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def small_tables() -> dict[str, pl.DataFrame]:
+    """The small world's tables, generated in memory once per session."""
+    return generate(SMALL, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file holding the small world."""
+    path = tmp_path_factory.mktemp("duckdb") / "small.duckdb"
+    url = f"duckdb:///{path}"
+    build(url, SMALL, quiet=True)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(make_postgres_database) -> str:
+    """A throwaway PostgreSQL database holding the small world."""
+    url = make_postgres_database()
+    build(url, SMALL, quiet=True)
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def db_url(backend_name: str, request: pytest.FixtureRequest) -> str:
+    """The small world on each backend in turn."""
+    return request.getfixturevalue("duckdb_url" if backend_name == "duckdb" else "postgres_url")
+
+
+@pytest.fixture(scope="session")
+def db(db_url: str) -> Iterator[Engine]:
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def all_departments(small_tables: dict[str, pl.DataFrame]) -> list[str]:
+    return small_tables["departments"]["department_id"].to_list()

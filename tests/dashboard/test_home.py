@@ -1,0 +1,33 @@
+"""The home page lists the tables and the rows the viewer may see."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from data.build import row_counts
+from data.database import create_engine
+from tests.dashboard.conftest import APP
+
+
+def test_home_lists_every_table_with_its_row_count(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Public service KPIs"
+    table = at.dataframe[0].value
+    shown = dict(zip(table["Table"], table["Rows"], strict=True))
+    expected = row_counts(create_engine(app_env))
+    for name in ("cases", "contacts", "journeys", "feedback", "costs", "incidents"):
+        assert shown[name] == expected[name] > 0
+    assert any("Data as of" in m.value for m in at.markdown)
+
+
+def test_a_database_that_cannot_be_reached_is_explained(monkeypatch):
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    monkeypatch.setenv("KPI_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/kpi")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "cannot connect to PostgreSQL at 127.0.0.1:1/kpi" in at.error[0].value
+    st.cache_resource.clear()

@@ -1,0 +1,17 @@
+"""The home page, served for real and opened in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def test_home_page_renders_the_table_counts(server, page):
+    page.goto(server)
+    wait_for_app(page)
+    page.get_by_text("Tables and their rows").wait_for()
+    assert page.get_by_role("heading", name="Public service KPIs").is_visible()
+    screenshot(page, "home-1280")
