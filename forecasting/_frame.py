@@ -25,29 +25,27 @@ class ForecastInputError(ValueError):
 
 
 def suggest_column(missing: str, available: Iterable[str]) -> str:
-    """' Did you mean 'x'?' when a close match exists, else ''."""
-    matches = difflib.get_close_matches(missing, list(available), n=1, cutoff=0.6)
-    if not matches:
-        lowered = {name.lower(): name for name in available}
-        if missing.lower() in lowered:
-            matches = [lowered[missing.lower()]]
-    return f" Did you mean '{matches[0]}'?" if matches else ""
+    """" (did you mean 'x'?)" when a close match exists, else ''."""
+    available = list(available)
+    lowered = {name.lower(): name for name in available}
+    if missing.lower() in lowered:
+        return f" (did you mean '{lowered[missing.lower()]}'?)"
+    matches = difflib.get_close_matches(missing, available, n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
 def require_columns(frame: pl.DataFrame, columns: dict[str, str]) -> None:
     """Raise one error listing every missing column, each with its role and a close match."""
-    problems = []
-    for role, name in columns.items():
-        if name not in frame.columns:
-            problems.append(
-                f"missing {role} column '{name}'.{suggest_column(name, frame.columns)}"
-            )
+    problems = [
+        f"{role} '{name}'{suggest_column(name, frame.columns)}"
+        for role, name in columns.items()
+        if name not in frame.columns
+    ]
     if problems:
         available = ", ".join(frame.columns) or "(none)"
         raise ForecastInputError(
-            "; ".join(problems)
-            + f" Available columns: {available}. Pass the right name with "
-            "id_col=/date_col=/value_col= (CLI: --id-col/--date-col/--value-col)."
+            f"missing column(s): {'; '.join(problems)}. Available columns: {available}. "
+            "Name them with id_col=/date_col=/value_col= (CLI: --id-col/--date-col/--value-col)."
         )
 
 

@@ -228,12 +228,12 @@ def backtest(
     )
     renames = {SERIES: id_col, DATE: date_col}
     return BacktestResult(
-        per_horizon=per_horizon.rename(renames),
-        overall=overall.rename(renames),
-        recommended=recommended.rename(renames),
-        gaps=_gaps(canonical, closed).rename(renames),
+        per_horizon=per_horizon.rename(renames, strict=False),
+        overall=overall.rename(renames, strict=False),
+        recommended=recommended.rename(renames, strict=False),
+        gaps=_gaps(canonical, closed).rename(renames, strict=False),
         cutoffs=cutoff_days,
-        points=points.rename({**renames, VALUE: value_col} if value_col not in OUTPUT_COLUMNS else renames),
+        points=points.rename({**renames, VALUE: value_col}, strict=False),
         seconds_per_fit={name: (s / n if n else float("nan")) for name, (s, n) in timings.items()},
     )
 
