@@ -34,10 +34,17 @@ def load_boston_daily(path: Path = BOSTON_CSV) -> pl.DataFrame:
     """Cases per OPEN_DT calendar date as (series_id, ds, y); days without rows absent."""
     return (
         pl.read_csv(path, columns=["OPEN_DT"], infer_schema_length=0)
-        .select(pl.col("OPEN_DT").str.strptime(pl.Datetime, "%m/%d/%Y %I:%M:%S %p").dt.date().alias("ds"))
+        .select(
+            pl.col("OPEN_DT")
+            .str.strptime(pl.Datetime, "%m/%d/%Y %I:%M:%S %p")
+            .dt.date()
+            .alias("ds")
+        )
         .group_by("ds")
         .len()
-        .select(pl.lit("boston311").alias("series_id"), "ds", pl.col("len").cast(pl.Float64).alias("y"))
+        .select(
+            pl.lit("boston311").alias("series_id"), "ds", pl.col("len").cast(pl.Float64).alias("y")
+        )
         .sort("ds")
     )
 
@@ -73,22 +80,25 @@ def online_choice(result: BacktestResult, first_choice: str = "ensemble") -> pl.
                 model = ranked["model"][0]
             chosen.append((series_id, cutoff, model))
     picks = pl.DataFrame(chosen, schema=["series_id", "cutoff", "model"], orient="row")
-    return points.join(picks, on=["series_id", "cutoff", "model"]).with_columns(pl.lit(ONLINE).alias("model"))
+    return points.join(picks, on=["series_id", "cutoff", "model"]).with_columns(
+        pl.lit(ONLINE).alias("model")
+    )
 
 
 def accuracy_table(points: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """MASE, sMAPE (%), coverage 80/95 (%) and mean 95% width over the points."""
     error = (pl.col("y") - pl.col("yhat")).abs()
-    return (
-        points.group_by(by, maintain_order=True)
-        .agg(
-            pl.len().alias("n"),
-            (error / pl.col("scale")).mean().round(3).alias("mase"),
-            (200 * (error / (pl.col("y").abs() + pl.col("yhat").abs()))).mean().round(1).alias("smape"),
-            (100 * pl.col("y").is_between(pl.col("lo80"), pl.col("hi80")).mean()).round(1).alias("cov80"),
-            (100 * pl.col("y").is_between(pl.col("lo95"), pl.col("hi95")).mean()).round(1).alias("cov95"),
-            (pl.col("hi95") - pl.col("lo95")).mean().round(0).alias("width95"),
-        )
+    return points.group_by(by, maintain_order=True).agg(
+        pl.len().alias("n"),
+        (error / pl.col("scale")).mean().round(3).alias("mase"),
+        (200 * (error / (pl.col("y").abs() + pl.col("yhat").abs()))).mean().round(1).alias("smape"),
+        (100 * pl.col("y").is_between(pl.col("lo80"), pl.col("hi80")).mean())
+        .round(1)
+        .alias("cov80"),
+        (100 * pl.col("y").is_between(pl.col("lo95"), pl.col("hi95")).mean())
+        .round(1)
+        .alias("cov95"),
+        (pl.col("hi95") - pl.col("lo95")).mean().round(0).alias("width95"),
     )
 
 
@@ -114,20 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     points = pl.concat(
         [
             result.points,
-            result.points.join(result.recommended.select("series_id", "model"), on=["series_id", "model"])
-            .with_columns(pl.lit(RECOMMENDED).alias("model")),
+            result.points.join(
+                result.recommended.select("series_id", "model"), on=["series_id", "model"]
+            ).with_columns(pl.lit(RECOMMENDED).alias("model")),
             online_choice(result),
         ]
     )
     order = [*models, RECOMMENDED, ONLINE]
-    overall = accuracy_table(points, ["model"]).with_columns(
-        pl.col("model").replace_strict({m: i for i, m in enumerate(order)}).alias("order"),
-        pl.col("model").replace_strict(result.seconds_per_fit, default=None).round(3).alias("s_per_fit"),
-    ).sort("order").drop("order")
-    by_week = (
-        accuracy_table(points.with_columns(((pl.col("step") - 1) // 7 + 1).alias("week")), ["model", "week"])
-        .pivot(on="week", index="model", values="mase")
+    overall = (
+        accuracy_table(points, ["model"])
+        .with_columns(
+            pl.col("model").replace_strict({m: i for i, m in enumerate(order)}).alias("order"),
+            pl.col("model")
+            .replace_strict(result.seconds_per_fit, default=None)
+            .round(3)
+            .alias("s_per_fit"),
+        )
+        .sort("order")
+        .drop("order")
     )
+    by_week = accuracy_table(
+        points.with_columns(((pl.col("step") - 1) // 7 + 1).alias("week")), ["model", "week"]
+    ).pivot(on="week", index="model", values="mase")
     pl.Config.set_tbl_rows(50)
     pl.Config.set_tbl_cols(20)
     pl.Config.set_tbl_hide_dataframe_shape(True)
@@ -138,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"recommended: {result.recommended.row(0, named=True)['model']}")
     print(overall)
     print("MASE by horizon week:")
-    print(by_week.with_columns(pl.col("model").replace_strict({m: i for i, m in enumerate(order)}).alias("o")).sort("o").drop("o"))
+    print(
+        by_week.with_columns(
+            pl.col("model").replace_strict({m: i for i, m in enumerate(order)}).alias("o")
+        )
+        .sort("o")
+        .drop("o")
+    )
     print(f"backtest wall time {elapsed:.1f} s")
     return 0
 

@@ -25,7 +25,7 @@ class ForecastInputError(ValueError):
 
 
 def suggest_column(missing: str, available: Iterable[str]) -> str:
-    """" (did you mean 'x'?)" when a close match exists, else ''."""
+    """ " (did you mean 'x'?)" when a close match exists, else ''."""
     available = list(available)
     lowered = {name.lower(): name for name in available}
     if missing.lower() in lowered:
@@ -133,9 +133,7 @@ def validate_series_frame(
             f"Column '{value_col}' has {(values < 0).sum()} negative value(s); demand "
             "counts cannot be negative. Fix or drop those rows."
         )
-    canonical = pl.DataFrame(
-        {SERIES: frame[id_col].cast(pl.String), DATE: dates, VALUE: values}
-    )
+    canonical = pl.DataFrame({SERIES: frame[id_col].cast(pl.String), DATE: dates, VALUE: values})
     duplicates = canonical.filter(pl.struct(SERIES, DATE).is_duplicated())
     if duplicates.height:
         first = duplicates.row(0, named=True)

@@ -120,8 +120,9 @@ def _forecast_at_cutoffs(
             seconds, fits = timings[name]
             timings[name] = (seconds + time.perf_counter() - started, fits + eligible.len())
             parts.append(
-                forecast.with_columns(pl.lit(name).alias("model"), pl.lit(cutoff).alias("cutoff"))
-                .join(scales, on=SERIES, how="left")
+                forecast.with_columns(
+                    pl.lit(name).alias("model"), pl.lit(cutoff).alias("cutoff")
+                ).join(scales, on=SERIES, how="left")
             )
     if not parts:
         raise ForecastInputError(
@@ -171,7 +172,9 @@ def backtest(
     candidates = list(candidates) if candidates is not None else list(models)
     unknown = [c for c in candidates if c not in models]
     if unknown:
-        raise ForecastInputError(f"Unknown candidate model(s) {unknown}; known: {', '.join(models)}.")
+        raise ForecastInputError(
+            f"Unknown candidate model(s) {unknown}; known: {', '.join(models)}."
+        )
     if isinstance(cutoffs, int):
         cutoff_days = rolling_cutoffs(canonical[DATE].max(), cutoffs, horizon)
     else:
@@ -211,7 +214,9 @@ def backtest(
     open_rows = canonical.join(closed, on=[SERIES, DATE], how="anti")
     points = (
         forecasts.join(open_rows, on=[SERIES, DATE], how="inner")
-        .with_columns(((pl.col(DATE) - pl.col("cutoff")).dt.total_days() + 1).cast(pl.Int32).alias("step"))
+        .with_columns(
+            ((pl.col(DATE) - pl.col("cutoff")).dt.total_days() + 1).cast(pl.Int32).alias("step")
+        )
         .filter(pl.col("step").is_between(1, horizon))
         .select(SERIES, "model", "cutoff", DATE, "step", VALUE, *OUTPUT_COLUMNS, "scale")
         .sort(SERIES, "model", "cutoff", DATE)
@@ -221,10 +226,20 @@ def backtest(
     recommended = _recommend(overall, candidates, baseline, list(models))
     chosen = recommended.select(SERIES, "model")
     per_horizon = pl.concat(
-        [per_horizon, per_horizon.join(chosen, on=[SERIES, "model"]).with_columns(pl.lit(RECOMMENDED).alias("model"))]
+        [
+            per_horizon,
+            per_horizon.join(chosen, on=[SERIES, "model"]).with_columns(
+                pl.lit(RECOMMENDED).alias("model")
+            ),
+        ]
     )
     overall = pl.concat(
-        [overall, overall.join(chosen, on=[SERIES, "model"]).with_columns(pl.lit(RECOMMENDED).alias("model"))]
+        [
+            overall,
+            overall.join(chosen, on=[SERIES, "model"]).with_columns(
+                pl.lit(RECOMMENDED).alias("model")
+            ),
+        ]
     )
     renames = {SERIES: id_col, DATE: date_col}
     return BacktestResult(
@@ -249,8 +264,12 @@ def _summarise(points: pl.DataFrame, by: list[str]) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("n"),
             (error / pl.col("scale")).mean().alias("mase"),
             (100 * smape_term.mean()).alias("smape"),
-            (100 * pl.col(VALUE).is_between(pl.col("lo80"), pl.col("hi80")).mean()).alias("coverage_80"),
-            (100 * pl.col(VALUE).is_between(pl.col("lo95"), pl.col("hi95")).mean()).alias("coverage_95"),
+            (100 * pl.col(VALUE).is_between(pl.col("lo80"), pl.col("hi80")).mean()).alias(
+                "coverage_80"
+            ),
+            (100 * pl.col(VALUE).is_between(pl.col("lo95"), pl.col("hi95")).mean()).alias(
+                "coverage_95"
+            ),
             (pl.col("hi95") - pl.col("lo95")).mean().alias("width_95"),
         )
         .sort(by)
@@ -263,11 +282,15 @@ def _recommend(
     """Per series: the candidate with the lowest MASE if below the baseline's, else the baseline."""
     rank = {name: i for i, name in enumerate(order)}
     rows = []
-    for (series_id,), part in overall.partition_by(SERIES, as_dict=True, maintain_order=True).items():
+    for (series_id,), part in overall.partition_by(
+        SERIES, as_dict=True, maintain_order=True
+    ).items():
         mase_of = dict(zip(part["model"].to_list(), part["mase"].to_list(), strict=True))
         baseline_mase = mase_of.get(baseline, float("nan"))
         scored = [
-            (m, mase_of[m]) for m in candidates if m in mase_of and m != baseline and np.isfinite(mase_of[m])
+            (m, mase_of[m])
+            for m in candidates
+            if m in mase_of and m != baseline and np.isfinite(mase_of[m])
         ]
         best = min(scored, key=lambda item: (item[1], rank[item[0]]), default=None)
         if best is not None and (not np.isfinite(baseline_mase) or best[1] < baseline_mase):
@@ -276,7 +299,12 @@ def _recommend(
             rows.append((series_id, baseline, baseline_mase, baseline_mase))
     return pl.DataFrame(
         rows,
-        schema={SERIES: pl.String, "model": pl.String, "mase": pl.Float64, "baseline_mase": pl.Float64},
+        schema={
+            SERIES: pl.String,
+            "model": pl.String,
+            "mase": pl.Float64,
+            "baseline_mase": pl.Float64,
+        },
         orient="row",
     )
 
@@ -305,9 +333,13 @@ def recommended_forecast(
     choice = dict(require.select(SERIES, "model").iter_rows())
     unknown = sorted({m for m in choice.values() if m not in models})
     if unknown:
-        raise ForecastInputError(f"Recommended model(s) {unknown} not in models ({', '.join(models)}).")
+        raise ForecastInputError(
+            f"Recommended model(s) {unknown} not in models ({', '.join(models)})."
+        )
     assigned = canonical.with_columns(
-        pl.col(SERIES).replace_strict(choice, default=BASELINE, return_dtype=pl.String).alias("model")
+        pl.col(SERIES)
+        .replace_strict(choice, default=BASELINE, return_dtype=pl.String)
+        .alias("model")
     )
     parts = []
     for (name,), part in assigned.partition_by("model", as_dict=True).items():

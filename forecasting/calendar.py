@@ -36,7 +36,9 @@ def public_holidays(
             "code such as 'US', 'GB' or 'DE', or country=None for no holidays."
         ) from error
     except ValueError as error:
-        raise ForecastInputError(f"{error} (country={country!r}, subdivision={subdivision!r}).") from error
+        raise ForecastInputError(
+            f"{error} (country={country!r}, subdivision={subdivision!r})."
+        ) from error
     days = set(national) | set(local)
     return sorted(day for day in days if start <= day <= end)
 

@@ -34,8 +34,12 @@ class Command:
 
 
 def _configure_backtest(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--csv", required=True, type=Path, help="long CSV: one row per series and day")
-    parser.add_argument("--id-col", default="series_id", help="series id column (default series_id)")
+    parser.add_argument(
+        "--csv", required=True, type=Path, help="long CSV: one row per series and day"
+    )
+    parser.add_argument(
+        "--id-col", default="series_id", help="series id column (default series_id)"
+    )
     parser.add_argument("--date-col", default="ds", help="date column (default ds)")
     parser.add_argument("--value-col", default="y", help="daily count column (default y)")
     parser.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of the dates")
@@ -47,20 +51,32 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
         help="every series is closed on public holidays (known zeros)",
     )
     parser.add_argument("--horizon", type=int, default=28, help="days forecast per cutoff")
-    parser.add_argument("--cutoffs", type=int, default=8, help="rolling origins (last non-overlapping windows)")
+    parser.add_argument(
+        "--cutoffs", type=int, default=8, help="rolling origins (last non-overlapping windows)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--format", choices=("table", "csv"), default="table")
-    parser.add_argument("--forecast-out", type=Path, help="write the recommended forecasts here (CSV)")
+    parser.add_argument(
+        "--forecast-out", type=Path, help="write the recommended forecasts here (CSV)"
+    )
 
 
-def read_series_csv(path: Path, id_col: str, date_col: str, value_col: str, date_format: str) -> pl.DataFrame:
+def read_series_csv(
+    path: Path, id_col: str, date_col: str, value_col: str, date_format: str
+) -> pl.DataFrame:
     """Read a long CSV and parse its dates; raise ForecastInputError on any problem."""
     if not path.is_file():
         raise ForecastInputError(f"file not found: {path}")
     try:
-        frame = pl.read_csv(path, infer_schema_length=10_000, schema_overrides={date_col: pl.String, id_col: pl.String})
+        frame = pl.read_csv(
+            path,
+            infer_schema_length=10_000,
+            schema_overrides={date_col: pl.String, id_col: pl.String},
+        )
     except pl.exceptions.PolarsError as error:
-        raise ForecastInputError(f"cannot read {path} as CSV: {str(error).splitlines()[0]}") from error
+        raise ForecastInputError(
+            f"cannot read {path} as CSV: {str(error).splitlines()[0]}"
+        ) from error
     require_columns(frame, {"series id": id_col, "date": date_col, "value": value_col})
     parsed = frame[date_col].str.strip_chars().str.strptime(pl.Date, date_format, strict=False)
     bad = frame.filter(parsed.is_null() & frame[date_col].is_not_null())[date_col]
@@ -96,26 +112,37 @@ def _run_backtest(args: argparse.Namespace) -> int:
         )
     names = dict(id_col=args.id_col, date_col=args.date_col, value_col=args.value_col)
     result = backtest(
-        frame, models, cutoffs=args.cutoffs, horizon=args.horizon, closed_days=closed, n_jobs=args.jobs, **names
+        frame,
+        models,
+        cutoffs=args.cutoffs,
+        horizon=args.horizon,
+        closed_days=closed,
+        n_jobs=args.jobs,
+        **names,
     )
     chosen = dict(result.recommended.select(args.id_col, "model").iter_rows())
     table = (
         result.overall.filter(pl.col("model") != RECOMMENDED)
         .with_columns(
-            (pl.col("model") == pl.col(args.id_col).replace_strict(chosen, return_dtype=pl.String)).alias(
-                "recommended"
-            ),
+            (
+                pl.col("model")
+                == pl.col(args.id_col).replace_strict(chosen, return_dtype=pl.String)
+            ).alias("recommended"),
             pl.col("mase").round(3),
             pl.col("smape").round(1),
             pl.col("coverage_80").round(1),
             pl.col("coverage_95").round(1),
         )
-        .select(args.id_col, "model", "n", "mase", "smape", "coverage_80", "coverage_95", "recommended")
+        .select(
+            args.id_col, "model", "n", "mase", "smape", "coverage_80", "coverage_95", "recommended"
+        )
     )
     gap_lines = [
         f"gaps: {series_id}: {part.height} missing day(s): "
         + ", ".join(str(d) for d in part[args.date_col].to_list())
-        for (series_id,), part in result.gaps.partition_by(args.id_col, as_dict=True, maintain_order=True).items()
+        for (series_id,), part in result.gaps.partition_by(
+            args.id_col, as_dict=True, maintain_order=True
+        ).items()
     ]
     if args.format == "csv":
         sys.stdout.write(table.write_csv())
@@ -148,9 +175,15 @@ def _configure_staffing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval-minutes", type=float, default=30)
     parser.add_argument("--aht-seconds", type=float, required=True, help="average handle time")
     parser.add_argument("--target-seconds", type=float, required=True, help="answer-time target t")
-    parser.add_argument("--service-level", type=float, required=True, help="target share answered within t, in %%")
-    parser.add_argument("--patience-seconds", type=float, default=300, help="mean caller patience (Erlang A)")
-    parser.add_argument("--shrinkage", type=float, default=30, help="share of paid time off the phones, in %%")
+    parser.add_argument(
+        "--service-level", type=float, required=True, help="target share answered within t, in %%"
+    )
+    parser.add_argument(
+        "--patience-seconds", type=float, default=300, help="mean caller patience (Erlang A)"
+    )
+    parser.add_argument(
+        "--shrinkage", type=float, default=30, help="share of paid time off the phones, in %%"
+    )
     parser.add_argument("--max-occupancy", type=float, default=85, help="in %%")
 
 
@@ -170,14 +203,19 @@ def _run_staffing(args: argparse.Namespace) -> int:
         service_level=args.service_level / 100,
         max_occupancy=args.max_occupancy / 100,
     )
-    results = [required_agents(**settings), required_agents(**settings, patience_seconds=args.patience_seconds)]
+    results = [
+        required_agents(**settings),
+        required_agents(**settings, patience_seconds=args.patience_seconds),
+    ]
     load = results[0].load
     print(
         f"offered load {load:.2f} Erlangs ({args.calls:g} calls in {args.interval_minutes:g} min, "
         f"AHT {args.aht_seconds:g} s); target {args.service_level:g}% in {args.target_seconds:g} s, "
         f"occupancy <= {args.max_occupancy:g}%, shrinkage {args.shrinkage:g}%"
     )
-    print(f"{'model':<9} {'agents':>6} {'fractional':>10} {'scheduled':>9} {'SL %':>6} {'ASA s':>7} {'occ %':>6} {'abandon %':>9}")
+    print(
+        f"{'model':<9} {'agents':>6} {'fractional':>10} {'scheduled':>9} {'SL %':>6} {'ASA s':>7} {'occ %':>6} {'abandon %':>9}"
+    )
     for result in results:
         metrics = result.metrics
         label = "Erlang C" if result.model == "erlang_c" else "Erlang A"
@@ -187,19 +225,33 @@ def _run_staffing(args: argparse.Namespace) -> int:
             f"{100 * metrics.service_level:>6.1f} {metrics.asa_seconds:>7.1f} {100 * metrics.occupancy:>6.1f} "
             f"{100 * metrics.p_abandon:>9.2f}"
         )
-    print(f"(Erlang A with mean patience {args.patience_seconds:g} s; scheduled = fractional / (1 - shrinkage))")
+    print(
+        f"(Erlang A with mean patience {args.patience_seconds:g} s; scheduled = fractional / (1 - shrinkage))"
+    )
     return 0
 
 
 COMMANDS: list[Command] = [
-    Command("backtest", "backtest every series of a CSV and recommend a model", _configure_backtest, _run_backtest),
-    Command("staffing", "agents needed for one interval, Erlang C and Erlang A", _configure_staffing, _run_staffing),
+    Command(
+        "backtest",
+        "backtest every series of a CSV and recommend a model",
+        _configure_backtest,
+        _run_backtest,
+    ),
+    Command(
+        "staffing",
+        "agents needed for one interval, Erlang C and Erlang A",
+        _configure_staffing,
+        _run_staffing,
+    ),
 ]
 
 
 def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
     """The top-level parser with one subparser per Command."""
-    parser = argparse.ArgumentParser(prog="python -m forecasting", description="Demand forecasting and staffing.")
+    parser = argparse.ArgumentParser(
+        prog="python -m forecasting", description="Demand forecasting and staffing."
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in commands or COMMANDS:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)

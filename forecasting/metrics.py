@@ -23,7 +23,9 @@ def seasonal_naive_mae(
     day_numbers = np.array(
         [d.toordinal() if isinstance(d, dt.date) else int(d) for d in days], dtype=np.int64
     )
-    value_on = dict(zip(day_numbers.tolist(), np.asarray(values, dtype=np.float64).tolist(), strict=True))
+    value_on = dict(
+        zip(day_numbers.tolist(), np.asarray(values, dtype=np.float64).tolist(), strict=True)
+    )
     errors = [
         abs(v - value_on[d - season])
         for d, v in value_on.items()
@@ -66,5 +68,7 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     keep = np.isfinite(actual)
     if not keep.any():
         return float("nan")
-    inside = (actual[keep] >= np.asarray(lower, float)[keep]) & (actual[keep] <= np.asarray(upper, float)[keep])
+    inside = (actual[keep] >= np.asarray(lower, float)[keep]) & (
+        actual[keep] <= np.asarray(upper, float)[keep]
+    )
     return float(100 * inside.mean())

@@ -129,7 +129,9 @@ class BaseForecaster(BaseEstimator):
         self.series_ids_: list[str] = canonical[SERIES].unique(maintain_order=True).to_list()
         ends = dict(canonical.group_by(SERIES).agg(pl.col(DATE).max()).iter_rows())
         open_rows = canonical.join(closed, on=[SERIES, DATE], how="anti")
-        by_series = {key[0]: part for key, part in open_rows.partition_by(SERIES, as_dict=True).items()}
+        by_series = {
+            key[0]: part for key, part in open_rows.partition_by(SERIES, as_dict=True).items()
+        }
         self.histories_: dict[str, SeriesHistory] = {}
         self.states_: dict[str, Any] = {}
         for series_id in self.series_ids_:
@@ -160,9 +162,7 @@ class BaseForecaster(BaseEstimator):
         horizon = check_horizon(horizon)
         if not hasattr(self, "states_"):
             raise ForecastInputError(f"{type(self).__name__} is not fitted; call fit(frame) first.")
-        closed = {
-            (sid, _day_number(day)) for sid, day in self.closed_days_.iter_rows()
-        }
+        closed = {(sid, _day_number(day)) for sid, day in self.closed_days_.iter_rows()}
         parts = []
         for series_id in self.series_ids_:
             history = self.histories_[series_id]
@@ -199,7 +199,10 @@ class BaseForecaster(BaseEstimator):
 
 def _tidy_bounds(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Clip at 0 and nest the intervals: lo95 <= lo80 <= yhat <= hi80 <= hi95."""
-    out = {name: np.maximum(np.asarray(columns[name], dtype=np.float64), 0.0) for name in OUTPUT_COLUMNS}
+    out = {
+        name: np.maximum(np.asarray(columns[name], dtype=np.float64), 0.0)
+        for name in OUTPUT_COLUMNS
+    }
     out["lo80"] = np.minimum(out["lo80"], out["yhat"])
     out["hi80"] = np.maximum(out["hi80"], out["yhat"])
     out["lo95"] = np.minimum(out["lo95"], out["lo80"])
@@ -233,10 +236,16 @@ class SeasonalNaiveForecaster(BaseForecaster):
 
     def _fit_series(self, history: SeriesHistory) -> dict[str, Any]:
         if not isinstance(self.season, int) or self.season < 1:
-            raise ForecastInputError(f"season must be a whole number of days >= 1, got {self.season!r}.")
+            raise ForecastInputError(
+                f"season must be a whole number of days >= 1, got {self.season!r}."
+            )
         value_on = dict(zip(history.days.tolist(), history.values.tolist(), strict=True))
         residuals = np.array(
-            [value - value_on[day - self.season] for day, value in value_on.items() if day - self.season in value_on]
+            [
+                value - value_on[day - self.season]
+                for day, value in value_on.items()
+                if day - self.season in value_on
+            ]
         )
         if residuals.size < 2:
             raise ForecastInputError(
@@ -308,11 +317,16 @@ class WeekdayMeanForecaster(BaseForecaster):
         is_holiday = np.array([d in holidays for d in history.days.tolist()], dtype=bool)
         weekdays = _weekday(history.days)
         regular = {
-            w: (history.days[(weekdays == w) & ~is_holiday], history.values[(weekdays == w) & ~is_holiday])
+            w: (
+                history.days[(weekdays == w) & ~is_holiday],
+                history.values[(weekdays == w) & ~is_holiday],
+            )
             for w in range(7)
         }
         log_ratios = []
-        for day, value in zip(history.days[is_holiday].tolist(), history.values[is_holiday].tolist(), strict=True):
+        for day, value in zip(
+            history.days[is_holiday].tolist(), history.values[is_holiday].tolist(), strict=True
+        ):
             days_w, values_w = regular[_weekday(day)]
             near = np.abs(days_w - day) <= 14
             if near.any():
@@ -320,7 +334,9 @@ class WeekdayMeanForecaster(BaseForecaster):
         holiday_factor = float(np.exp(np.median(log_ratios))) if log_ratios else 1.0
         return {"regular": regular, "holidays": holidays, "holiday_factor": holiday_factor}
 
-    def _mean_before(self, state: dict[str, Any], weekday: int, latest_day: np.ndarray) -> np.ndarray:
+    def _mean_before(
+        self, state: dict[str, Any], weekday: int, latest_day: np.ndarray
+    ) -> np.ndarray:
         """Mean of the last `weeks` regular same-weekday values on or before latest_day."""
         days_w, values_w = state["regular"][weekday]
         if days_w.size == 0:
@@ -330,9 +346,13 @@ class WeekdayMeanForecaster(BaseForecaster):
         start = np.maximum(stop - self.weeks, 0)
         count = stop - start
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, (cumulative[stop] - cumulative[start]) / np.maximum(count, 1), np.nan)
+            return np.where(
+                count > 0, (cumulative[stop] - cumulative[start]) / np.maximum(count, 1), np.nan
+            )
 
-    def _point(self, state: dict[str, Any], target_days: np.ndarray, latest_day: np.ndarray) -> np.ndarray:
+    def _point(
+        self, state: dict[str, Any], target_days: np.ndarray, latest_day: np.ndarray
+    ) -> np.ndarray:
         weekdays = _weekday(target_days)
         point = np.full(target_days.shape, np.nan)
         for w in range(7):
@@ -562,7 +582,10 @@ class EnsembleForecaster(BaseForecaster):
             )
         super().fit(frame, closed_days, history_end=history_end)
         self.members_ = [
-            (name, _with_columns(clone(member), self).fit(frame, closed_days, history_end=history_end))
+            (
+                name,
+                _with_columns(clone(member), self).fit(frame, closed_days, history_end=history_end),
+            )
             for name, member in self.members
         ]
         return self
@@ -622,7 +645,9 @@ class ConformalForecaster(BaseForecaster):
     ) -> Self:
         """Fit the base on all the history and calibrate its intervals; return self."""
         super().fit(frame, closed_days, history_end=history_end)
-        self.base_ = _with_columns(clone(self.base), self).fit(frame, closed_days, history_end=history_end)
+        self.base_ = _with_columns(clone(self.base), self).fit(
+            frame, closed_days, history_end=history_end
+        )
         canonical = validate_series_frame(frame, self.id_col, self.date_col, self.value_col)
         closed = self.closed_days_
         end = history_end or canonical[DATE].max()
@@ -652,7 +677,9 @@ class ConformalForecaster(BaseForecaster):
         if errors:
             for (series_id,), part in pl.concat(errors).partition_by(SERIES, as_dict=True).items():
                 if part.height >= 20:
-                    self.calibration_quantiles_[series_id] = _conformal_quantiles(part["error"].to_numpy())
+                    self.calibration_quantiles_[series_id] = _conformal_quantiles(
+                        part["error"].to_numpy()
+                    )
         return self
 
     def _fit_series(self, history: SeriesHistory) -> None:
@@ -664,12 +691,17 @@ class ConformalForecaster(BaseForecaster):
         if not self.calibration_quantiles_:
             return forecast
         quantiles = pl.DataFrame(
-            [{self.id_col: sid, **{f"q_{k}": v for k, v in q.items()}} for sid, q in self.calibration_quantiles_.items()],
+            [
+                {self.id_col: sid, **{f"q_{k}": v for k, v in q.items()}}
+                for sid, q in self.calibration_quantiles_.items()
+            ],
         ).with_columns(pl.col(self.id_col).cast(pl.String))
         joined = forecast.join(quantiles, on=self.id_col, how="left")
         bounds = []
         for name in OUTPUT_COLUMNS[1:]:
-            calibrated = ((pl.col("yhat").log1p() + pl.col(f"q_{name}")).exp() - 1).clip(lower_bound=0)
+            calibrated = ((pl.col("yhat").log1p() + pl.col(f"q_{name}")).exp() - 1).clip(
+                lower_bound=0
+            )
             # closed days stay exactly 0; uncalibrated series keep the base bounds
             bounds.append(
                 pl.when(pl.col("yhat") == 0)

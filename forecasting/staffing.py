@@ -102,7 +102,9 @@ class QueueMetrics:
     p_abandon: float
 
 
-def erlang_c_metrics(agents: int, load: float, aht_seconds: float, target_seconds: float) -> QueueMetrics:
+def erlang_c_metrics(
+    agents: int, load: float, aht_seconds: float, target_seconds: float
+) -> QueueMetrics:
     """QueueMetrics under Erlang C (callers never hang up)."""
     return QueueMetrics(
         agents=agents,
@@ -114,7 +116,9 @@ def erlang_c_metrics(agents: int, load: float, aht_seconds: float, target_second
     )
 
 
-def _erlang_a_states(agents: int, load: float, aht_seconds: float, patience_seconds: float) -> np.ndarray:
+def _erlang_a_states(
+    agents: int, load: float, aht_seconds: float, patience_seconds: float
+) -> np.ndarray:
     """Stationary probabilities pi_0..pi_K of the M/M/N+M birth-death chain.
 
     Birth rate lambda, death rate min(n, N) mu + max(n - N, 0) theta; computed in log space
@@ -164,9 +168,11 @@ def erlang_a_metrics(
     positions = np.arange(1, queued.size + 1, dtype=np.float64)  # the arrival's place in the queue
     hop_rates = agents * mu + positions * theta
     p_served_given = agents * mu / hop_rates
-    p_abandon = float(theta * np.sum((positions - 1) * queued) / (load * mu)) if queued.size else 0.0
+    p_abandon = (
+        float(theta * np.sum((positions - 1) * queued) / (load * mu)) if queued.size else 0.0
+    )
     p_abandon = min(max(p_abandon, 0.0), 1.0)
-    p_wait = float(queued.sum())
+    p_wait = min(float(queued.sum()), 1.0)
     # answered within t: start mass pi_k * P(served | k) at position k, hop down at rate
     # N mu + k theta (the tilted chain); the mass absorbed by t is the answered-in-time share
     start = queued * p_served_given
@@ -180,7 +186,11 @@ def erlang_a_metrics(
     # mean wait of answered calls: E[W 1{served} | k] = P(served | k) sum_i 1 / (N mu + i theta)
     expected_wait = np.cumsum(1 / hop_rates)
     answered = 1 - p_abandon
-    asa = float(np.sum(queued * p_served_given * expected_wait) / answered) if answered > 0 else math.inf
+    asa = (
+        float(np.sum(queued * p_served_given * expected_wait) / answered)
+        if answered > 0
+        else math.inf
+    )
     return QueueMetrics(
         agents=agents,
         service_level=min(max(service_level, 0.0), 1.0),
@@ -222,7 +232,9 @@ def required_agents(
     model is Erlang A, otherwise Erlang C.
     """
     if not 0 < service_level < 1:
-        raise ForecastInputError(f"service_level must be a share between 0 and 1 (0.8 for 80%), got {service_level!r}.")
+        raise ForecastInputError(
+            f"service_level must be a share between 0 and 1 (0.8 for 80%), got {service_level!r}."
+        )
     if not 0 < max_occupancy <= 1:
         raise ForecastInputError(f"max_occupancy must be a share in (0, 1], got {max_occupancy!r}.")
     if target_seconds < 0:
@@ -248,7 +260,9 @@ def required_agents(
     # never below the occupancy bound A_carried / max_occupancy
     fractional = float(n)
     if previous is not None and current.service_level > previous.service_level:
-        share = (service_level - previous.service_level) / (current.service_level - previous.service_level)
+        share = (service_level - previous.service_level) / (
+            current.service_level - previous.service_level
+        )
         fractional = n - 1 + min(max(share, 0.0), 1.0)
     carried = load * (1 - current.p_abandon)
     fractional = min(float(n), max(fractional, carried / max_occupancy))
@@ -258,7 +272,9 @@ def required_agents(
 def scheduled_staff(agents: float, shrinkage: float) -> float:
     """Staff to schedule so `agents` are available: agents / (1 - shrinkage), unrounded."""
     if not 0 <= shrinkage < 1:
-        raise ForecastInputError(f"shrinkage must be a share in [0, 1) (0.3 for 30%), got {shrinkage!r}.")
+        raise ForecastInputError(
+            f"shrinkage must be a share in [0, 1) (0.3 for 30%), got {shrinkage!r}."
+        )
     return agents / (1 - shrinkage)
 
 
@@ -293,7 +309,11 @@ def intraday_profile(
     return (
         arrivals.select(
             ts.dt.weekday().alias("weekday"),
-            ((ts.dt.hour().cast(pl.Int32) * 60 + ts.dt.minute()) // interval_minutes * interval_minutes).alias("slot"),
+            (
+                (ts.dt.hour().cast(pl.Int32) * 60 + ts.dt.minute())
+                // interval_minutes
+                * interval_minutes
+            ).alias("slot"),
             counts.alias("count"),
         )
         .group_by("weekday", "slot")
@@ -319,7 +339,11 @@ def split_daily_forecast(
     for column in (date_col, value_col):
         if column not in forecast.columns:
             raise ForecastInputError(f"split_daily_forecast: missing column '{column}'.")
-    keys = [c for c in forecast.columns if c not in (date_col, value_col, "lo80", "hi80", "lo95", "hi95", "model")]
+    keys = [
+        c
+        for c in forecast.columns
+        if c not in (date_col, value_col, "lo80", "hi80", "lo95", "hi95", "model")
+    ]
     return (
         forecast.select(*keys, date_col, value_col)
         .with_columns(pl.col(date_col).dt.weekday().alias("weekday"))
@@ -327,7 +351,9 @@ def split_daily_forecast(
         .select(
             *keys,
             date_col,
-            (pl.col(date_col).cast(pl.Datetime) + pl.duration(minutes=pl.col("slot"))).alias("interval_start"),
+            (pl.col(date_col).cast(pl.Datetime) + pl.duration(minutes=pl.col("slot"))).alias(
+                "interval_start"
+            ),
             (pl.col(value_col) * pl.col("share")).alias("arrivals"),
         )
         .sort(*keys, "interval_start")
@@ -359,9 +385,17 @@ def staffing_plan(
     interval_seconds = interval_minutes * 60
     rows = []
     for arrivals in intervals["arrivals"].to_list():
-        c = required_agents(arrivals, interval_seconds, aht_seconds, target_seconds, service_level, max_occupancy)
+        c = required_agents(
+            arrivals, interval_seconds, aht_seconds, target_seconds, service_level, max_occupancy
+        )
         a = required_agents(
-            arrivals, interval_seconds, aht_seconds, target_seconds, service_level, max_occupancy, patience_seconds
+            arrivals,
+            interval_seconds,
+            aht_seconds,
+            target_seconds,
+            service_level,
+            max_occupancy,
+            patience_seconds,
         )
         rows.append(
             (
@@ -389,7 +423,8 @@ def staffing_plan(
     return pl.concat([intervals, values], how="horizontal")
 
 
-def staff_hours(plan: pl.DataFrame, column: str = "scheduled_erlang_a", interval_minutes: int = 30) -> int:
+def staff_hours(
+    plan: pl.DataFrame, column: str = "scheduled_erlang_a", interval_minutes: int = 30
+) -> int:
     """Total staff-hours of a plan column, summed fractionally and rounded up once."""
     return math.ceil(plan[column].sum() * interval_minutes / 60 - 1e-9)
-
