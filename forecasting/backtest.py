@@ -149,7 +149,9 @@ def backtest(
 ) -> BacktestResult:
     """Rolling-origin backtest of every model on every series, and a recommendation.
 
-    models: name -> unfitted forecaster (default: default_models("US")); must include
+    models: name -> unfitted forecaster; must include `baseline`. Default:
+        default_models(country=None), i.e. without public holidays: pass
+        default_models(country, subdivision) to model them.
         `baseline`.
     cutoffs: how many (the last non-overlapping `horizon`-day windows ending at the
         frame's last date) or explicit first days of the test windows.
@@ -163,7 +165,7 @@ def backtest(
     horizon = check_horizon(horizon)
     canonical = validate_series_frame(frame, id_col, date_col, value_col)
     closed = validate_closed_days(closed_days, id_col, date_col)
-    models = dict(models) if models is not None else default_models("US")
+    models = dict(models) if models is not None else default_models(None)
     if baseline not in models:
         raise ForecastInputError(
             f"models must include the baseline {baseline!r} (known: {', '.join(models)}); "

@@ -43,7 +43,11 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-col", default="ds", help="date column (default ds)")
     parser.add_argument("--value-col", default="y", help="daily count column (default y)")
     parser.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of the dates")
-    parser.add_argument("--country", default="US", help="holiday country code, or 'none'")
+    parser.add_argument(
+        "--country",
+        default=None,
+        help="public-holiday country code, e.g. US (default: no holidays)",
+    )
     parser.add_argument("--subdivision", default=None, help="holiday subdivision, e.g. MA")
     parser.add_argument(
         "--closed-on-holidays",
@@ -94,7 +98,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
     from forecasting.models import default_models
 
     frame = read_series_csv(args.csv, args.id_col, args.date_col, args.value_col, args.date_format)
-    country = None if str(args.country).lower() == "none" else args.country
+    country = None if args.country is None or args.country.lower() == "none" else args.country
     models = default_models(country, args.subdivision)
     closed = None
     if args.closed_on_holidays:
@@ -151,6 +155,8 @@ def _run_backtest(args: argparse.Namespace) -> int:
     else:
         cutoffs = ", ".join(str(c) for c in result.cutoffs)
         print(f"backtest: {len(result.cutoffs)} cutoffs ({cutoffs}), horizon {args.horizon} days")
+        holidays = f"{country}/{args.subdivision}" if country and args.subdivision else country
+        print(f"public holidays: {holidays or 'none (pass --country, e.g. --country US)'}")
         with pl.Config(
             tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
         ):

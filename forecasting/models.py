@@ -472,9 +472,13 @@ class ProphetForecaster(BaseForecaster):
         else:
             import holidays as holidays_package
 
-            calendar = holidays_package.country_holidays(
-                self.country, years=range(start.year, end.year + 1)
-            )
+            years = range(start.year, end.year + 1)
+            calendar = dict(holidays_package.country_holidays(self.country, years=years))
+            if self.subdivision:
+                local = holidays_package.country_holidays(
+                    self.country, subdiv=self.subdivision, years=years
+                )
+                calendar.update(local)
             names = [calendar.get(d, "public_holiday") for d in days]
         before, after = self.holiday_window
         return pd.DataFrame(
@@ -723,7 +727,7 @@ def _with_columns(model: BaseForecaster, owner: BaseForecaster | None) -> BaseFo
 
 
 def default_models(
-    country: str | None = "US", subdivision: str | None = None
+    country: str | None, subdivision: str | None = None
 ) -> dict[str, BaseForecaster]:
     """The candidate models the backtest compares by default, by name.
 

@@ -67,6 +67,8 @@ def test_backtest_table_gaps_and_forecast_file(
         "2",
         "--horizon",
         "14",
+        "--country",
+        "US",
         "--forecast-out",
         str(out_file),
     ]
@@ -76,6 +78,7 @@ def test_backtest_table_gaps_and_forecast_file(
     for model in ("seasonal_naive", "weekday_mean", "prophet", "ensemble"):
         assert model in out
     assert "gaps: s: 1 missing day(s): 2024-03-05" in out
+    assert "public holidays: US" in out
     forecast = pl.read_csv(out_file, try_parse_dates=True)
     assert forecast.columns == ["office", "day", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
     assert forecast.height == 14 and forecast["day"].min() == dt.date(2024, 4, 22)

@@ -159,3 +159,36 @@ def test_daily_forecast_splits_into_intervals_and_plans_both_models() -> None:
     assert 13 < first["agents_erlang_c"] < 14
     assert first["agents_erlang_a"] <= first["agents_erlang_c"]
     assert first["scheduled_erlang_c"] == pytest.approx(first["agents_erlang_c"] / 0.7)
+
+
+def _simulate_erlang_a(
+    agents: int, load: float, aht: float, patience: float, target: float, calls: int = 120_000
+) -> tuple[float, float, float]:
+    """FCFS M/M/N+M by event simulation: (service level, ASA seconds, P(abandon))."""
+    import heapq
+
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    arrivals = np.cumsum(rng.exponential(aht / load, calls))
+    handle = rng.exponential(aht, calls)
+    patience_draws = rng.exponential(patience, calls)
+    free_at = [0.0] * agents
+    in_time, abandoned, waits = 0, 0, []
+    for arrival, service, limit in zip(arrivals, handle, patience_draws, strict=True):
+        start = max(arrival, free_at[0])
+        if start - arrival > limit:
+            abandoned += 1
+            continue
+        heapq.heapreplace(free_at, start + service)
+        waits.append(start - arrival)
+        in_time += start - arrival <= target
+    return in_time / calls, float(np.mean(waits)), abandoned / calls
+
+
+def test_erlang_a_matches_a_simulation() -> None:
+    simulated_sl, simulated_asa, simulated_abandon = _simulate_erlang_a(9, 10.0, 180, 120, 20)
+    metrics = erlang_a_metrics(9, 10.0, 180, 20, 120)
+    assert metrics.service_level == pytest.approx(simulated_sl, abs=0.015)
+    assert metrics.asa_seconds == pytest.approx(simulated_asa, rel=0.05)
+    assert metrics.p_abandon == pytest.approx(simulated_abandon, abs=0.01)
