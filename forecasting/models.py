@@ -17,8 +17,11 @@ bounds are clipped at 0 because demand counts cannot be negative.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
+import pickle
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -106,6 +109,9 @@ class BaseForecaster(BaseEstimator):
     id_col: str
     date_col: str
     value_col: str
+    # True when each series' forecast depends on that series' rows only (all models here);
+    # ConformalForecaster reuses such forecasts across calibration windows.
+    per_series: bool = True
 
     def fit(
         self,
@@ -610,6 +616,95 @@ class EnsembleForecaster(BaseForecaster):
         return combined
 
 
+class _SeriesForecastCache:
+    """Per-process memo of one series' forecast, keyed by everything it depends on.
+
+    The key hashes the unfitted model (pickled settings), the series' exact history
+    rows, its closed days, the history end and the horizon, so a hit is the forecast a
+    refit would give. Why: a backtest's calibration windows are its earlier cutoffs, and
+    refitting Prophet there would multiply its cost by calibration_windows + 1.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, pl.DataFrame] = OrderedDict()
+
+    @staticmethod
+    def model_key(model: BaseForecaster) -> bytes:
+        return hashlib.blake2b(pickle.dumps(_with_columns(clone(model), None))).digest()
+
+    @staticmethod
+    def series_key(
+        model_key: bytes, rows: pl.DataFrame, closed: pl.DataFrame, end: dt.date, horizon: int
+    ) -> bytes:
+        digest = hashlib.blake2b(model_key)
+        for frame in (rows, closed):
+            digest.update(frame[DATE].cast(pl.Int32).to_numpy().tobytes())
+            if VALUE in frame.columns:
+                digest.update(frame[VALUE].to_numpy().tobytes())
+            digest.update(b"|")
+        digest.update(f"{end}|{horizon}".encode())
+        return digest.digest()
+
+    def get(self, key: bytes) -> pl.DataFrame | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: bytes, forecast: pl.DataFrame) -> None:
+        self._entries[key] = forecast
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+FORECAST_CACHE = _SeriesForecastCache()
+
+
+def _series_keys(
+    model_key: bytes, train: pl.DataFrame, closed: pl.DataFrame, end: dt.date, horizon: int
+) -> dict[str, bytes]:
+    """Cache key of every series in a canonical frame."""
+    closed_by_series = {k[0]: part for k, part in closed.partition_by(SERIES, as_dict=True).items()}
+    empty = closed.clear()
+    return {
+        series_id: FORECAST_CACHE.series_key(
+            model_key, part.sort(DATE), closed_by_series.get(series_id, empty), end, horizon
+        )
+        for (series_id,), part in train.partition_by(SERIES, as_dict=True).items()
+    }
+
+
+def _cached_forecasts(
+    model: BaseForecaster,
+    train: pl.DataFrame,
+    closed: pl.DataFrame,
+    end: dt.date,
+    horizon: int,
+) -> pl.DataFrame:
+    """Canonical forecasts of `model` fitted on `train` up to `end`, refitting only misses."""
+    if not model.per_series:
+        fitted = _with_columns(clone(model), None).fit(train, closed, history_end=end)
+        return fitted.predict(horizon)
+    keys = _series_keys(FORECAST_CACHE.model_key(model), train, closed, end, horizon)
+    found = {sid: FORECAST_CACHE.get(key) for sid, key in keys.items()}
+    missing = [sid for sid, forecast in found.items() if forecast is None]
+    if missing:
+        fitted = _with_columns(clone(model), None).fit(
+            train.filter(pl.col(SERIES).is_in(missing)), closed, history_end=end
+        )
+        for (series_id,), part in (
+            fitted.predict(horizon).partition_by(SERIES, as_dict=True).items()
+        ):
+            FORECAST_CACHE.put(keys[series_id], part)
+            found[series_id] = part
+    return pl.concat([found[sid] for sid in keys])
+
+
 class ConformalForecaster(BaseForecaster):
     """Replace a forecaster's intervals by ones calibrated on its own past errors.
 
@@ -655,6 +750,8 @@ class ConformalForecaster(BaseForecaster):
         canonical = validate_series_frame(frame, self.id_col, self.date_col, self.value_col)
         closed = self.closed_days_
         end = history_end or canonical[DATE].max()
+        # remembered so predict() can offer its forecasts to later calibrations
+        self.cache_inputs_ = (canonical, end) if history_end is not None else None
         open_rows = canonical.join(closed, on=[SERIES, DATE], how="anti")
         errors = []
         for window in range(1, self.calibration_windows + 1):
@@ -665,10 +762,9 @@ class ConformalForecaster(BaseForecaster):
             if eligible.len() == 0:
                 break
             train = train.filter(pl.col(SERIES).is_in(eligible.to_list()))
-            model = _with_columns(clone(self.base), None).fit(
-                train, closed, history_end=origin - dt.timedelta(days=1)
+            predicted = _cached_forecasts(
+                self.base, train, closed, origin - dt.timedelta(days=1), self.horizon
             )
-            predicted = model.predict(self.horizon)
             actual = open_rows.filter(
                 pl.col(DATE).is_between(origin, origin + dt.timedelta(days=self.horizon - 1))
             )
@@ -692,6 +788,14 @@ class ConformalForecaster(BaseForecaster):
     def predict(self, horizon: int = 28) -> pl.DataFrame:
         """The base forecast with calibrated 80% and 95% bounds."""
         forecast = self.base_.predict(horizon)
+        if self.cache_inputs_ is not None and self.base.per_series:
+            canonical, end = self.cache_inputs_
+            keys = _series_keys(
+                FORECAST_CACHE.model_key(self.base), canonical, self.closed_days_, end, horizon
+            )
+            renamed = forecast.rename({self.id_col: SERIES, self.date_col: DATE})
+            for (series_id,), part in renamed.partition_by(SERIES, as_dict=True).items():
+                FORECAST_CACHE.put(keys[series_id], part)
         if not self.calibration_quantiles_:
             return forecast
         quantiles = pl.DataFrame(

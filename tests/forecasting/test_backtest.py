@@ -158,3 +158,37 @@ def test_backtest_errors_name_the_fix() -> None:
         backtest(frame, FAST_MODELS, horizon=-1)
     with pytest.raises(ForecastInputError, match="Unknown candidate"):
         backtest(frame, FAST_MODELS, cutoffs=1, candidates=["arima"])
+
+
+def test_calibration_reuses_earlier_cutoffs_without_changing_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from forecasting.models import FORECAST_CACHE, ConformalForecaster
+
+    frame = pl.concat(
+        [
+            noisy_weekly(200, seed=s).with_columns(pl.lit(f"s{s}").alias("series_id"))
+            for s in range(2)
+        ]
+    )
+    models = {
+        "seasonal_naive": SeasonalNaiveForecaster(),
+        "calibrated": ConformalForecaster(WeekdayMeanForecaster(country=None)),
+    }
+    FORECAST_CACHE.clear()
+    FORECAST_CACHE.max_entries = 0  # every calibration window refitted
+    try:
+        cold = backtest(
+            frame, models, cutoffs=3, horizon=28, closed_days=[("s1", dt.date(2024, 6, 3))]
+        )
+    finally:
+        FORECAST_CACHE.max_entries = 100_000
+    hits = []
+    lookup = FORECAST_CACHE.get
+    monkeypatch.setattr(
+        FORECAST_CACHE, "get", lambda key: hits.append(lookup(key) is not None) or lookup(key)
+    )
+    warm = backtest(frame, models, cutoffs=3, horizon=28, closed_days=[("s1", dt.date(2024, 6, 3))])
+    # cutoffs 2 and 3 find 3 and 4 calibration windows already forecast, per series
+    assert sum(hits) == 2 * 7
+    assert_frame_equal(cold.points, warm.points)
