@@ -127,9 +127,12 @@ class BaseForecaster(BaseEstimator):
             which a series has zero demand by design; include future days to forecast
             them as 0.
         history_end: the last day of the history for every series (default: each
-            series' own last date); the forecast starts the day after.
+            series' own last date); the forecast starts the day after. Rows after it
+            are ignored.
         """
-        canonical = validate_series_frame(frame, self.id_col, self.date_col, self.value_col)
+        canonical = _up_to(
+            validate_series_frame(frame, self.id_col, self.date_col, self.value_col), history_end
+        )
         closed = validate_closed_days(closed_days, self.id_col, self.date_col)
         self.closed_days_ = closed
         self.series_ids_: list[str] = canonical[SERIES].unique(maintain_order=True).to_list()
@@ -201,6 +204,18 @@ class BaseForecaster(BaseEstimator):
         self, state: Any, history: SeriesHistory, future: np.ndarray
     ) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+
+def _up_to(canonical: pl.DataFrame, history_end: dt.date | None) -> pl.DataFrame:
+    """The rows on or before history_end (all rows when it is None)."""
+    if history_end is None:
+        return canonical
+    kept = canonical.filter(pl.col(DATE) <= history_end)
+    if kept.height == 0:
+        raise ForecastInputError(
+            f"No rows on or before history_end={history_end}; nothing to learn from."
+        )
+    return kept
 
 
 def _tidy_bounds(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -747,7 +762,9 @@ class ConformalForecaster(BaseForecaster):
         self.base_ = _with_columns(clone(self.base), self).fit(
             frame, closed_days, history_end=history_end
         )
-        canonical = validate_series_frame(frame, self.id_col, self.date_col, self.value_col)
+        canonical = _up_to(
+            validate_series_frame(frame, self.id_col, self.date_col, self.value_col), history_end
+        )
         closed = self.closed_days_
         end = history_end or canonical[DATE].max()
         # remembered so predict() can offer its forecasts to later calibrations

@@ -238,3 +238,15 @@ def test_bad_horizon_is_rejected(horizon: object) -> None:
 def test_not_a_polars_frame_is_rejected() -> None:
     with pytest.raises(ForecastInputError, match=r"pl.from_pandas"):
         SeasonalNaiveForecaster().fit(weekly_frame(TWO_WEEKS).to_pandas())  # type: ignore[arg-type]
+
+
+def test_history_end_ignores_later_rows_and_starts_the_forecast_after_it() -> None:
+    frame = weekly_frame({"a": [10, 20, 30, 40, 50, 5, 1] * 3 + [999] * 7})
+    forecast = SeasonalNaiveForecaster().fit(frame, history_end=day(20)).predict(7)
+    assert forecast["ds"].to_list()[0] == day(21)
+    assert 999 not in forecast["yhat"].to_list()
+    # a series that stopped early is forecast from the common end: its gap is not data
+    early = weekly_frame({"a": [10, 20, 30, 40, 50, 5, 1] * 2})
+    forecast = SeasonalNaiveForecaster().fit(early, history_end=day(16)).predict(3)
+    assert forecast["ds"].to_list() == [day(17), day(18), day(19)]
+    assert forecast["yhat"].to_list() == [40, 50, 5]  # Thursday, Friday, Saturday
