@@ -148,6 +148,15 @@ def _run_backtest(args: argparse.Namespace) -> int:
             args.id_col, as_dict=True, maintain_order=True
         ).items()
     ]
+    unscored = sorted(
+        set(frame[args.id_col].cast(pl.String).to_list())
+        - set(result.overall[args.id_col].to_list())
+    )
+    if unscored:
+        gap_lines.append(
+            f"not backtested (under 28 open days before every cutoff, forecast with "
+            f"seasonal_naive): {', '.join(unscored)}"
+        )
     if args.format == "csv":
         sys.stdout.write(table.write_csv())
         for line in gap_lines:
