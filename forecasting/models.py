@@ -640,7 +640,7 @@ class _SeriesForecastCache:
     refitting Prophet there would multiply its cost by calibration_windows + 1.
     """
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(self, max_entries: int = 20_000) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[bytes, pl.DataFrame] = OrderedDict()
 

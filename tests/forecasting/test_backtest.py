@@ -176,13 +176,14 @@ def test_calibration_reuses_earlier_cutoffs_without_changing_results(
         "calibrated": ConformalForecaster(WeekdayMeanForecaster(country=None)),
     }
     FORECAST_CACHE.clear()
+    capacity = FORECAST_CACHE.max_entries
     FORECAST_CACHE.max_entries = 0  # every calibration window refitted
     try:
         cold = backtest(
             frame, models, cutoffs=3, horizon=28, closed_days=[("s1", dt.date(2024, 6, 3))]
         )
     finally:
-        FORECAST_CACHE.max_entries = 100_000
+        FORECAST_CACHE.max_entries = capacity
     hits = []
     lookup = FORECAST_CACHE.get
     monkeypatch.setattr(
