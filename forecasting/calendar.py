@@ -1,0 +1,65 @@
+"""Public holidays and closed days, from the `holidays` package."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import holidays
+import polars as pl
+
+from forecasting._frame import DATE, SERIES, ForecastInputError
+
+
+def public_holidays(
+    country: str | None, subdivision: str | None, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """Observed public holidays between start and end (inclusive), sorted.
+
+    The union of the national list and the subdivision's list: with `holidays` 0.109,
+    US/MA omits the national "observed" Friday of a Saturday holiday (2015-07-03) on
+    which Boston's offices did close, while MA adds Patriots' Day. None -> no holidays.
+    """
+    if country is None:
+        return []
+    years = range(start.year, end.year + 1)
+    try:
+        national = holidays.country_holidays(country, years=years)
+        local = (
+            holidays.country_holidays(country, subdiv=subdivision, years=years)
+            if subdivision
+            else {}
+        )
+    except NotImplementedError as error:
+        raise ForecastInputError(
+            f"Unknown country code {country!r} for public holidays; use an ISO 3166 "
+            "code such as 'US', 'GB' or 'DE', or country=None for no holidays."
+        ) from error
+    except ValueError as error:
+        raise ForecastInputError(
+            f"{error} (country={country!r}, subdivision={subdivision!r})."
+        ) from error
+    days = set(national) | set(local)
+    return sorted(day for day in days if start <= day <= end)
+
+
+def holiday_closed_days(
+    series_ids: Iterable[str],
+    start: dt.date,
+    end: dt.date,
+    country: str,
+    subdivision: str | None = None,
+    id_col: str = SERIES,
+    date_col: str = DATE,
+) -> pl.DataFrame:
+    """(id_col, date_col) rows closing every given series on every public holiday.
+
+    For offices that shut on public holidays: pass the result as `closed_days` so those
+    days are forecast as 0 and not learned as noise. Cover the forecast horizon too.
+    """
+    days = public_holidays(country, subdivision, start, end)
+    ids = list(dict.fromkeys(str(s) for s in series_ids))
+    return pl.DataFrame(
+        {id_col: [s for s in ids for _ in days], date_col: [d for _ in ids for d in days]},
+        schema={id_col: pl.String, date_col: pl.Date},
+    )

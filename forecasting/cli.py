@@ -1,0 +1,285 @@
+"""Command line: ``python -m forecasting <command> ...``.
+
+Each subcommand is a `Command` in COMMANDS: a name, a help line, a function adding its
+arguments and a function running it (returning the exit code). To add one (`run`,
+`notify`, `anomalies`), write those two functions and append a Command. Errors the user
+can fix (ForecastInputError) print one line "error: ..." and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from forecasting._frame import ForecastInputError, require_columns
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: `configure` adds its arguments, `run` executes it."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def _configure_backtest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--csv", required=True, type=Path, help="long CSV: one row per series and day"
+    )
+    parser.add_argument(
+        "--id-col", default="series_id", help="series id column (default series_id)"
+    )
+    parser.add_argument("--date-col", default="ds", help="date column (default ds)")
+    parser.add_argument("--value-col", default="y", help="daily count column (default y)")
+    parser.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of the dates")
+    parser.add_argument(
+        "--country",
+        default=None,
+        help="public-holiday country code, e.g. US (default: no holidays)",
+    )
+    parser.add_argument("--subdivision", default=None, help="holiday subdivision, e.g. MA")
+    parser.add_argument(
+        "--closed-on-holidays",
+        action="store_true",
+        help="every series is closed on public holidays (known zeros)",
+    )
+    parser.add_argument("--horizon", type=int, default=28, help="days forecast per cutoff")
+    parser.add_argument(
+        "--cutoffs", type=int, default=8, help="rolling origins (last non-overlapping windows)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--format", choices=("table", "csv"), default="table")
+    parser.add_argument(
+        "--forecast-out", type=Path, help="write the recommended forecasts here (CSV)"
+    )
+
+
+def read_series_csv(
+    path: Path, id_col: str, date_col: str, value_col: str, date_format: str
+) -> pl.DataFrame:
+    """Read a long CSV and parse its dates; raise ForecastInputError on any problem."""
+    if not path.is_file():
+        raise ForecastInputError(f"file not found: {path}")
+    try:
+        frame = pl.read_csv(
+            path,
+            infer_schema_length=10_000,
+            schema_overrides={date_col: pl.String, id_col: pl.String},
+        )
+    except pl.exceptions.PolarsError as error:
+        raise ForecastInputError(
+            f"cannot read {path} as CSV: {str(error).splitlines()[0]}"
+        ) from error
+    require_columns(frame, {"series id": id_col, "date": date_col, "value": value_col})
+    parsed = frame[date_col].str.strip_chars().str.strptime(pl.Date, date_format, strict=False)
+    bad = frame.filter(parsed.is_null() & frame[date_col].is_not_null())[date_col]
+    if bad.len():
+        raise ForecastInputError(
+            f"column '{date_col}' has {bad.len()} value(s) that do not match the date format "
+            f"{date_format!r}, e.g. {bad[0]!r}; pass --date-format (e.g. '%m/%d/%Y')."
+        )
+    return frame.with_columns(parsed.alias(date_col))
+
+
+def _run_backtest(args: argparse.Namespace) -> int:
+    from forecasting.backtest import RECOMMENDED, backtest, recommended_forecast
+    from forecasting.calendar import holiday_closed_days
+    from forecasting.models import default_models
+
+    frame = read_series_csv(args.csv, args.id_col, args.date_col, args.value_col, args.date_format)
+    country = None if args.country is None or args.country.lower() == "none" else args.country
+    models = default_models(country, args.subdivision)
+    closed = None
+    if args.closed_on_holidays:
+        if country is None:
+            raise ForecastInputError("--closed-on-holidays needs a --country.")
+        dates = frame[args.date_col]
+        closed = holiday_closed_days(
+            frame[args.id_col].unique().to_list(),
+            dates.min(),
+            dates.max() + dt.timedelta(days=args.horizon),
+            country,
+            args.subdivision,
+            id_col=args.id_col,
+            date_col=args.date_col,
+        )
+    names = dict(id_col=args.id_col, date_col=args.date_col, value_col=args.value_col)
+    result = backtest(
+        frame,
+        models,
+        cutoffs=args.cutoffs,
+        horizon=args.horizon,
+        closed_days=closed,
+        n_jobs=args.jobs,
+        **names,
+    )
+    chosen = dict(result.recommended.select(args.id_col, "model").iter_rows())
+    table = (
+        result.overall.filter(pl.col("model") != RECOMMENDED)
+        .with_columns(
+            (
+                pl.col("model")
+                == pl.col(args.id_col).replace_strict(chosen, return_dtype=pl.String)
+            ).alias("recommended"),
+            pl.col("mase").round(3),
+            pl.col("smape").round(1),
+            pl.col("coverage_80").round(1),
+            pl.col("coverage_95").round(1),
+        )
+        .select(
+            args.id_col, "model", "n", "mase", "smape", "coverage_80", "coverage_95", "recommended"
+        )
+    )
+    gap_lines = [
+        f"gaps: {series_id}: {part.height} missing day(s): "
+        + ", ".join(str(d) for d in part[args.date_col].to_list())
+        for (series_id,), part in result.gaps.partition_by(
+            args.id_col, as_dict=True, maintain_order=True
+        ).items()
+    ]
+    unscored = sorted(
+        set(frame[args.id_col].cast(pl.String).to_list())
+        - set(result.overall[args.id_col].to_list())
+    )
+    if unscored:
+        gap_lines.append(
+            f"not backtested (under 28 open days before every cutoff, forecast with "
+            f"seasonal_naive): {', '.join(unscored)}"
+        )
+    if args.format == "csv":
+        sys.stdout.write(table.write_csv())
+        for line in gap_lines:
+            print(line, file=sys.stderr)
+    else:
+        cutoffs = ", ".join(str(c) for c in result.cutoffs)
+        print(f"backtest: {len(result.cutoffs)} cutoffs ({cutoffs}), horizon {args.horizon} days")
+        holidays = f"{country}/{args.subdivision}" if country and args.subdivision else country
+        print(f"public holidays: {holidays or 'none (pass --country, e.g. --country US)'}")
+        with pl.Config(
+            tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
+        ):
+            print(table)
+        for line in gap_lines or ["gaps: none"]:
+            print(line)
+    if args.forecast_out:
+        forecast = recommended_forecast(
+            frame, result.recommended, models, horizon=args.horizon, closed_days=closed, **names
+        )
+        forecast.write_csv(args.forecast_out)
+        if args.format == "table":
+            print(f"wrote {forecast.height} forecast rows to {args.forecast_out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- staffing
+
+
+def _configure_staffing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calls", type=float, required=True, help="calls offered in the interval")
+    parser.add_argument("--interval-minutes", type=float, default=30)
+    parser.add_argument("--aht-seconds", type=float, required=True, help="average handle time")
+    parser.add_argument("--target-seconds", type=float, required=True, help="answer-time target t")
+    parser.add_argument(
+        "--service-level", type=float, required=True, help="target share answered within t, in %%"
+    )
+    parser.add_argument(
+        "--patience-seconds", type=float, default=300, help="mean caller patience (Erlang A)"
+    )
+    parser.add_argument(
+        "--shrinkage", type=float, default=30, help="share of paid time off the phones, in %%"
+    )
+    parser.add_argument("--max-occupancy", type=float, default=85, help="in %%")
+
+
+def _run_staffing(args: argparse.Namespace) -> int:
+    from forecasting.staffing import required_agents, scheduled_staff
+
+    for name in ("service_level", "shrinkage", "max_occupancy"):
+        value = getattr(args, name)
+        if not 0 <= value <= 100:
+            flag = "--" + name.replace("_", "-")
+            raise ForecastInputError(f"{flag} is a percentage between 0 and 100, got {value:g}.")
+    settings = dict(
+        calls=args.calls,
+        interval_seconds=args.interval_minutes * 60,
+        aht_seconds=args.aht_seconds,
+        target_seconds=args.target_seconds,
+        service_level=args.service_level / 100,
+        max_occupancy=args.max_occupancy / 100,
+    )
+    results = [
+        required_agents(**settings),
+        required_agents(**settings, patience_seconds=args.patience_seconds),
+    ]
+    load = results[0].load
+    print(
+        f"offered load {load:.2f} Erlangs ({args.calls:g} calls in {args.interval_minutes:g} min, "
+        f"AHT {args.aht_seconds:g} s); target {args.service_level:g}% in {args.target_seconds:g} s, "
+        f"occupancy <= {args.max_occupancy:g}%, shrinkage {args.shrinkage:g}%"
+    )
+    print(
+        f"{'model':<9} {'agents':>6} {'fractional':>10} {'scheduled':>9} {'SL %':>6} {'ASA s':>7} {'occ %':>6} {'abandon %':>9}"
+    )
+    for result in results:
+        metrics = result.metrics
+        label = "Erlang C" if result.model == "erlang_c" else "Erlang A"
+        scheduled = scheduled_staff(result.fractional_agents, args.shrinkage / 100)
+        print(
+            f"{label:<9} {result.agents:>6d} {result.fractional_agents:>10.2f} {scheduled:>9.2f} "
+            f"{100 * metrics.service_level:>6.1f} {metrics.asa_seconds:>7.1f} {100 * metrics.occupancy:>6.1f} "
+            f"{100 * metrics.p_abandon:>9.2f}"
+        )
+    print(
+        f"(Erlang A with mean patience {args.patience_seconds:g} s; scheduled = fractional / (1 - shrinkage))"
+    )
+    return 0
+
+
+COMMANDS: list[Command] = [
+    Command(
+        "backtest",
+        "backtest every series of a CSV and recommend a model",
+        _configure_backtest,
+        _run_backtest,
+    ),
+    Command(
+        "staffing",
+        "agents needed for one interval, Erlang C and Erlang A",
+        _configure_staffing,
+        _run_staffing,
+    ),
+]
+
+
+def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per Command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m forecasting", description="Demand forecasting and staffing."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in commands or COMMANDS:
+        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse argv, run the subcommand; user errors become one 'error: ...' line, status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ForecastInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
