@@ -1,5 +1,6 @@
 -- grain: one row per rating submitted in [:start, :end) (UTC); office_id may be empty
---   (an anonymous online survey)
+--   (an anonymous online survey), and so
+--   may region and timezone
 -- params:
 --   :departments  department ids the viewer may see (list)
 --   :start        first instant, naive UTC timestamp, inclusive
@@ -10,10 +11,11 @@
 --   service_id     String
 --   office_id      String
 --   region         String
+--   timezone       String
 --   channel        String
 --   submitted_at   Datetime
 --   rating         Int16
-SELECT f.feedback_id, s.department_id, f.service_id, f.office_id, o.region, f.channel,
+SELECT f.feedback_id, s.department_id, f.service_id, f.office_id, o.region, o.timezone, f.channel,
        f.submitted_at, f.rating
 FROM feedback f
 JOIN services s ON s.service_id = f.service_id
