@@ -72,7 +72,7 @@ def _scorecard(args: argparse.Namespace) -> int:
         if args.department not in everyone:
             raise ValueError(f"unknown department {args.department!r}; known: {', '.join(everyone)}")
         departments = [args.department]
-    timezone = organisation_timezone(engine, departments)
+    timezone = organisation_timezone(run_extract(engine, "offices", departments=departments))
     extent = data_extent(engine, departments, timezone)
     if extent is None:
         raise ValueError("the database has no cases or contacts: run python -m data generate or import data")

@@ -20,7 +20,7 @@ from datetime import date
 
 import polars as pl
 
-from metrics.facts import DIMENSIONS, Facts
+from metrics.facts import DIMENSIONS, NOT_RECORDED, Facts
 from metrics.periods import GRAINS, Periods, date_index_of, index_of
 from metrics.registry import Aggregation, Metric, resolve
 from metrics.rules import DEFAULT_RULES, check_rules
@@ -55,6 +55,20 @@ N_MEASURE = {
     "asa": "calls_answered",
     "aht": "calls_answered",
 }
+
+
+def _standard_due(zone: str) -> pl.Expr:
+    """sla_days calendar days after submission on the local clock, as naive UTC. A due
+    moment in the hour the clocks skip moves forward an hour; in the repeated hour it
+    takes the first."""
+    local_due = (
+        pl.col("submitted_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone).dt.replace_time_zone(None)
+        + pl.duration(days=pl.col("sla_days"))
+    )
+    return pl.coalesce(
+        local_due.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
+        (local_due + pl.duration(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
+    ).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
 
 
 class GrainError(ValueError):
@@ -222,6 +236,8 @@ class _Context:
         self.n = len(periods)
         self.rule_counts: dict[str, int] = {}
         self._cases: pl.DataFrame | None = None
+        self._zone: str | None = None
+        self._boundaries: dict[str, pl.Series] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -230,10 +246,8 @@ class _Context:
         frame = getattr(self.facts, fact)
         if frame is None:
             return None, self.facts.unavailable.get(fact, f"no {fact} data")
-        lacking = [dim for dim in self.dims if dim not in frame.columns]
+        lacking = [dim for dim in self.dims if not self.facts.records(fact, dim)]
         if lacking:
-            from metrics.facts import NOT_RECORDED
-
             return None, NOT_RECORDED.get(fact, {}).get(lacking[0], f"{fact} are not recorded by {lacking[0]}")
         return getattr(self, f"_{name}")(), ""
 
@@ -242,31 +256,51 @@ class _Context:
         periods = pl.DataFrame({"period_index": pl.Series(range(self.n), dtype=pl.Int32)})
         if not self.dims:
             return periods
-        seen = [frame.select(self.dims) for frame in measures if frame.height]
+        seen = [frame.select(pl.col(dim).cast(pl.String) for dim in self.dims) for frame in measures if frame.height]
         if not seen:
             return pl.DataFrame(schema={**{dim: pl.String for dim in self.dims}, "period_index": pl.Int32})
         combos = pl.concat(seen, how="vertical_relaxed").unique(maintain_order=True)
         return combos.join(periods, how="cross")
 
-    def _index(self, frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
-        """Add the period index of ``column`` (naive UTC), per row's time zone."""
-        if "timezone" in frame.columns:
-            frame = frame.with_columns(pl.col("timezone").fill_null(self.facts.timezone))
-            zones = frame["timezone"].unique().to_list()
-        else:
-            zones = [self.facts.timezone]
-        if len(zones) <= 1:
-            boundaries = self.periods.utc_boundaries(zones[0] if zones else self.facts.timezone)
-            return frame.with_columns(index_of(pl.col(column), boundaries).alias(out))
+    def boundaries(self, zone: str) -> pl.Series:
+        if zone not in self._boundaries:
+            self._boundaries[zone] = self.periods.utc_boundaries(zone)
+        return self._boundaries[zone]
+
+    def slim(self, fact: str, columns: list[str]) -> tuple[pl.DataFrame, str | None]:
+        """The fact's grain dimensions (looked up where the fact does not carry them) and
+        the columns asked for; and its one time zone, or None when its offices are in
+        several, in which case a ``timezone`` column comes too."""
+        frame = getattr(self.facts, fact)
+        assert frame is not None
+        selected = [self.facts.column(frame, dim).alias(dim) for dim in self.dims]
+        selected += [self.facts.column(frame, column).alias(column) for column in columns if column not in self.dims]
+        zones = [self.facts.timezone]
+        if "timezone" in frame.columns or ("office_id" in frame.columns and self.facts.offices is not None):
+            zone = self.facts.column(frame, "timezone").fill_null(self.facts.timezone).alias("timezone")
+            zones = frame.select(zone.unique())["timezone"].to_list() or zones
+            if len(zones) > 1:
+                return frame.select(*selected, zone), None
+        return frame.select(selected), zones[0]
+
+    def _index(self, frame: pl.DataFrame, zone: str | None, column: str, out: str) -> pl.DataFrame:
+        """Add the period index of ``column`` (naive UTC) in the frame's time zone(s)."""
+        if zone is not None:
+            return frame.with_columns(index_of(pl.col(column), self.boundaries(zone)).alias(out))
         parts = [
-            part.with_columns(index_of(pl.col(column), self.periods.utc_boundaries(zone)).alias(out))
-            for zone, part in zip(zones, [frame.filter(pl.col("timezone") == zone) for zone in zones], strict=True)
+            frame.filter(pl.col("timezone") == each).with_columns(index_of(pl.col(column), self.boundaries(each)).alias(out))
+            for each in frame["timezone"].unique().to_list()
         ]
         return pl.concat(parts)
 
     def _group(self, frame: pl.DataFrame, index: str, *aggregations: pl.Expr) -> pl.DataFrame:
         inside = frame.filter(pl.col(index).is_between(0, self.n - 1))
-        return inside.group_by(self.dims + [pl.col(index).alias("period_index")]).agg(*aggregations)
+        grouped = inside.group_by(self.dims + [pl.col(index).alias("period_index")]).agg(*aggregations)
+        return self._strings(grouped)
+
+    def _strings(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Grain dimensions as plain strings (facts may carry them as categoricals)."""
+        return frame.with_columns(pl.col(dim).cast(pl.String) for dim in self.dims)
 
     # ------------------------------------------------------------------ cases
 
@@ -274,45 +308,52 @@ class _Context:
         """Cases with period indices of their events and their due instant."""
         if self._cases is not None:
             return self._cases
-        frame = self.facts.cases
-        assert frame is not None
-        zone_fill = pl.col("timezone").fill_null(self.facts.timezone)
-        frame = frame.with_columns(zone_fill.alias("timezone"))
-        # Due: the case's own due_at, else sla_days calendar days after submission (local).
-        needs_standard = frame["due_at"].is_null() & frame["sla_days"].is_not_null()
-        if needs_standard.any():
-            parts = []
-            for zone in frame["timezone"].unique().to_list():
-                part = frame.filter(pl.col("timezone") == zone)
-                # Calendar days on the local clock; a due moment that falls in the hour the
-                # clocks skip moves forward an hour, one in the repeated hour takes the first.
-                local_due = (
-                    pl.col("submitted_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-                    + pl.duration(days=pl.col("sla_days"))
-                )
-                standard = pl.coalesce(
-                    local_due.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
-                    (local_due + pl.duration(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
-                ).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                parts.append(part.with_columns(pl.coalesce("due_at", pl.when(pl.col("sla_days").is_not_null()).then(standard)).alias("due")))
-            frame = pl.concat(parts)
-        else:
-            frame = frame.with_columns(pl.col("due_at").alias("due"))
+        source = self.facts.cases
+        assert source is not None
+        needs_standard = bool(source.select((pl.col("due_at").is_null()).any()).item())
+        frame, zone = self.slim("cases", ["channel", "submitted_at", "due_at", "closed_at", *(["sla_days"] if needs_standard else [])])
+        self._zone = zone
+        due = frame["due_at"]
+        if needs_standard:
+            # Due: the case's own due_at, else sla_days calendar days after submission on
+            # the local clock. Only the cases without a due_at need time-zone arithmetic,
+            # so it is done on them alone and scattered back.
+            missing = frame.select((pl.col("due_at").is_null() & pl.col("sla_days").is_not_null()).arg_true()).to_series()
+            if missing.len():
+                subset = frame[missing]
+                if zone is not None:
+                    standard = subset.select(_standard_due(zone)).to_series()
+                else:
+                    standard = pl.Series("due", [None] * subset.height, dtype=pl.Datetime("us"))
+                    for each in subset["timezone"].unique().to_list():
+                        rows = subset.select((pl.col("timezone") == each).arg_true()).to_series()
+                        standard = standard.scatter(rows, subset[rows].select(_standard_due(each)).to_series())
+                due = due.clone().scatter(missing, standard)
+            frame = frame.drop("sla_days")
         admin = (pl.col("closed_at") - pl.col("submitted_at")).dt.total_seconds() < ADMIN_CLOSE_SECONDS
-        frame = frame.with_columns(
+        due_or_closed = pl.when(pl.col("closed_at").is_not_null() & pl.col("due").is_not_null()).then(pl.max_horizontal("due", "closed_at"))
+        lazy = frame.lazy().with_columns(due.alias("due")).drop("due_at").with_columns(
             (admin.fill_null(False) & pl.lit("admin_close_60s" in self.rules)).alias("_excluded"),
-            # when a closed case had fallen due and been closed (null while open)
-            pl.when(pl.col("closed_at").is_not_null() & pl.col("due").is_not_null())
-            .then(pl.max_horizontal("due", "closed_at"))
-            .alias("_due_or_closed"),
+            due_or_closed.alias("_due_or_closed"),
         )
-        frame = self._index(frame, "submitted_at", "_submitted")
-        frame = self._index(frame, "closed_at", "_closed")
-        frame = self._index(frame, "due", "_due")
-        frame = self._index(frame, "_due_or_closed", "_due_closed")
-        closed_inside = frame.filter(pl.col("_closed").is_between(0, self.n - 1))
-        self.rule_counts["admin_close_60s"] = int(closed_inside["_excluded"].sum()) if "admin_close_60s" in self.rules else 0
-        self.rule_counts["no_due_date"] = int(frame.filter(pl.col("due").is_null(), pl.col("_closed").is_null() | pl.col("_closed").is_between(0, self.n - 1)).height)
+        if zone is not None:
+            boundaries = self.boundaries(zone)
+            lazy = lazy.with_columns(
+                index_of(pl.col(column), boundaries).alias(out)
+                for column, out in (("submitted_at", "_submitted"), ("closed_at", "_closed"), ("due", "_due"), ("_due_or_closed", "_due_closed"))
+            )
+            frame = lazy.drop("_due_or_closed").collect()
+        else:
+            frame = lazy.collect()
+            for column, out in (("submitted_at", "_submitted"), ("closed_at", "_closed"), ("due", "_due"), ("_due_or_closed", "_due_closed")):
+                frame = self._index(frame, zone, column, out)
+            frame = frame.drop("_due_or_closed")
+        counts = frame.select(
+            (pl.col("_closed").is_between(0, self.n - 1) & pl.col("_excluded")).sum().alias("admin"),
+            (pl.col("due").is_null() & (pl.col("_closed").is_null() | pl.col("_closed").is_between(0, self.n - 1))).sum().alias("no_due"),
+        ).row(0, named=True)
+        self.rule_counts["admin_close_60s"] = int(counts["admin"])
+        self.rule_counts["no_due_date"] = int(counts["no_due"])
         self._cases = frame
         return frame
 
@@ -343,7 +384,7 @@ class _Context:
         open(p) = #submitted before its end - #closed before its end, and
         overdue(p) = #due before its end - #(due and closed) before its end."""
         frame = self.cases()
-        grid = self.grid([frame.select(self.dims)]) if self.dims else self.grid([])
+        grid = self.grid([frame.select(self.dims).unique()]) if self.dims else self.grid([])
         keys = self.dims + ["period_index"]
         counted = grid
         for index, name in (("_submitted", "opened"), ("_closed", "shut"), ("_due", "fell_due"), ("_due_closed", "due_and_shut")):
@@ -352,6 +393,7 @@ class _Context:
                 .group_by(self.dims + [pl.col(index).clip(lower_bound=0).alias("period_index")])
                 .agg(pl.len().cast(pl.Int64).alias(name))
             )
+            counts = self._strings(counts)
             counted = counted.join(counts, on=keys, how="left", nulls_equal=True)
         counted = counted.with_columns(pl.col("opened", "shut", "fell_due", "due_and_shut").fill_null(0)).sort(keys)
         cumulative = [pl.col(c).cum_sum().over(self.dims) if self.dims else pl.col(c).cum_sum() for c in ("opened", "shut", "fell_due", "due_and_shut")]
@@ -368,27 +410,32 @@ class _Context:
         frame = self.cases().filter(pl.col("_submitted") < self.n)
         last = pl.when(pl.col("_closed").is_null()).then(self.n - 1).otherwise(pl.col("_closed") - 1).clip(upper_bound=self.n - 1)
         first = pl.col("_submitted").clip(lower_bound=0)
-        spans = frame.select(*self.dims, "submitted_at", "timezone", first.alias("_from"), last.alias("_to")).filter(pl.col("_from") <= pl.col("_to"))
+        zone_columns = ["timezone"] if self._zone is None else []
+        spans = frame.select(*self.dims, *zone_columns, "submitted_at", first.alias("_from"), last.alias("_to")).filter(pl.col("_from") <= pl.col("_to"))
         exploded = spans.with_columns(pl.int_ranges("_from", pl.col("_to") + 1, dtype=pl.Int32).alias("period_index")).explode("period_index")
+        zones = [self._zone] if self._zone is not None else exploded["timezone"].unique().to_list()
         ends = pl.concat(
             [
-                pl.DataFrame({"timezone": zone, "period_index": pl.Series(range(self.n), dtype=pl.Int32), "_end": self.periods.utc_boundaries(zone)[1:]})
-                for zone in exploded["timezone"].unique().to_list()
+                pl.DataFrame({"timezone": each, "period_index": pl.Series(range(self.n), dtype=pl.Int32), "_end": self.boundaries(each)[1:]})
+                for each in zones
             ]
-        ) if exploded.height else pl.DataFrame(schema={"timezone": pl.String, "period_index": pl.Int32, "_end": pl.Datetime("us")})
-        aged = exploded.join(ends, on=["timezone", "period_index"]).with_columns(
-            ((pl.col("_end") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6).alias("age")
         )
-        return aged.group_by(self.dims + ["period_index"]).agg(
+        if self._zone is not None:
+            aged = exploded.join(ends.drop("timezone"), on="period_index")
+        else:
+            aged = exploded.join(ends, on=["timezone", "period_index"])
+        aged = aged.with_columns(((pl.col("_end") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6).alias("age"))
+        return self._strings(aged.group_by(self.dims + ["period_index"]).agg(
             pl.col("age").median().alias("backlog_age_days_median"),
             pl.col("age").quantile(0.9, interpolation="linear").alias("backlog_age_days_p90"),
             pl.len().alias("backlog_age_days_n"),
-        )
+        ))
 
     # ------------------------------------------------------------------ contacts
 
     def _contacts(self) -> pl.DataFrame:
-        frame = self._index(self.facts.contacts, "arrived_at", "_arrived")  # type: ignore[arg-type]
+        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned"])
+        frame = self._index(frame, zone, "arrived_at", "_arrived")
         wait = (pl.col("answered_at") - pl.col("arrived_at")).dt.total_seconds()
         handle = (pl.col("ended_at") - pl.col("answered_at")).dt.total_seconds()
         to_abandon = (pl.col("ended_at") - pl.col("arrived_at")).dt.total_seconds()
@@ -418,16 +465,16 @@ class _Context:
     # ------------------------------------------------------------------ journeys
 
     def _journeys(self) -> pl.DataFrame:
-        frame = self.facts.journeys
-        assert frame is not None
+        frame, zone = self.slim("journeys", ["journey_id", "started_at", "completed_at", "resumed_from"])
         resumed = frame.filter(pl.col("resumed_from").is_not_null())
         completed_later = resumed.filter(pl.col("completed_at").is_not_null()).select(pl.col("resumed_from").alias("journey_id")).unique()
         originals = frame.filter(pl.col("resumed_from").is_null()).with_columns(
             (pl.col("completed_at").is_not_null() | pl.col("journey_id").is_in(completed_later["journey_id"].implode())).alias("_completed")
         )
-        originals = self._index(originals, "started_at", "_started")
-        inside = resumed.filter(pl.col("started_at").is_not_null())
-        self.rule_counts["resumed_journey"] = int(self._index(inside, "started_at", "_s").filter(pl.col("_s").is_between(0, self.n - 1)).height)
+        originals = self._index(originals, zone, "started_at", "_started")
+        self.rule_counts["resumed_journey"] = int(
+            self._index(resumed, zone, "started_at", "_s").filter(pl.col("_s").is_between(0, self.n - 1)).height
+        )
         return self._group(
             originals, "_started",
             pl.len().alias("journeys_started"),
@@ -437,7 +484,8 @@ class _Context:
     # ------------------------------------------------------------------ feedback
 
     def _feedback(self) -> pl.DataFrame:
-        frame = self._index(self.facts.feedback, "submitted_at", "_rated")  # type: ignore[arg-type]
+        frame, zone = self.slim("feedback", ["submitted_at", "rating"])
+        frame = self._index(frame, zone, "submitted_at", "_rated")
         return self._group(
             frame, "_rated",
             pl.len().alias("ratings"),
@@ -450,8 +498,7 @@ class _Context:
 
     def _costs(self) -> pl.DataFrame:
         """Costs by local date; a record over several days is spread evenly over them."""
-        frame = self.facts.costs
-        assert frame is not None
+        frame, _ = self.slim("costs", ["period_start", "period_end", "cost"])
         days = (pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1
         single = frame.filter(days == 1).with_columns(pl.col("period_start").alias("_day"), pl.col("cost").alias("_cost"))
         spread = (

@@ -123,7 +123,7 @@ def test_every_kpi_by_service_matches_plain_sql(db, all_departments, monday):
     # the engine withholds values from too few observations; compare where it gave one
     compared = joined.filter(pl.col("value").is_not_null())
     assert set(compared["kpi"]) == set(METRICS), f"not compared: {set(METRICS) - set(compared['kpi'])}"
-    wrong = compared.filter(((pl.col("value") - pl.col("expected")).abs() > 1e-6 * pl.max_horizontal(pl.col("expected").abs(), pl.lit(1.0))))
+    wrong = compared.filter((pl.col("value") - pl.col("expected")).abs() > 1e-6 * pl.max_horizontal(pl.col("expected").abs(), pl.lit(1.0)))
     assert wrong.height == 0, wrong
     # and where it withheld one, it said why
     withheld = joined.filter(pl.col("value").is_null() & pl.col("expected").is_not_null())
