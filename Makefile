@@ -19,7 +19,7 @@ install: $(STAMP)
 ## Build the embedded database when absent, then serve the dashboard on http://localhost:$(PORT)
 run: install
 	$(BIN)/python -m data ensure
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	$(BIN)/python -m dashboard --server.port $(PORT) --server.headless true
 
 ## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)
 test: install

@@ -18,9 +18,14 @@ PAGES = Path(__file__).resolve().parent / "pages"
 def run() -> None:
     st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
     navigation = st.navigation(
-        [
-            st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
-        ]
+        {
+            "Performance": [
+                st.Page(PAGES / "overview.py", title="Weekly scorecard", icon=":material/dashboard:", url_path="overview", default=True),
+            ],
+            "About the data": [
+                st.Page(PAGES / "home.py", title="Tables", icon=":material/table_chart:", url_path="tables"),
+            ],
+        }
     )
     navigation.run()
 

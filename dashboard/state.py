@@ -1,8 +1,15 @@
-"""What every page shares: the database engine, cached extracts, the viewer's scope."""
+"""What every page shares: the database engine, cached loaders, the viewer's departments,
+the scope and week in the URL, and "data as of".
+
+Caching lives here only: ``st.cache_resource`` for the engine and for fact frames (large,
+shared, never mutated), ``st.cache_data`` for small frames. The engine is passed as
+``_engine`` so it stays out of the cache keys.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -12,51 +19,161 @@ from sqlalchemy.engine import Engine
 from data.build import ensure_database
 from data.database import DatabaseError, connect, describe
 from data.extracts import run_extract
+from data.facts import data_extent, load_facts, organisation_timezone
+from metrics.facts import Facts
+from metrics.periods import parse_week, week_label
+from metrics.scorecard import Scorecard, latest_complete_week, scorecard
+from metrics.targets import load_targets
 
 CACHE_SECONDS = 600
+ALL = "all"
 
 
-@st.cache_resource(show_spinner="Opening the database (the first start builds the demo data, about a minute)…")
+@st.cache_resource(show_spinner="Opening the database (a first start builds the demo data: about 10 seconds)…")
 def engine() -> Engine:
     """The database engine, built once per server process."""
     return ensure_database(quiet=True)
 
 
-def visible_departments(_engine: Engine) -> list[str]:
-    """The departments this viewer may see. Access control will narrow this; today: all."""
-    return _departments(_engine)
-
-
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _departments(_engine: Engine) -> list[str]:
+def _departments(_engine: Engine, url: str) -> list[str]:
     with connect(_engine) as conn:
         rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY department_id").fetchall()
     return [row[0] for row in rows]
 
 
+def visible_departments(_engine: Engine) -> tuple[str, ...]:
+    """The departments this viewer may see: the seam for access control (today: all)."""
+    return tuple(_departments(_engine, str(_engine.url)))
+
+
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def extract(_engine: Engine, name: str, departments: tuple[str, ...], **params: Any) -> pl.DataFrame:
+def extract(_engine: Engine, url: str, name: str, departments: tuple[str, ...], **params: Any) -> pl.DataFrame:
     """A cached extract; never mutate the frame it returns."""
     return run_extract(_engine, name, departments=list(departments), **params)
 
 
-def database_label(_engine: Engine) -> str:
-    return describe(_engine)
+@dataclass(frozen=True)
+class Context:
+    """The database and what this viewer may see in it."""
+
+    engine: Engine
+    departments: tuple[str, ...]
+    department_names: dict[str, str]
+    services: pl.DataFrame  # service_id, department_id, name, sla_days, digital
+    offices: pl.DataFrame  # office_id, name, region, kind, timezone
+    timezone: str
+    first_day: date | None
+    as_of: date | None  # the last local date with data
+
+    def get(self, name: str, **params: Any) -> pl.DataFrame:
+        return extract(self.engine, str(self.engine.url), name, self.departments, **params)
+
+    @property
+    def service_names(self) -> dict[str, str]:
+        return dict(zip(self.services["service_id"], self.services["name"], strict=True))
+
+    @property
+    def office_names(self) -> dict[str, str]:
+        return dict(zip(self.offices["office_id"], self.offices["name"], strict=True))
+
+    def name_of(self, dimension: str, value: str | None) -> str:
+        if value is None:
+            return "(not recorded)"
+        lookup = {"department_id": self.department_names, "service_id": self.service_names, "office_id": self.office_names}.get(dimension, {})
+        return lookup.get(value, value.replace("_", " ").capitalize() if dimension == "channel" else value)
 
 
-def open_or_stop() -> tuple[Engine, tuple[str, ...]]:
-    """The engine and the viewer's departments, or a clear error and a stopped page."""
+def open_or_stop() -> Context:
+    """The viewer's context, or a clear message and a stopped page."""
     try:
         current = engine()
-        departments = tuple(visible_departments(current))
+        departments = visible_departments(current)
+        context = _context(current, str(current.url), departments)
     except DatabaseError as error:
         st.error(f"The database cannot be used: {error}", icon=":material/error:")
         st.stop()
-    return current, departments
+    return context
 
 
-def data_as_of(_engine: Engine, departments: tuple[str, ...]) -> datetime | None:
-    loads = extract(_engine, "data_loads", departments)
-    return loads["loaded_at"].max() if loads.height else None  # type: ignore[return-value]
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _context_parts(_engine: Engine, url: str, departments: tuple[str, ...]) -> tuple:
+    names = run_extract(_engine, "departments", departments=list(departments))
+    services = run_extract(_engine, "services", departments=list(departments))
+    offices = run_extract(_engine, "offices", departments=list(departments))
+    timezone = organisation_timezone(offices)
+    extent = data_extent(_engine, departments, timezone) if departments else None
+    return dict(zip(names["department_id"], names["name"], strict=True)), services, offices, timezone, extent
 
 
+def _context(_engine: Engine, url: str, departments: tuple[str, ...]) -> Context:
+    names, services, offices, timezone, extent = _context_parts(_engine, url, departments)
+    return Context(_engine, departments, names, services, offices, timezone, extent[0] if extent else None, extent[1] if extent else None)
+
+
+def data_as_of(context: Context) -> None:
+    """'Data as of' on every page, with when it was last loaded."""
+    loads = context.get("data_loads")
+    loaded = f", loaded {loads['loaded_at'][0]:%d %b %Y %H:%M} UTC" if loads.height else ""
+    if context.as_of is None:
+        st.caption(f"No data yet{loaded}.")
+    else:
+        st.caption(f"Data as of {context.as_of:%A %d %B %Y}{loaded}. Times are local ({context.timezone}).")
+
+
+# ---------------------------------------------------------------------- facts and scorecards
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=6, show_spinner=False)
+def facts(_engine: Engine, url: str, departments: tuple[str, ...], first_day: date, last_day: date) -> Facts:
+    """The facts of some departments over a window (shared by every session; not mutated)."""
+    return load_facts(_engine, departments, first_day, last_day)
+
+
+def scoped_facts(context: Context, department: str | None, first_day: date, last_day: date) -> Facts:
+    departments = (department,) if department and department != ALL else context.departments
+    return facts(context.engine, str(context.engine.url), departments, first_day, last_day)
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=32, show_spinner=False)
+def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date, by: str | None = None) -> Scorecard:
+    """The scorecard of a scope (all, a department, or a service) for an ISO week."""
+    monday = parse_week(week)
+    chosen = (department,) if department != ALL else departments
+    loaded = facts(_engine, url, chosen, monday - timedelta(weeks=52), monday + timedelta(days=6))
+    scope: dict[str, str] = {}
+    if department != ALL:
+        scope["department_id"] = department
+    if service != ALL:
+        scope["service_id"] = service
+        loaded = loaded.where(service_id=service)
+    return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets())
+
+
+def week_options(context: Context, weeks: int = 104) -> list[str]:
+    """ISO weeks with data, newest first: the current (partial) week, then complete ones."""
+    if context.as_of is None:
+        return []
+    latest = context.as_of
+    labels = [week_label(latest)]
+    monday = latest - timedelta(days=latest.weekday())
+    first = context.first_day or latest
+    for back in range(1, weeks):
+        start = monday - timedelta(weeks=back)
+        if start + timedelta(days=6) < first:
+            break
+        labels.append(week_label(start))
+    return labels
+
+
+def default_week(context: Context) -> str | None:
+    return latest_complete_week(context.as_of) if context.as_of else None
+
+
+def week_label_text(week: str, context: Context) -> str:
+    monday = parse_week(week)
+    sunday = monday + timedelta(days=6)
+    text = f"{week} ({monday:%d %b} – {sunday:%d %b %Y})"
+    if context.as_of and sunday > context.as_of:
+        text += " · in progress"
+    return text

@@ -1,26 +1,24 @@
-"""Home: what is in the database."""
+"""Tables: what is in the database, and when it was loaded."""
 
 from __future__ import annotations
 
+import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
+
 import streamlit as st
 
-from dashboard import state
+from dashboard import components, state
 
-current, departments = state.open_or_stop()
-st.title("Public service KPIs")
-st.caption(f"Data from {state.database_label(current)}")
+context = state.open_or_stop()
+st.title("Tables")
+state.data_as_of(context)
+st.caption(f"Data from {state.describe(context.engine)}")
 
-counts = state.extract(current, "table_counts", departments)
-loads = state.extract(current, "data_loads", departments)
-if loads.height:
-    latest = loads.row(0, named=True)
-    st.write(f"Data as of {latest['loaded_at']:%d %b %Y %H:%M} UTC ({latest['kind']}, {latest['rows_loaded']:,} rows).")
-else:
-    st.info("No data has been loaded yet: run `python -m data generate` or import an export.")
-
+counts = context.get("table_counts").rename({"table_name": "Table", "row_count": "Rows"})
 st.subheader("Tables and their rows")
-st.dataframe(
-    counts.rename({"table_name": "Table", "row_count": "Rows"}),
-    hide_index=True,
-    column_config={"Rows": st.column_config.NumberColumn(format="localized")},
-)
+components.table(counts, "table-counts", column_config={"Rows": st.column_config.NumberColumn(format="localized")})
+loads = context.get("data_loads")
+st.subheader("Loads")
+if loads.height:
+    components.table(loads, "data-loads")
+else:
+    components.empty("No data has been loaded yet.", "Run `python -m data generate`, or import an export with `python -m data import`.")

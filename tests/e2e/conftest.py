@@ -45,7 +45,7 @@ def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with open(log, "w") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+                sys.executable, "-m", "dashboard",
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                 "--browser.gatherUsageStats", "false",
             ],

@@ -1,0 +1,140 @@
+"""Pieces every page lays out: a chart with its one-sentence summary and its table (a
+graph and a table are the same data), downloads, KPI tiles, empty states, breadcrumbs."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard.charts import sparkline_svg
+from metrics.formatting import change, number
+from metrics.registry import METRICS
+from metrics.status import STATUS_ICONS, STATUS_WORDS
+
+STATUS_COLOURS = {  # badge background with white text; each at least 4.5:1
+    "green": "#1E6B43",
+    "amber": "#8A4B00",
+    "red": "#B42318",
+    "grey": "#57606A",
+}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def csv_download(frame: pl.DataFrame, name: str, *, label: str = "Download CSV") -> None:
+    st.download_button(label, frame.write_csv().encode(), file_name=f"{slug(name)}.csv", mime="text/csv", key=f"csv-{slug(name)}", icon=":material/download:")
+
+
+def excel_download(frame: pl.DataFrame, name: str) -> None:
+    buffer = io.BytesIO()
+    frame.write_excel(buffer, worksheet=name[:31] or "data")
+    st.download_button(
+        "Download Excel", buffer.getvalue(), file_name=f"{slug(name)}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx-{slug(name)}", icon=":material/table:",
+    )
+
+
+def table(frame: pl.DataFrame, name: str, *, column_config: dict | None = None, height: int | None = None) -> None:
+    """A table with its CSV download."""
+    st.dataframe(frame, hide_index=True, use_container_width=True, column_config=column_config, height=height or "auto")
+    csv_download(frame, name)
+
+
+def chart(figure: go.Figure, summary: str, data: pl.DataFrame, name: str, *, column_config: dict | None = None, expanded: bool = False) -> None:
+    """A chart, the sentence that says what it shows, and the same data as a table."""
+    st.markdown(f"**{html.escape(summary)}**")
+    st.plotly_chart(figure, use_container_width=True, config={"displaylogo": False, "responsive": True}, key=f"chart-{slug(name)}")
+    with st.expander(f"The numbers behind this chart ({data.height:,} rows)", expanded=expanded):
+        table(data, name, column_config=column_config)
+
+
+def empty(reason: str, what_to_do: str) -> None:
+    """An empty state that says why and what to do."""
+    st.info(f"{reason} {what_to_do}", icon=":material/info:")
+
+
+def status_badge(status: str, word: str | None = None) -> str:
+    """The status as icon, word and colour (never colour alone)."""
+    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
+    return (
+        f'<span class="kpi-badge" style="background:{colour}">'
+        f'<span aria-hidden="true">{STATUS_ICONS[status]}</span> {html.escape(word or STATUS_WORDS[status])}</span>'
+    )
+
+
+def status_word(row: dict) -> str:
+    """Grey has three reasons; say which."""
+    if row["status"] != "grey":
+        return STATUS_WORDS[row["status"]]
+    if row.get("partial"):
+        return "Week in progress"
+    if row["value"] is None:
+        return "Too little data"
+    return "No target"
+
+
+TILE_CSS = """
+<style>
+.kpi-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(245px,1fr));gap:12px;margin:4px 0 12px}
+.kpi-tile{border:1px solid rgba(128,128,128,.35);border-radius:8px;padding:10px 12px;background:rgba(128,128,128,.06)}
+.kpi-tile h3{font-size:.95rem;font-weight:600;margin:0 0 2px;padding:0;line-height:1.3}
+.kpi-value{font-size:1.7rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
+.kpi-row{display:flex;justify-content:space-between;align-items:center;gap:8px;flex-wrap:wrap}
+.kpi-badge{display:inline-block;color:#fff;border-radius:999px;padding:1px 9px;font-size:.8rem;font-weight:600;white-space:nowrap}
+.kpi-meta{font-size:.82rem;line-height:1.45;margin-top:4px;font-variant-numeric:tabular-nums}
+.kpi-meta dt{display:inline;font-weight:600}.kpi-meta dd{display:inline;margin:0 8px 0 2px}
+.kpi-note{font-size:.78rem;opacity:.85;margin-top:3px}
+.kpi-spark{margin-top:6px}.kpi-spark svg{width:100%;height:34px;display:block}
+</style>
+"""
+
+
+def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
+    """One tile per KPI: value, status by icon and word and colour, the change on last
+    week and on the same week last year, the target, and a 13-week sparkline."""
+    parts = [TILE_CSS, '<div class="kpi-grid">']
+    for row in rows.iter_rows(named=True):
+        metric = METRICS[row["kpi"]]
+        series = history.filter(pl.col("kpi") == metric.name).sort("period_start")["value"].to_list()
+        spark = sparkline_svg(
+            series,
+            target=row["target"],
+            label=f"{metric.label}, last {len(series)} weeks: from {number(series[0], metric) if series else '–'} to {number(series[-1], metric) if series else '–'}",
+        )
+        note = f'<div class="kpi-note">{html.escape(row["note"])}</div>' if row["note"] else ""
+        parts.append(
+            f'<section class="kpi-tile" aria-label="{html.escape(metric.label)}">'
+            f'<h3>{html.escape(metric.label)}</h3>'
+            f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric)}</span>{status_badge(row["status"], status_word(row))}</div>'
+            f'<dl class="kpi-meta">'
+            f'<dt>On last week</dt><dd>{change(row["change_on_last_week"], metric)}</dd> '
+            f'<dt>On a year ago</dt><dd>{change(row["change_on_last_year"], metric)}</dd> '
+            f'<dt>Target</dt><dd>{number(row["target"], metric)}</dd></dl>'
+            f'<div class="kpi-spark">{spark}</div>{note}</section>'
+        )
+    parts.append("</div>")
+    st.markdown("".join(parts), unsafe_allow_html=True)
+
+
+def breadcrumbs(path: list[tuple[str, str | None]]) -> str | None:
+    """Breadcrumbs as buttons: each level a click away. ``path`` is [(label, key)], the
+    last is where we are. Returns the key clicked, if any."""
+    columns = st.columns(len(path) * 2 - 1 if path else 1, gap="small", vertical_alignment="center")
+    clicked = None
+    for index, (label, key) in enumerate(path):
+        with columns[index * 2]:
+            if index == len(path) - 1:
+                st.markdown(f"**{html.escape(label)}**")
+            elif st.button(label, key=f"crumb-{key}", type="tertiary"):
+                clicked = key
+        if index < len(path) - 1:
+            with columns[index * 2 + 1]:
+                st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True)
+    return clicked

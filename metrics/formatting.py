@@ -1,0 +1,50 @@
+"""Numbers as people read them: units once, sensible decimals. Pure, used by every page,
+the summary and the command line."""
+
+from __future__ import annotations
+
+import math
+
+from metrics.registry import METRICS, Metric
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value: float | None, metric: Metric | str, *, unit: bool = True) -> str:
+    """'81.2%', '£38.17', '6.0 days', '26 s', '2.4 min', '1,234'; '–' for no value."""
+    metric = METRICS[metric] if isinstance(metric, str) else metric
+    if _missing(value):
+        return "–"
+    assert value is not None
+    decimals = metric.decimals
+    if metric.unit == "%":
+        return f"{value:,.{decimals}f}%" if unit else f"{value:,.{decimals}f}"
+    if metric.unit == "£":
+        return f"£{value:,.{decimals}f}" if unit else f"{value:,.{decimals}f}"
+    text = f"{value:,.{decimals}f}"
+    if not unit or metric.unit == "count":
+        return text
+    short = {"seconds": "s", "minutes": "min", "days": "days"}.get(metric.unit, metric.unit)
+    return f"{text} {short}"
+
+
+def change(value: float | None, metric: Metric | str) -> str:
+    """A signed change in the metric's unit; rates change in percentage points."""
+    metric = METRICS[metric] if isinstance(metric, str) else metric
+    if _missing(value):
+        return "–"
+    assert value is not None
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    magnitude = abs(value)
+    if metric.unit == "%":
+        return f"{sign}{magnitude:,.{metric.decimals}f} pts"
+    return f"{sign}{number(magnitude, metric)}"
+
+
+def axis_title(metric: Metric | str) -> str:
+    """The label with its unit, once: 'On-time rate (%)', 'Volume (cases)'."""
+    metric = METRICS[metric] if isinstance(metric, str) else metric
+    unit = {"count": "cases" if metric.observations == "cases" else metric.observations, "£": "£"}.get(metric.unit, metric.unit)
+    return f"{metric.label} ({unit})"
