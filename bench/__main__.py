@@ -14,6 +14,8 @@ import time
 BENCHMARKS = {
     "generate": "bench.generate",
     "extract_postgres": "bench.extract_postgres",
+    "forecast_accuracy": "bench.forecast_accuracy",
+    "forecast_fleet": "bench.forecast_fleet",
 }
 
 

@@ -223,9 +223,37 @@ def build_fleet_series(
         .select(SERIES, DATE)
         .sort(SERIES, DATE)
     )
-    values = pl.concat([case_values, contact_values]).sort(SERIES, DATE)
+    values = _through_trailing_closed_days(
+        pl.concat([case_values, contact_values]), closed, data_end
+    )
     catalog = _catalog(values[SERIES].unique().to_list(), services, offices)
     return FleetSeries(values, closed, catalog, data_end)
+
+
+def _through_trailing_closed_days(
+    values: pl.DataFrame, closed: pl.DataFrame, data_end: dt.date
+) -> pl.DataFrame:
+    """Values extended by 0 rows over closed days right after each series' last day.
+
+    Why: the contacts table has no row on a Sunday, so without this a contact series
+    whose data ends on a Saturday would end a day before the cases and be forecast from
+    a different first day; a closed day is known, not missing.
+    """
+    last = values.group_by(SERIES).agg(pl.col(DATE).max().alias("last_day"))
+    trailing = (
+        closed.join(last, on=SERIES)
+        .filter((pl.col(DATE) > pl.col("last_day")) & (pl.col(DATE) <= data_end))
+        .sort(SERIES, DATE)
+        .with_columns(
+            (
+                (pl.col(DATE) - pl.col("last_day")).dt.total_days()
+                == pl.int_range(1, pl.len() + 1).over(SERIES)
+            ).alias("next_day")
+        )
+        .filter(pl.col("next_day").cum_min().over(SERIES))  # stop at the first open day
+        .select(SERIES, DATE, pl.lit(0.0).alias(VALUE))
+    )
+    return pl.concat([values, trailing]).sort(SERIES, DATE)
 
 
 def _catalog(series_ids: list[str], services: pl.DataFrame, offices: pl.DataFrame) -> pl.DataFrame:

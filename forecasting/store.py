@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from data.database import (
 from data.extracts import run_extract
 from forecasting._frame import DATE, SERIES, ForecastInputError
 from forecasting.fleet import FleetResult
+from forecasting.planning import QueueHistory, queue_history, rostered_hours
 from forecasting.series import NO_CASES, FleetSeries, build_fleet_series
 
 RUN_TABLES = ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs")
@@ -239,6 +241,112 @@ def series_forecast(
     return rows
 
 
+@dataclass(frozen=True)
+class StaffingInputs:
+    """What a plan for one office needs, read once (the page caches it).
+
+    forecast: the latest run's recommended daily forecast of contacts:<office_id> for
+        the days asked (ds, yhat, lo80, hi80, lo95, hi95, closed, model).
+    queue: the office's intraday profile, AHT and patience (planning.queue_history).
+    rostered: paid staff-hours per day (planning.rostered_hours).
+    """
+
+    office_id: str
+    office_name: str
+    office_kind: str
+    forecast: pl.DataFrame
+    queue: QueueHistory
+    rostered: pl.DataFrame
+    run_id: int
+    data_end: dt.date
+
+
+def load_staffing_inputs(
+    engine: Engine,
+    office_id: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    departments: Sequence[str],
+    *,
+    history_weeks: int = 12,
+    reference_weeks: int = 4,
+) -> StaffingInputs:
+    """Read the stored forecast and the history a staffing plan of one office needs.
+
+    first_day..last_day: local dates inside the latest run's forecast. history_weeks:
+    weeks of contacts before the run's data end behind the profile, AHT and patience.
+    reference_weeks: weeks of cost records behind the assumed roster of future days.
+    Staffing pools an office's whole queue, so its contact series belongs to no
+    department: only a viewer of every department may plan it.
+    """
+    if first_day > last_day:
+        raise ForecastInputError(f"first_day {first_day} is after last_day {last_day}.")
+    offices = run_extract(engine, "offices", departments=list(departments))
+    office = offices.filter(pl.col("office_id") == office_id)
+    if office.height == 0:
+        queues = offices.filter(pl.col("kind") != "online")["office_id"].to_list()
+        raise ForecastInputError(
+            f"unknown office {office_id!r}; offices with queues: {', '.join(queues) or '(none)'}"
+        )
+    series_id = f"contacts:{office_id}"
+    forecasts = latest_forecasts(engine, departments)
+    if forecasts.filter(pl.col(SERIES) == series_id).height == 0:
+        if set(all_departments(engine)) - set(departments):
+            raise ForecastInputError(
+                f"staffing {office_id!r} needs the forecast of every call or visit there "
+                f"({series_id}), which crosses departments: only a viewer of every "
+                "department may plan it."
+            )
+        raise ForecastInputError(
+            f"no stored forecast of {series_id}: run python -m forecasting run first."
+        )
+    run = forecasts["run_id"][0]
+    stored = series_forecast(forecasts, series_id)
+    forecast = stored.filter(pl.col(DATE).is_between(first_day, last_day))
+    horizon_first, horizon_last = stored[DATE].min(), stored[DATE].max()
+    if forecast.height < (last_day - first_day).days + 1:
+        raise ForecastInputError(
+            f"the latest forecast (run {run}) of {series_id} covers {horizon_first} to "
+            f"{horizon_last}; choose days inside it, not {first_day} to {last_day}."
+        )
+    data_end = horizon_first - dt.timedelta(days=1)  # type: ignore[operator]
+    history = run_extract(
+        engine,
+        "contact_intervals",
+        departments=list(departments),
+        first_day=data_end - dt.timedelta(days=7 * history_weeks - 1),
+        last_day=data_end,
+    )
+    queue = queue_history(history, office_id, last_day=data_end, weeks=history_weeks)
+    costs = run_extract(
+        engine,
+        "costs",
+        departments=list(departments),
+        first_day=data_end - dt.timedelta(days=7 * (reference_weeks + 1)),
+        last_day=last_day,
+    )
+    days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    rostered = rostered_hours(
+        costs,
+        office_id,
+        days,
+        closed_days=forecast.filter(pl.col("closed"))[DATE].to_list(),
+        channel=queue.channel,
+        reference_weeks=reference_weeks,
+    )
+    row = office.row(0, named=True)
+    return StaffingInputs(
+        office_id=office_id,
+        office_name=row["name"],
+        office_kind=row["kind"],
+        forecast=forecast.select(DATE, "yhat", "lo80", "hi80", "lo95", "hi95", "closed", "model"),
+        queue=queue,
+        rostered=rostered,
+        run_id=int(run),
+        data_end=data_end,
+    )
+
+
 __all__ = [
     "DatabaseError",
     "all_departments",
@@ -249,6 +357,8 @@ __all__ = [
     "latest_forecasts",
     "latest_series",
     "load_fleet_series",
+    "StaffingInputs",
+    "load_staffing_inputs",
     "series_forecast",
     "store_run",
 ]

@@ -66,9 +66,13 @@ local_slots AS (
            arrivals, answered, abandoned, handle_seconds, wait_seconds
     FROM local_quarters
 )
-SELECT office_id, channel, ds, slot, SUM(arrivals) AS arrivals, SUM(answered) AS answered,
-       SUM(abandoned) AS abandoned, SUM(handle_seconds) AS handle_seconds,
-       SUM(wait_seconds) AS wait_seconds
+-- sums of BIGINT and of EXTRACT are NUMERIC on PostgreSQL, which Arrow cannot carry
+SELECT office_id, channel, ds, slot,
+       CAST(SUM(arrivals) AS BIGINT) AS arrivals,
+       CAST(SUM(answered) AS BIGINT) AS answered,
+       CAST(SUM(abandoned) AS BIGINT) AS abandoned,
+       CAST(SUM(handle_seconds) AS DOUBLE PRECISION) AS handle_seconds,
+       CAST(SUM(wait_seconds) AS DOUBLE PRECISION) AS wait_seconds
 FROM local_slots
 WHERE ds BETWEEN :first_day AND :last_day
 GROUP BY office_id, channel, ds, slot

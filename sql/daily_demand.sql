@@ -48,7 +48,8 @@ local_quarters AS (
     FROM quarters q
     JOIN offsets f ON f.timezone = q.timezone AND f.utc_quarter = q.utc_quarter
 )
-SELECT ds, department_id, service_id, office_id, channel, SUM(cases) AS cases
+-- sums of BIGINT are NUMERIC on PostgreSQL, which Arrow cannot carry: cast back
+SELECT ds, department_id, service_id, office_id, channel, CAST(SUM(cases) AS BIGINT) AS cases
 FROM local_quarters
 WHERE ds BETWEEN :first_day AND :last_day
 GROUP BY ds, department_id, service_id, office_id, channel

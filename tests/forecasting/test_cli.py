@@ -43,7 +43,7 @@ def test_staffing_prints_erlang_c_and_a(capsys: pytest.CaptureFixture[str]) -> N
 def test_staffing_rejects_a_share_given_as_fraction_of_100(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = "staffing --calls 100 --aht-seconds 180 --target-seconds 20 --service-level 180".split()
+    argv = ["staffing", "--calls", "100", "--aht-seconds", "180", "--target-seconds", "20", "--service-level", "180"]
     code, _, err = run(argv, capsys)
     assert code == 2
     assert err == "error: --service-level is a percentage between 0 and 100, got 180.\n"
