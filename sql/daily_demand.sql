@@ -15,10 +15,12 @@
 --   cases          Int64
 
 -- Why the quarter hours: converting every case's time with its office's zone costs DuckDB
--- about 1.5 microseconds a row (a calendar per row when the zone is a column), 3 s of a
--- scale-1 extract. Every time zone's offset is a multiple of 15 minutes and changes on a
--- quarter hour, so cases are counted per UTC quarter hour first and only the distinct
--- quarters are converted to a local date.
+-- about 3 microseconds a row when the zone is a column (a calendar per row). Every time
+-- zone's offset is a multiple of 15 minutes and changes on a quarter hour, so cases are
+-- counted per UTC quarter hour first and only the distinct quarters are converted.
+-- Measured at scale 1 (1.1 million cases, whole history): DuckDB 0.6 s instead of 4.3 s;
+-- PostgreSQL, whose per-row conversion is cheap, 4 s instead of 1.3 s. DuckDB is the
+-- default database and the one pages read most, so it gets the faster plan.
 WITH quarters AS (
     SELECT o.timezone, s.department_id, c.service_id, c.office_id, c.channel,
            date_trunc('hour', c.submitted_at)
