@@ -188,14 +188,14 @@ def _one_task(
 
 
 def _progress(total: int, enabled: bool):  # noqa: ANN202 - tqdm's type is optional at runtime
-    """A tqdm bar on stderr (a no-op object when disabled)."""
+    """A tqdm bar on stderr; off when disabled or when stderr is not a terminal (logs)."""
     from tqdm import tqdm
 
     return tqdm(
         total=total,
         desc="forecasting",
         unit="series",
-        disable=not enabled,
+        disable=None if enabled else True,
         file=sys.stderr,
         dynamic_ncols=True,
     )
@@ -218,15 +218,20 @@ def _run_tasks(
     # start a thread per core in each worker on top (children inherit the environment).
     saved = {name: os.environ.get(name) for name in _SINGLE_THREAD}
     os.environ.update(_SINGLE_THREAD)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [
-                pool.submit(_one_task, values, closed, models, cutoffs, horizon)
-                for values, closed in tasks
-            ]
-            for future in as_completed(futures):
+        futures = {
+            pool.submit(_one_task, values, closed, models, cutoffs, horizon): values[SERIES][0]
+            for values, closed in tasks
+        }
+        for future in as_completed(futures):
+            try:
                 yield future.result()
+            except Exception as error:
+                raise RuntimeError(f"forecasting series {futures[future]!r} failed: {error}") from error
     finally:
+        # on an error or an interrupt, queued series are dropped instead of run to the end
+        pool.shutdown(wait=True, cancel_futures=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -34,7 +34,7 @@ from data.database import (
     duckdb_path,
     table_names,
 )
-from data.extracts import run_extract
+from data.extracts import load_extract, run_extract
 from forecasting._frame import DATE, SERIES, ForecastInputError
 from forecasting.fleet import FleetResult
 from forecasting.planning import QueueHistory, queue_history, rostered_hours
@@ -138,6 +138,23 @@ def store_run(
     so storing the same run twice leaves one copy. Creates the tables if missing.
     """
     create_schema(engine)
+    for attempt in range(3):
+        try:
+            return _write_run(engine, result, started_at, seconds, run_id)
+        except sa.exc.IntegrityError:
+            # another run took the same new id between our read and our insert: retry
+            if run_id is not None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write_run(
+    engine: Engine,
+    result: FleetResult,
+    started_at: dt.datetime,
+    seconds: float | None,
+    run_id: int | None,
+) -> int:
     finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with connect(engine, begin=True) as conn:
         if run_id is None:
@@ -198,8 +215,6 @@ def store_run(
 def _stored(engine: Engine, name: str, departments: Sequence[str]) -> pl.DataFrame:
     """An extract of the stored runs; an empty frame when no run was ever stored."""
     if "forecast_runs" not in table_names(engine):
-        from data.extracts import load_extract
-
         return pl.DataFrame(schema=load_extract(name).columns)
     return run_extract(engine, name, departments=list(departments))
 
