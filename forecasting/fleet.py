@@ -211,7 +211,10 @@ def _run_tasks(
     """Outcomes as they complete: in-process for jobs == 1, else a spawn process pool."""
     if jobs == 1:
         for values, closed in tasks:
-            yield _one_task(values, closed, models, cutoffs, horizon)
+            try:
+                yield _one_task(values, closed, models, cutoffs, horizon)
+            except Exception as error:
+                raise RuntimeError(f"forecasting series {values[SERIES][0]!r} failed: {error}") from error
         return
     context = multiprocessing.get_context("spawn")
     # One worker per core runs one Prophet fit at a time; let neither Polars nor BLAS
