@@ -187,11 +187,31 @@ def _bound_values(extract: Extract, departments: Sequence[str], params: Mapping[
     return values
 
 
-def _run_duckdb(conn: Connection, statement: sa.TextClause) -> pl.DataFrame:
+BATCH_ROWS = 1_000_000
+
+
+def _from_batches(reader, categorical: Sequence[str]) -> pl.DataFrame:
+    """A Polars frame from an Arrow record batch reader, a batch at a time, turning the
+    ``categorical`` columns into categoricals as it goes: a million-row extract never
+    holds its strings twice."""
+    parts = []
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        if categorical:
+            frame = frame.with_columns(pl.col(c).cast(pl.Categorical) for c in categorical)
+        parts.append(frame)
+    if not parts:
+        frame = pl.from_arrow(reader.schema.empty_table())
+        return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in categorical)
+    return pl.concat(parts, rechunk=False)
+
+
+def _run_duckdb(conn: Connection, statement: sa.TextClause, categorical: Sequence[str] = ()) -> pl.DataFrame:
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[key] for key in compiled.positiontup or ()]
     raw = conn.connection.driver_connection
-    return pl.from_arrow(raw.execute(compiled.string, params).fetch_arrow_table())  # type: ignore[return-value]
+    reader = raw.execute(compiled.string, params).fetch_record_batch(BATCH_ROWS)
+    return _from_batches(reader, categorical)
 
 
 def _run_postgresql(conn: Connection, statement: sa.TextClause, extract: Extract) -> pl.DataFrame:
@@ -224,8 +244,9 @@ def _run_postgresql(conn: Connection, statement: sa.TextClause, extract: Extract
     return frame
 
 
-def _check(extract: Extract, frame: pl.DataFrame) -> pl.DataFrame:
-    """Match the declared columns and types; widen where lossless, else raise."""
+def _check(extract: Extract, frame: pl.DataFrame, categorical: Sequence[str] = ()) -> pl.DataFrame:
+    """Match the declared columns and types; widen where lossless, else raise. A declared
+    String asked for as categorical comes back Categorical."""
     if frame.columns != list(extract.columns):
         raise ExtractError(
             f"extract {extract.name} returned columns {frame.columns}, "
@@ -233,6 +254,8 @@ def _check(extract: Extract, frame: pl.DataFrame) -> pl.DataFrame:
         )
     casts = []
     for name, expected in extract.columns.items():
+        if name in categorical:
+            expected = pl.Categorical()
         actual = frame.schema[name]
         if actual == expected:
             continue
@@ -241,6 +264,7 @@ def _check(extract: Extract, frame: pl.DataFrame) -> pl.DataFrame:
             or (actual.is_numeric() and expected.is_numeric())
             or (isinstance(actual, pl.Datetime) and isinstance(expected, pl.Datetime))
             or (isinstance(actual, pl.Decimal) and expected.is_numeric())
+            or (actual == pl.String and expected == pl.Categorical)
         )
         if not compatible:
             raise ExtractError(
@@ -251,7 +275,7 @@ def _check(extract: Extract, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def _run_adbc(engine: Engine, statement: sa.TextClause) -> pl.DataFrame:
+def _run_adbc(engine: Engine, statement: sa.TextClause, categorical: Sequence[str] = ()) -> pl.DataFrame:
     """PostgreSQL through ADBC: binary COPY decoded to Arrow in C, with bound parameters."""
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -260,7 +284,7 @@ def _run_adbc(engine: Engine, statement: sa.TextClause) -> pl.DataFrame:
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with adbc.connect(uri) as conn, conn.cursor() as cursor:
         cursor.execute(compiled.string, params)
-        return pl.from_arrow(cursor.fetch_arrow_table())  # type: ignore[return-value]
+        return _from_batches(cursor.fetch_record_batch(), categorical)
 
 
 def run_extract(
@@ -268,38 +292,46 @@ def run_extract(
     name: str,
     *,
     departments: Sequence[str],
+    categorical: Sequence[str] = (),
     **params: Any,
 ) -> pl.DataFrame:
     """Run ``sql/<name>.sql`` with bound values; return its checked Polars frame.
 
     ``departments`` is the list of department ids the viewer may see; the other keyword
     arguments are the extract's own :named parameters (dates, naive UTC datetimes,
-    strings, numbers, or lists for IN clauses).
+    strings, numbers, or lists for IN clauses). String columns named in ``categorical``
+    come back as Polars categoricals (for ids repeated millions of times).
     """
     extract = load_extract(name)
+    unknown = [column for column in categorical if column not in extract.columns]
+    if unknown:
+        raise ExtractError(f"extract {name} has no column(s) {', '.join(unknown)} to make categorical")
     values = _bound_values(extract, departments, params)
     statement = _statement(extract, values)
     if isinstance(engine, Connection):
-        return _check(extract, _execute(engine, statement, extract))
+        return _check(extract, _execute(engine, statement, extract, categorical), categorical)
     if engine.dialect.name == "postgresql":
         try:
-            return _check(extract, _run_adbc(engine, statement))
+            return _check(extract, _run_adbc(engine, statement, categorical), categorical)
+        except ExtractError:
+            raise
         except Exception as error:  # noqa: BLE001 - ADBC's errors carry no common base
             first_line = str(error).strip().splitlines()[0]
             if "connect" in first_line.lower() or "could not" in first_line.lower():
                 raise DatabaseError(f"cannot connect to {describe(engine)}: {first_line}") from error
             raise DatabaseError(f"extract {extract.name} failed: {first_line}") from error
     with connect(engine) as conn:
-        return _check(extract, _execute(conn, statement, extract))
+        return _check(extract, _execute(conn, statement, extract, categorical), categorical)
 
 
-def _execute(conn: Connection, statement: sa.TextClause, extract: Extract) -> pl.DataFrame:
+def _execute(conn: Connection, statement: sa.TextClause, extract: Extract, categorical: Sequence[str] = ()) -> pl.DataFrame:
     try:
         if conn.dialect.name == "duckdb":
-            return _run_duckdb(conn, statement)
+            return _run_duckdb(conn, statement, categorical)
         if conn.dialect.name == "postgresql":
-            return _run_postgresql(conn, statement, extract)
-    except DatabaseError:
+            frame = _run_postgresql(conn, statement, extract)
+            return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in categorical)
+    except (DatabaseError, ExtractError):
         raise
     except Exception as error:  # the driver's own error types differ; name the extract
         first_line = str(error).strip().splitlines()[0]

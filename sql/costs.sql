@@ -1,25 +1,22 @@
 -- grain: one row per cost record whose period (local dates, both ends included)
 --   overlaps [:first_day, :last_day]. A cost with no service belongs to no department:
---   only a viewer who may see every department sees it.
+--   only a viewer who may see every department sees it. In no particular order.
 -- params:
 --   :departments  department ids the viewer may see (list)
 --   :first_day    first local date, inclusive
 --   :last_day     last local date, inclusive
 -- columns:
---   cost_id        Int64
---   department_id  String
---   service_id     String
---   office_id      String
---   region         String
---   channel        String
---   period_start   Date
---   period_end     Date
---   staff_hours    Float64
---   cost           Float64
-SELECT k.cost_id, s.department_id, k.service_id, k.office_id, o.region, k.channel,
-       k.period_start, k.period_end, k.staff_hours, k.cost
+--   cost_id       Int64
+--   service_id    String
+--   office_id     String
+--   channel       String
+--   period_start  Date
+--   period_end    Date
+--   staff_hours   Float64
+--   cost          Float64
+SELECT k.cost_id, k.service_id, k.office_id, k.channel, k.period_start, k.period_end,
+       k.staff_hours, k.cost
 FROM costs k
-JOIN offices o ON o.office_id = k.office_id
 LEFT JOIN services s ON s.service_id = k.service_id
 WHERE k.period_start <= :last_day
   AND k.period_end >= :first_day

@@ -60,13 +60,18 @@ def test_extract_gives_the_same_rows_on_duckdb_and_postgresql(duckdb_url, postgr
     assert_frame_equal(frames[0], frames[1])
 
 
-@pytest.mark.parametrize("name", [n for n in EXTRACTS if "department_id" in load_extract(n).columns])
-def test_extract_shows_only_the_viewers_departments(db, name):
+@pytest.mark.parametrize("name", [n for n in EXTRACTS if {"department_id", "service_id"} & set(load_extract(n).columns)])
+def test_extract_shows_only_the_viewers_departments(db, all_departments, name):
+    transport_services = set(run_extract(db, "services", departments=["transport"])["service_id"])
     frame = run_extract(db, name, departments=["transport"], **params_for(name))
-    seen = set(frame["department_id"].drop_nulls().unique())
-    assert seen <= {"transport"}
-    if name != "incidents":  # incidents of an office or the platform have no department
-        assert frame["department_id"].null_count() == 0
+    if "department_id" in frame.columns:
+        assert set(frame["department_id"].drop_nulls().unique()) <= {"transport"}
+    if "service_id" in frame.columns:
+        assert set(frame["service_id"].drop_nulls().unique()) <= transport_services
+        if name not in ("incidents",):  # incidents of an office or the platform have no service
+            assert frame["service_id"].null_count() == 0
+    everything = run_extract(db, name, departments=all_departments, **params_for(name))
+    assert frame.height <= everything.height
 
 
 @pytest.mark.parametrize("name", EXTRACTS)
@@ -74,6 +79,8 @@ def test_a_viewer_with_no_departments_sees_nothing(db, name):
     frame = run_extract(db, name, departments=[], **params_for(name))
     if name == "table_counts":
         assert frame["row_count"].sum() == 0
+    elif name == "data_extent":  # an aggregate: one row of nulls
+        assert frame.row(0) == (None, None)
     else:
         assert frame.height == 0
 

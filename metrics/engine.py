@@ -1,0 +1,510 @@
+"""One engine that computes any set of metrics at any grain.
+
+``compute(facts, ["on_time_rate", "volume"], by=["week", "service_id"], first_day=...,
+last_day=...)`` aggregates the named measures each metric is built from at the requested
+grain — a time grain (day, ISO week, month, quarter, or none) crossed with any of
+department, service, office, region and channel — and divides at the end: a ratio over a
+group is the sum of its numerators over the sum of its denominators, never a mean of
+ratios. A value from too few observations comes back as null with the reason. Rules that
+leave rows out are named, switchable and counted.
+
+The result is long: one row per grain cell and metric, with its numerator, denominator
+and number of observations, so that any coarser figure can be recomputed from finer ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from metrics.facts import DIMENSIONS, NOT_RECORDED, Facts
+from metrics.periods import GRAINS, Periods, date_index_of, index_of
+from metrics.registry import Aggregation, Metric, resolve
+from metrics.rules import DEFAULT_RULES, check_rules
+
+DIGITAL = ("online", "mobile_app")
+SERVICE_LEVEL_SECONDS = 20
+VISIT_TARGET_SECONDS = 15 * 60
+ADMIN_CLOSE_SECONDS = 60
+SHORT_ABANDON_SECONDS = 5
+QUANTILES = ("processing_days", "backlog_age_days", "visit_wait_minutes")
+
+# Which family of measures each measure comes from, and which fact that family reads.
+FAMILY_OF = {
+    "submitted": "submitted", "submitted_digital": "submitted",
+    "closed_all": "closed", "closed": "closed", "closed_with_due": "closed", "closed_on_time": "closed", "processing_days": "closed",
+    "backlog": "stock", "backlog_overdue": "stock", "backlog_age_days": "backlog_age",
+    "due_population": "closed+stock",
+    "calls_offered": "contacts", "calls_answered": "contacts", "calls_answered_in_time": "contacts", "calls_abandoned": "contacts",
+    "calls_wait_seconds": "contacts", "calls_handle_minutes": "contacts",
+    "visits_answered": "contacts", "visits_within_target": "contacts", "visit_wait_minutes": "contacts",
+    "journeys_started": "journeys", "journeys_completed": "journeys",
+    "ratings": "feedback", "ratings_top2": "feedback", "rating_points": "feedback", "rating_points_possible": "feedback",
+    "cost": "costs",
+}
+FACT_OF_FAMILY = {
+    "submitted": "cases", "closed": "cases", "stock": "cases", "backlog_age": "cases",
+    "contacts": "contacts", "journeys": "journeys", "feedback": "feedback", "costs": "costs",
+}
+# What n counts for each metric (the number of observations behind the value).
+N_MEASURE = {
+    "satisfaction_index": "ratings",
+    "asa": "calls_answered",
+    "aht": "calls_answered",
+}
+
+
+def _standard_due(zone: str) -> pl.Expr:
+    """sla_days calendar days after submission on the local clock, as naive UTC. A due
+    moment in the hour the clocks skip moves forward an hour; in the repeated hour it
+    takes the first."""
+    local_due = (
+        pl.col("submitted_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone).dt.replace_time_zone(None)
+        + pl.duration(days=pl.col("sla_days"))
+    )
+    return pl.coalesce(
+        local_due.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
+        (local_due + pl.duration(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
+    ).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+
+
+class GrainError(ValueError):
+    """The requested grain is not one the engine knows."""
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """Long values plus what was left out and over which window."""
+
+    values: pl.DataFrame
+    rule_counts: dict[str, int]
+    periods: Periods
+    by: tuple[str, ...]
+
+    @property
+    def dimensions(self) -> list[str]:
+        return [column for column in self.by if column in DIMENSIONS]
+
+    def wide(self) -> pl.DataFrame:
+        """One row per grain cell, one column per metric (values only)."""
+        keys = (["period", "period_start"] if self.periods.grain else []) + self.dimensions
+        if self.values.height == 0:
+            return pl.DataFrame(schema={key: self.values.schema[key] for key in keys})
+        return self.values.pivot(on="kpi", index=keys, values="value", maintain_order=True)
+
+    def value(self, kpi: str, **cell: object) -> float | None:
+        """The value of one metric in one cell, e.g. ``value("volume", period="2026-W47")``."""
+        rows = self.values.filter(pl.col("kpi") == kpi, *[pl.col(k) == v for k, v in cell.items()])
+        if rows.height != 1:
+            raise KeyError(f"{rows.height} cells match {kpi} {cell}")
+        return rows["value"].item()
+
+
+def _split_grain(by: Sequence[str]) -> tuple[str | None, list[str]]:
+    time = [part for part in by if part in GRAINS]
+    dims = [part for part in by if part in DIMENSIONS]
+    unknown = [part for part in by if part not in GRAINS and part not in DIMENSIONS]
+    if unknown or len(time) > 1 or len(set(by)) != len(by):
+        raise GrainError(
+            f"cannot group by {list(by)}: use at most one of {', '.join(GRAINS)} and any of {', '.join(DIMENSIONS)}"
+        )
+    return (time[0] if time else None), dims
+
+
+def compute(
+    facts: Facts,
+    metrics: Sequence[str] | str | None = None,
+    by: Sequence[str] = ("week",),
+    *,
+    first_day: date,
+    last_day: date,
+    rules: frozenset[str] | set[str] = DEFAULT_RULES,
+) -> MetricResult:
+    """Compute ``metrics`` (all when None) at the grain ``by`` over local dates
+    [first_day, last_day]. See the module docstring."""
+    chosen = resolve(metrics)
+    enabled = check_rules(rules)
+    grain, dims = _split_grain(by)
+    periods = Periods(grain, first_day, last_day)
+    context = _Context(facts, periods, dims, enabled)
+
+    needed_families: set[str] = set()
+    for metric in chosen:
+        for measure in (metric.numerator, metric.denominator, N_MEASURE.get(metric.name)):
+            if measure:
+                needed_families.update(FAMILY_OF[measure].split("+"))
+    measures: list[pl.DataFrame] = []
+    unavailable: dict[str, str] = {}
+    for family in sorted(needed_families):
+        frame, reason = context.family(family)
+        if frame is None:
+            unavailable[family] = reason
+        else:
+            measures.append(frame)
+
+    keys = dims + ["period_index"]
+    grid = context.grid(measures)
+    table = grid
+    for frame in measures:
+        table = table.join(frame, on=keys, how="left", nulls_equal=True)
+    if {"closed_with_due", "backlog_overdue"} <= set(table.columns):
+        # the on-time rate's denominator: closed with a due date, plus open and overdue at the end
+        table = table.with_columns(
+            (pl.col("closed_with_due").fill_null(0) + pl.col("backlog_overdue").fill_null(0)).alias("due_population")
+        )
+    values = pl.concat([_metric_rows(metric, table, keys, unavailable) for metric in chosen], how="vertical_relaxed")
+    period_frame = periods.frame()
+    values = values.join(period_frame.select("period_index", "period", "period_start"), on="period_index").drop("period_index")
+    leading = (["period", "period_start"] if grain else []) + dims
+    values = values.select(leading + ["kpi", "value", "numerator", "denominator", "n", "note"]).sort(
+        (["period_start"] if grain else []) + dims, nulls_last=True, maintain_order=True
+    )
+    return MetricResult(values, context.rule_counts, periods, tuple(by))
+
+
+def _metric_rows(metric: Metric, table: pl.DataFrame, keys: list[str], unavailable: dict[str, str]) -> pl.DataFrame:
+    """The long rows of one metric: value, numerator, denominator, n and note."""
+    families = {FAMILY_OF[m] for m in (metric.numerator, metric.denominator) if m}
+    families = {part for family in families for part in family.split("+")}
+    missing = [unavailable[f] for f in sorted(families) if f in unavailable]
+    base = table.select(keys)
+    if missing:
+        return base.with_columns(
+            pl.lit(metric.name).alias("kpi"),
+            pl.lit(None, dtype=pl.Float64).alias("value"),
+            pl.lit(None, dtype=pl.Float64).alias("numerator"),
+            pl.lit(None, dtype=pl.Float64).alias("denominator"),
+            pl.lit(None, dtype=pl.Int64).alias("n"),
+            pl.lit(missing[0]).alias("note"),
+        ).select(keys + ["kpi", "value", "numerator", "denominator", "n", "note"])
+
+    aggregation = metric.aggregation
+    if aggregation in (Aggregation.MEDIAN, Aggregation.P90):
+        suffix = "median" if aggregation == Aggregation.MEDIAN else "p90"
+        raw = pl.col(f"{metric.numerator}_{suffix}")
+        numerator = pl.lit(None, dtype=pl.Float64)
+        denominator = pl.lit(None, dtype=pl.Float64)
+        n = pl.col(f"{metric.numerator}_n").fill_null(0)
+    else:
+        numerator = pl.col(metric.numerator).cast(pl.Float64).fill_null(0)
+        denominator = (
+            pl.col(metric.denominator).cast(pl.Float64).fill_null(0) if metric.denominator else pl.lit(None, dtype=pl.Float64)
+        )
+        if aggregation == Aggregation.COUNT:
+            raw = numerator
+            n = numerator.cast(pl.Int64)
+        elif aggregation == Aggregation.DIFFERENCE:
+            raw = numerator - denominator
+            n = (numerator + denominator).cast(pl.Int64)
+        else:
+            raw = pl.when(denominator > 0).then(numerator / denominator * metric.scale)
+            count_measure = N_MEASURE.get(metric.name, metric.denominator)
+            n = pl.col(count_measure).fill_null(0).cast(pl.Int64)
+    enough = n >= metric.min_n
+    note = (
+        pl.when(n == 0)
+        .then(pl.lit(f"no {metric.observations}"))
+        .when(~enough)
+        .then(pl.format("fewer than {} {} ({})", pl.lit(metric.min_n), pl.lit(metric.observations), n))
+    )
+    if aggregation in (Aggregation.COUNT, Aggregation.DIFFERENCE):
+        value, note = raw, pl.lit(None, dtype=pl.String)  # a count of nothing is 0, not unknown
+    else:
+        value = pl.when(enough).then(raw)
+    return table.select(
+        *keys,
+        pl.lit(metric.name).alias("kpi"),
+        value.cast(pl.Float64).alias("value"),
+        numerator.cast(pl.Float64).alias("numerator"),
+        denominator.cast(pl.Float64).alias("denominator"),
+        n.cast(pl.Int64).alias("n"),
+        note.cast(pl.String).alias("note"),
+    )
+
+
+class _Context:
+    """The measure families, computed once each for one compute() call."""
+
+    def __init__(self, facts: Facts, periods: Periods, dims: list[str], rules: frozenset[str]) -> None:
+        self.facts = facts
+        self.periods = periods
+        self.dims = dims
+        self.rules = rules
+        self.n = len(periods)
+        self.rule_counts: dict[str, int] = {}
+        self._cases: pl.DataFrame | None = None
+        self._zone: str | None = None
+        self._boundaries: dict[str, pl.Series] = {}
+
+    # ------------------------------------------------------------------ plumbing
+
+    def family(self, name: str) -> tuple[pl.DataFrame | None, str]:
+        fact = FACT_OF_FAMILY[name]
+        frame = getattr(self.facts, fact)
+        if frame is None:
+            return None, self.facts.unavailable.get(fact, f"no {fact} data")
+        lacking = [dim for dim in self.dims if not self.facts.records(fact, dim)]
+        if lacking:
+            return None, NOT_RECORDED.get(fact, {}).get(lacking[0], f"{fact} are not recorded by {lacking[0]}")
+        return getattr(self, f"_{name}")(), ""
+
+    def grid(self, measures: list[pl.DataFrame]) -> pl.DataFrame:
+        """Every combination of the grain's dimension values seen, crossed with every period."""
+        periods = pl.DataFrame({"period_index": pl.Series(range(self.n), dtype=pl.Int32)})
+        if not self.dims:
+            return periods
+        seen = [frame.select(pl.col(dim).cast(pl.String) for dim in self.dims) for frame in measures if frame.height]
+        if not seen:
+            return pl.DataFrame(schema={**{dim: pl.String for dim in self.dims}, "period_index": pl.Int32})
+        combos = pl.concat(seen, how="vertical_relaxed").unique(maintain_order=True)
+        return combos.join(periods, how="cross")
+
+    def boundaries(self, zone: str) -> pl.Series:
+        if zone not in self._boundaries:
+            self._boundaries[zone] = self.periods.utc_boundaries(zone)
+        return self._boundaries[zone]
+
+    def slim(self, fact: str, columns: list[str]) -> tuple[pl.DataFrame, str | None]:
+        """The fact's grain dimensions (looked up where the fact does not carry them) and
+        the columns asked for; and its one time zone, or None when its offices are in
+        several, in which case a ``timezone`` column comes too."""
+        frame = getattr(self.facts, fact)
+        assert frame is not None
+        selected = [self.facts.column(frame, dim).alias(dim) for dim in self.dims]
+        selected += [self.facts.column(frame, column).alias(column) for column in columns if column not in self.dims]
+        zones = [self.facts.timezone]
+        if "timezone" in frame.columns or ("office_id" in frame.columns and self.facts.offices is not None):
+            zone = self.facts.column(frame, "timezone").fill_null(self.facts.timezone).alias("timezone")
+            zones = frame.select(zone.unique())["timezone"].to_list() or zones
+            if len(zones) > 1:
+                return frame.select(*selected, zone), None
+        return frame.select(selected), zones[0]
+
+    def _index(self, frame: pl.DataFrame, zone: str | None, column: str, out: str) -> pl.DataFrame:
+        """Add the period index of ``column`` (naive UTC) in the frame's time zone(s)."""
+        if zone is not None:
+            return frame.with_columns(index_of(pl.col(column), self.boundaries(zone)).alias(out))
+        parts = [
+            frame.filter(pl.col("timezone") == each).with_columns(index_of(pl.col(column), self.boundaries(each)).alias(out))
+            for each in frame["timezone"].unique().to_list()
+        ]
+        return pl.concat(parts)
+
+    def _group(self, frame: pl.DataFrame, index: str, *aggregations: pl.Expr) -> pl.DataFrame:
+        inside = frame.filter(pl.col(index).is_between(0, self.n - 1))
+        grouped = inside.group_by(self.dims + [pl.col(index).alias("period_index")]).agg(*aggregations)
+        return self._strings(grouped)
+
+    def _strings(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Grain dimensions as plain strings (facts may carry them as categoricals)."""
+        return frame.with_columns(pl.col(dim).cast(pl.String) for dim in self.dims)
+
+    # ------------------------------------------------------------------ cases
+
+    def cases(self) -> pl.DataFrame:
+        """Cases with period indices of their events and their due instant."""
+        if self._cases is not None:
+            return self._cases
+        source = self.facts.cases
+        assert source is not None
+        needs_standard = bool(source.select((pl.col("due_at").is_null()).any()).item())
+        frame, zone = self.slim("cases", ["channel", "submitted_at", "due_at", "closed_at", *(["sla_days"] if needs_standard else [])])
+        self._zone = zone
+        due = frame["due_at"]
+        if needs_standard:
+            # Due: the case's own due_at, else sla_days calendar days after submission on
+            # the local clock. Only the cases without a due_at need time-zone arithmetic,
+            # so it is done on them alone and scattered back.
+            missing = frame.select((pl.col("due_at").is_null() & pl.col("sla_days").is_not_null()).arg_true()).to_series()
+            if missing.len():
+                subset = frame[missing]
+                if zone is not None:
+                    standard = subset.select(_standard_due(zone)).to_series()
+                else:
+                    standard = pl.Series("due", [None] * subset.height, dtype=pl.Datetime("us"))
+                    for each in subset["timezone"].unique().to_list():
+                        rows = subset.select((pl.col("timezone") == each).arg_true()).to_series()
+                        standard = standard.scatter(rows, subset[rows].select(_standard_due(each)).to_series())
+                due = due.clone().scatter(missing, standard)
+            frame = frame.drop("sla_days")
+        admin = (pl.col("closed_at") - pl.col("submitted_at")).dt.total_seconds() < ADMIN_CLOSE_SECONDS
+        due_or_closed = pl.when(pl.col("closed_at").is_not_null() & pl.col("due").is_not_null()).then(pl.max_horizontal("due", "closed_at"))
+        lazy = frame.lazy().with_columns(due.alias("due")).drop("due_at").with_columns(
+            (admin.fill_null(False) & pl.lit("admin_close_60s" in self.rules)).alias("_excluded"),
+            due_or_closed.alias("_due_or_closed"),
+        )
+        if zone is not None:
+            boundaries = self.boundaries(zone)
+            lazy = lazy.with_columns(
+                index_of(pl.col(column), boundaries).alias(out)
+                for column, out in (("submitted_at", "_submitted"), ("closed_at", "_closed"), ("due", "_due"), ("_due_or_closed", "_due_closed"))
+            )
+            frame = lazy.drop("_due_or_closed").collect()
+        else:
+            frame = lazy.collect()
+            for column, out in (("submitted_at", "_submitted"), ("closed_at", "_closed"), ("due", "_due"), ("_due_or_closed", "_due_closed")):
+                frame = self._index(frame, zone, column, out)
+            frame = frame.drop("_due_or_closed")
+        counts = frame.select(
+            (pl.col("_closed").is_between(0, self.n - 1) & pl.col("_excluded")).sum().alias("admin"),
+            (pl.col("due").is_null() & (pl.col("_closed").is_null() | pl.col("_closed").is_between(0, self.n - 1))).sum().alias("no_due"),
+        ).row(0, named=True)
+        self.rule_counts["admin_close_60s"] = int(counts["admin"])
+        self.rule_counts["no_due_date"] = int(counts["no_due"])
+        self._cases = frame
+        return frame
+
+    def _submitted(self) -> pl.DataFrame:
+        return self._group(
+            self.cases(), "_submitted",
+            pl.len().alias("submitted"),
+            pl.col("channel").is_in(DIGITAL).sum().alias("submitted_digital"),
+        )
+
+    def _closed(self) -> pl.DataFrame:
+        regular = ~pl.col("_excluded")
+        days = (pl.col("closed_at") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6
+        with_due = regular & pl.col("due").is_not_null()
+        return self._group(
+            self.cases(), "_closed",
+            pl.len().alias("closed_all"),
+            regular.sum().alias("closed"),
+            with_due.sum().alias("closed_with_due"),
+            (with_due & (pl.col("closed_at") <= pl.col("due"))).sum().alias("closed_on_time"),
+            days.filter(regular).median().alias("processing_days_median"),
+            days.filter(regular).quantile(0.9, interpolation="linear").alias("processing_days_p90"),
+            regular.sum().alias("processing_days_n"),
+        )
+
+    def _stock(self) -> pl.DataFrame:
+        """Open and overdue cases at each period's end, from cumulative counts:
+        open(p) = #submitted before its end - #closed before its end, and
+        overdue(p) = #due before its end - #(due and closed) before its end."""
+        frame = self.cases()
+        grid = self.grid([frame.select(self.dims).unique()]) if self.dims else self.grid([])
+        keys = self.dims + ["period_index"]
+        counted = grid
+        for index, name in (("_submitted", "opened"), ("_closed", "shut"), ("_due", "fell_due"), ("_due_closed", "due_and_shut")):
+            counts = (
+                frame.filter(pl.col(index).is_not_null() & (pl.col(index) < self.n))
+                .group_by(self.dims + [pl.col(index).clip(lower_bound=0).alias("period_index")])
+                .agg(pl.len().cast(pl.Int64).alias(name))
+            )
+            counts = self._strings(counts)
+            counted = counted.join(counts, on=keys, how="left", nulls_equal=True)
+        counted = counted.with_columns(pl.col("opened", "shut", "fell_due", "due_and_shut").fill_null(0)).sort(keys)
+        cumulative = [pl.col(c).cum_sum().over(self.dims) if self.dims else pl.col(c).cum_sum() for c in ("opened", "shut", "fell_due", "due_and_shut")]
+        counted = counted.with_columns(cumulative)
+        return counted.select(
+            *keys,
+            (pl.col("opened") - pl.col("shut")).alias("backlog"),
+            (pl.col("fell_due") - pl.col("due_and_shut")).alias("backlog_overdue"),
+        )
+
+    def _backlog_age(self) -> pl.DataFrame:
+        """Ages of the cases open at each period's end: each case is repeated for every
+        period end it was open at, then the median is taken per cell."""
+        frame = self.cases().filter(pl.col("_submitted") < self.n)
+        last = pl.when(pl.col("_closed").is_null()).then(self.n - 1).otherwise(pl.col("_closed") - 1).clip(upper_bound=self.n - 1)
+        first = pl.col("_submitted").clip(lower_bound=0)
+        zone_columns = ["timezone"] if self._zone is None else []
+        spans = frame.select(*self.dims, *zone_columns, "submitted_at", first.alias("_from"), last.alias("_to")).filter(pl.col("_from") <= pl.col("_to"))
+        exploded = spans.with_columns(pl.int_ranges("_from", pl.col("_to") + 1, dtype=pl.Int32).alias("period_index")).explode("period_index")
+        zones = [self._zone] if self._zone is not None else exploded["timezone"].unique().to_list()
+        ends = pl.concat(
+            [
+                pl.DataFrame({"timezone": each, "period_index": pl.Series(range(self.n), dtype=pl.Int32), "_end": self.boundaries(each)[1:]})
+                for each in zones
+            ]
+        )
+        if self._zone is not None:
+            aged = exploded.join(ends.drop("timezone"), on="period_index")
+        else:
+            aged = exploded.join(ends, on=["timezone", "period_index"])
+        aged = aged.with_columns(((pl.col("_end") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6).alias("age"))
+        return self._strings(aged.group_by(self.dims + ["period_index"]).agg(
+            pl.col("age").median().alias("backlog_age_days_median"),
+            pl.col("age").quantile(0.9, interpolation="linear").alias("backlog_age_days_p90"),
+            pl.len().alias("backlog_age_days_n"),
+        ))
+
+    # ------------------------------------------------------------------ contacts
+
+    def _contacts(self) -> pl.DataFrame:
+        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned"])
+        frame = self._index(frame, zone, "arrived_at", "_arrived")
+        wait = (pl.col("answered_at") - pl.col("arrived_at")).dt.total_seconds()
+        handle = (pl.col("ended_at") - pl.col("answered_at")).dt.total_seconds()
+        to_abandon = (pl.col("ended_at") - pl.col("arrived_at")).dt.total_seconds()
+        call = pl.col("channel") == "phone"
+        visit = pl.col("channel") == "in_person"
+        short = pl.col("abandoned") & (to_abandon < SHORT_ABANDON_SECONDS).fill_null(False)
+        if "short_abandon_5s" not in self.rules:
+            short = pl.lit(False)
+        answered = ~pl.col("abandoned")
+        inside = frame.filter(pl.col("_arrived").is_between(0, self.n - 1))
+        self.rule_counts["short_abandon_5s"] = int(inside.select((call & short).sum()).item())
+        return self._group(
+            frame, "_arrived",
+            (call & ~short).sum().alias("calls_offered"),
+            (call & answered).sum().alias("calls_answered"),
+            (call & answered & (wait <= SERVICE_LEVEL_SECONDS)).sum().alias("calls_answered_in_time"),
+            (call & pl.col("abandoned") & ~short).sum().alias("calls_abandoned"),
+            wait.filter(call & answered).sum().alias("calls_wait_seconds"),
+            (handle.filter(call & answered).sum() / 60).alias("calls_handle_minutes"),
+            (visit & answered).sum().alias("visits_answered"),
+            (visit & answered & (wait <= VISIT_TARGET_SECONDS)).sum().alias("visits_within_target"),
+            (wait.filter(visit & answered) / 60).median().alias("visit_wait_minutes_median"),
+            (wait.filter(visit & answered) / 60).quantile(0.9, interpolation="linear").alias("visit_wait_minutes_p90"),
+            (visit & answered).sum().alias("visit_wait_minutes_n"),
+        )
+
+    # ------------------------------------------------------------------ journeys
+
+    def _journeys(self) -> pl.DataFrame:
+        frame, zone = self.slim("journeys", ["journey_id", "started_at", "completed_at", "resumed_from"])
+        resumed = frame.filter(pl.col("resumed_from").is_not_null())
+        completed_later = resumed.filter(pl.col("completed_at").is_not_null()).select(pl.col("resumed_from").alias("journey_id")).unique()
+        originals = frame.filter(pl.col("resumed_from").is_null()).with_columns(
+            (pl.col("completed_at").is_not_null() | pl.col("journey_id").is_in(completed_later["journey_id"].implode())).alias("_completed")
+        )
+        originals = self._index(originals, zone, "started_at", "_started")
+        self.rule_counts["resumed_journey"] = int(
+            self._index(resumed, zone, "started_at", "_s").filter(pl.col("_s").is_between(0, self.n - 1)).height
+        )
+        return self._group(
+            originals, "_started",
+            pl.len().alias("journeys_started"),
+            pl.col("_completed").sum().alias("journeys_completed"),
+        )
+
+    # ------------------------------------------------------------------ feedback
+
+    def _feedback(self) -> pl.DataFrame:
+        frame, zone = self.slim("feedback", ["submitted_at", "rating"])
+        frame = self._index(frame, zone, "submitted_at", "_rated")
+        return self._group(
+            frame, "_rated",
+            pl.len().alias("ratings"),
+            (pl.col("rating") >= 4).sum().alias("ratings_top2"),
+            (pl.col("rating").cast(pl.Int64) - 1).sum().alias("rating_points"),
+            (pl.len() * 4).alias("rating_points_possible"),
+        )
+
+    # ------------------------------------------------------------------ costs
+
+    def _costs(self) -> pl.DataFrame:
+        """Costs by local date; a record over several days is spread evenly over them."""
+        frame, _ = self.slim("costs", ["period_start", "period_end", "cost"])
+        days = (pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1
+        single = frame.filter(days == 1).with_columns(pl.col("period_start").alias("_day"), pl.col("cost").alias("_cost"))
+        spread = (
+            frame.filter(days > 1)
+            .with_columns((pl.col("cost") / days).alias("_cost"), pl.date_ranges("period_start", "period_end").alias("_day"))
+            .explode("_day")
+        )
+        frame = pl.concat([single, spread], how="diagonal_relaxed").with_columns(date_index_of(pl.col("_day"), self.periods).alias("_on"))
+        return self._group(frame, "_on", pl.col("_cost").sum().alias("cost"))

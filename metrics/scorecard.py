@@ -1,0 +1,197 @@
+"""The weekly scorecard: every KPI of a scope for one ISO week, against last week, the same
+week last year (52 weeks back, so weekdays line up) and its target, with its status and the
+composite score (Boston's CityScore rule).
+
+The current, unfinished week is marked partial: it gets no status and no changes, because
+comparing four days with seven is not a comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from metrics.engine import compute
+from metrics.facts import Facts
+from metrics.periods import parse_week, week_label
+from metrics.registry import METRICS
+from metrics.rules import DEFAULT_RULES
+from metrics.status import GREY, composite, composite_status, metric_score, status
+from metrics.targets import Targets, load_targets
+
+HISTORY_WEEKS = 13
+YEAR_WEEKS = 52
+SCORECARD_BY = ("department_id", "service_id", "office_id", "channel")
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """``rows``: one per scope and KPI. ``composite``: one per scope, with the KPIs above
+    and below target. ``history``: the last 13 weeks of every KPI, for sparklines."""
+
+    week: str
+    rows: pl.DataFrame
+    composite: pl.DataFrame
+    history: pl.DataFrame
+    rule_counts: dict[str, int]
+    partial: bool
+    as_of: date | None
+    targets_version: str
+
+    def long(self) -> pl.DataFrame:
+        """The rows and the composite score together, as the CLI and CSV export print them."""
+        composite_rows = self.composite.select(
+            "week", "scope",
+            pl.lit("composite_score").alias("kpi"),
+            pl.lit("Composite score").alias("label"),
+            pl.lit("score").alias("unit"),
+            pl.col("score").alias("value"),
+            pl.lit(None, dtype=pl.Float64).alias("last_week"),
+            pl.lit(None, dtype=pl.Float64).alias("same_week_last_year"),
+            pl.lit(1.0).alias("target"),
+            pl.lit(None, dtype=pl.Float64).alias("change_on_last_week"),
+            pl.lit(None, dtype=pl.Float64).alias("change_on_last_year"),
+            "status",
+            pl.col("metrics_scored").cast(pl.Int64).alias("n"),
+            pl.format("below target: {}", pl.col("below").list.join(", ")).alias("note"),
+            "partial",
+        )
+        return pl.concat([self.rows.select(composite_rows.columns), composite_rows], how="vertical_relaxed")
+
+
+def scorecard(
+    facts: Facts,
+    week: str,
+    *,
+    by: str | None = None,
+    scope: dict[str, str] | None = None,
+    as_of: date | None = None,
+    targets: Targets | None = None,
+    rules: frozenset[str] = DEFAULT_RULES,
+) -> Scorecard:
+    """The scorecard of ``week`` (e.g. '2026-W47') for the facts given (already narrowed
+    to the scope, described by ``scope`` for targets), one per value of ``by`` if given.
+
+    ``as_of``: the last local date the data covers (a week ending after it is partial).
+    """
+    if by is not None and by not in SCORECARD_BY:
+        raise ValueError(f"a scorecard can be split by {', '.join(SCORECARD_BY)}, not {by!r}")
+    targets = targets or load_targets()
+    scope = scope or {}
+    monday = parse_week(week)
+    first_day = monday - timedelta(weeks=YEAR_WEEKS)
+    last_day = monday + timedelta(days=6)
+    result = compute(facts, None, by=["week"] + ([by] if by else []), first_day=first_day, last_day=last_day, rules=rules)
+    values = result.values
+    partial = as_of is not None and last_day > as_of
+
+    scope_column = by
+    if scope_column is None:
+        values = values.with_columns(pl.lit(_scope_name(scope)).alias("scope"))
+    else:
+        values = values.with_columns(pl.col(scope_column).fill_null("(unknown)").alias("scope"))
+    week_of = {"this": week_label(monday), "last": week_label(monday - timedelta(weeks=1)), "year": week_label(first_day)}
+    picked = {
+        name: values.filter(pl.col("period") == label).select("scope", "kpi", "value", "n", "note")
+        for name, label in week_of.items()
+    }
+    table = (
+        picked["this"]
+        .join(picked["last"].select("scope", "kpi", pl.col("value").alias("last_week")), on=["scope", "kpi"], how="left")
+        .join(picked["year"].select("scope", "kpi", pl.col("value").alias("same_week_last_year")), on=["scope", "kpi"], how="left")
+    )
+
+    rows = []
+    for row in table.iter_rows(named=True):
+        metric = METRICS[row["kpi"]]
+        target_scope = dict(scope)
+        if by in ("department_id", "service_id", "office_id"):
+            target_scope[by] = row["scope"]
+        target, target_source = targets.for_scope(metric.name, **{k: target_scope.get(k) for k in ("department_id", "service_id", "office_id")})
+        value = row["value"]
+        note = row["note"]
+        if partial:
+            state, change_week, change_year = GREY, None, None
+            note = f"week in progress: data to {as_of:%a %d %b}" + (f"; {note}" if note else "")
+        else:
+            state = status(value, target, metric.better)
+            change_week = _change(value, row["last_week"])
+            change_year = _change(value, row["same_week_last_year"])
+        rows.append(
+            {
+                "week": week_of["this"],
+                "scope": row["scope"],
+                "kpi": metric.name,
+                "label": metric.label,
+                "unit": metric.unit,
+                "value": value,
+                "last_week": row["last_week"],
+                "same_week_last_year": row["same_week_last_year"],
+                "target": target,
+                "target_source": target_source,
+                "change_on_last_week": change_week,
+                "change_on_last_year": change_year,
+                "status": state,
+                "n": row["n"],
+                "note": note,
+                "partial": partial,
+                "score": None if partial else metric_score(value, target, metric.better),
+                "better": metric.better.value,
+            }
+        )
+    schema = {
+        "week": pl.String, "scope": pl.String, "kpi": pl.String, "label": pl.String, "unit": pl.String,
+        "value": pl.Float64, "last_week": pl.Float64, "same_week_last_year": pl.Float64, "target": pl.Float64,
+        "target_source": pl.String, "change_on_last_week": pl.Float64, "change_on_last_year": pl.Float64,
+        "status": pl.String, "n": pl.Int64, "note": pl.String, "partial": pl.Boolean, "score": pl.Float64, "better": pl.String,
+    }
+    frame = pl.DataFrame(rows, schema=schema)
+    order = {name: i for i, name in enumerate(METRICS)}
+    frame = frame.with_columns(pl.col("kpi").replace_strict(order, return_dtype=pl.Int32).alias("_order")).sort("scope", "_order").drop("_order")
+
+    composites = []
+    for scope_value, part in frame.group_by("scope", maintain_order=True):
+        scored = part.filter(pl.col("score").is_not_null())
+        score = composite(scored["score"].to_list())
+        composites.append(
+            {
+                "week": week_of["this"],
+                "scope": scope_value[0],
+                "score": score,
+                "status": GREY if partial else composite_status(score),
+                "metrics_scored": scored.height,
+                "above": scored.filter(pl.col("score") >= 1.0).sort("score", descending=True)["kpi"].to_list(),
+                "below": scored.filter(pl.col("score") < 1.0).sort("score")["kpi"].to_list(),
+                "partial": partial,
+            }
+        )
+    composite_frame = pl.DataFrame(
+        composites,
+        schema={"week": pl.String, "scope": pl.String, "score": pl.Float64, "status": pl.String, "metrics_scored": pl.Int64,
+                "above": pl.List(pl.String), "below": pl.List(pl.String), "partial": pl.Boolean},
+    )
+    history_start = monday - timedelta(weeks=HISTORY_WEEKS - 1)
+    history = values.filter(pl.col("period_start") >= history_start).select("scope", "kpi", "period", "period_start", "value", "n")
+    return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version)
+
+
+def _change(value: float | None, before: float | None) -> float | None:
+    if value is None or before is None:
+        return None
+    return value - before
+
+
+def _scope_name(scope: dict[str, str]) -> str:
+    for key in ("office_id", "service_id", "department_id", "channel"):
+        if scope.get(key):
+            return scope[key]
+    return "all"
+
+
+def latest_complete_week(as_of: date) -> str:
+    """The last ISO week that ended on or before ``as_of``."""
+    sunday = as_of - timedelta(days=(as_of.weekday() + 1) % 7)
+    return week_label(sunday)
+
