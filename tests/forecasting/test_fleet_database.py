@@ -186,8 +186,9 @@ def test_daily_demand_counts_each_case_on_its_local_date(db, all_departments) ->
     daily = run_extract(db, "daily_demand", departments=all_departments, first_day=first, last_day=last)
     cases = run_extract(
         db, "cases", departments=all_departments, start=dt.datetime(2026, 10, 18), end=dt.datetime(2026, 11, 8)
-    )
-    assert set(cases["timezone"]) == {"Europe/London"}
+    ).join(run_extract(db, "services", departments=all_departments).select("service_id", "department_id"), on="service_id")
+    offices = run_extract(db, "offices", departments=all_departments)
+    assert set(offices["timezone"]) == {"Europe/London"}
     expected = (
         cases.with_columns(_local("submitted_at").dt.date().alias("ds"))
         .filter(pl.col("ds").is_between(first, last))
