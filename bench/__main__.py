@@ -15,6 +15,8 @@ BENCHMARKS = {
     "generate": "bench.generate",
     "extract_postgres": "bench.extract_postgres",
     "metrics_scorecard": "bench.metrics_scorecard",
+    "forecast_accuracy": "bench.forecast_accuracy",
+    "forecast_fleet": "bench.forecast_fleet",
 }
 
 

@@ -12,9 +12,16 @@ series forecast in one call. Public API:
 - forecasting.metrics: mase, smape, coverage, seasonal_naive_mae.
 - forecasting.calendar: public_holidays, holiday_closed_days.
 - forecasting.staffing: Erlang B/C/A, required agents, intraday profiles.
-- ``python -m forecasting {backtest,staffing} ...``: the command line.
+- forecasting.series: the fleet's series ids and closed days from database extracts.
+- forecasting.fleet: run_fleet() backtests and forecasts every series in parallel.
+- forecasting.store: read the extracts, store runs, read the latest stored run.
+- forecasting.planning: staffing of an office from stored forecasts and its history.
+- ``python -m forecasting {backtest,staffing,run} ...``: the command line.
 """
 
 from forecasting._frame import ForecastInputError, find_gaps, validate_series_frame
 
-__all__ = ["ForecastInputError", "find_gaps", "validate_series_frame"]
+# Stored with every forecast run; bump when a change alters what the models forecast.
+MODEL_VERSION = "fleet-1"
+
+__all__ = ["MODEL_VERSION", "ForecastInputError", "find_gaps", "validate_series_frame"]

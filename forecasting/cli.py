@@ -3,7 +3,8 @@
 Each subcommand is a `Command` in COMMANDS: a name, a help line, a function adding its
 arguments and a function running it (returning the exit code). To add one (`run`,
 `notify`, `anomalies`), write those two functions and append a Command. Errors the user
-can fix (ForecastInputError) print one line "error: ..." and exit with status 2.
+can fix (ForecastInputError, data.database.DatabaseError) print one line "error: ..." and
+exit with status 2.
 """
 
 from __future__ import annotations
@@ -246,6 +247,98 @@ def _run_staffing(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- run
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    from data.catalog import COUNTRY, SUBDIVISION
+
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)",
+    )
+    parser.add_argument("--horizon", type=int, default=28, help="days to forecast (default 28)")
+    parser.add_argument(
+        "--cutoffs", type=int, default=4, help="backtest windows of --horizon days (default 4)"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--series", nargs="+", metavar="ID", help="only these series ids (default: every series)"
+    )
+    parser.add_argument(
+        "--country",
+        default=COUNTRY,
+        help=f"public-holiday calendar of the models (default {COUNTRY}, the generated data's)",
+    )
+    parser.add_argument(
+        "--subdivision", default=SUBDIVISION, help=f"holiday subdivision (default {SUBDIVISION})"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_fleet(args: argparse.Namespace) -> int:
+    import time
+
+    from data.database import create_engine, describe
+    from forecasting.fleet import accuracy_summary, run_fleet
+    from forecasting.store import load_fleet_series, store_run
+
+    for name in ("horizon", "cutoffs", "jobs"):
+        if getattr(args, name) < 1:
+            raise ForecastInputError(f"--{name} must be at least 1, got {getattr(args, name)}.")
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    started = time.perf_counter()
+    engine = create_engine(args.database)
+    try:
+        fleet = load_fleet_series(engine, horizon=args.horizon)
+        if args.series:
+            fleet = fleet.subset(args.series)
+        read_seconds = time.perf_counter() - started
+        count = fleet.catalog.height
+        print(
+            f"{count} series from {describe(engine)}, data to {fleet.data_end} "
+            f"(read in {read_seconds:.1f} s); public holidays: "
+            f"{'/'.join(p for p in (args.country, args.subdivision) if p) or 'none'}",
+            flush=True,
+        )
+        result = run_fleet(
+            fleet,
+            horizon=args.horizon,
+            cutoffs=args.cutoffs,
+            jobs=args.jobs,
+            country=args.country,
+            subdivision=args.subdivision,
+            progress=not args.no_progress,
+        )
+        seconds = time.perf_counter() - started
+        stored = time.perf_counter()
+        run_id = store_run(engine, result, started_at=started_at, seconds=seconds)
+        store_seconds = time.perf_counter() - stored
+    finally:
+        engine.dispose()
+    per_series = result.seconds * result.jobs / max(count, 1)
+    print(
+        f"run {run_id} stored: {result.series.height} series, horizon {result.horizon} days, "
+        f"cutoffs {', '.join(str(c) for c in result.cutoffs)}"
+    )
+    print(
+        f"time {seconds + store_seconds:.1f} s: read {read_seconds:.1f} s, backtest and forecast "
+        f"{result.seconds:.1f} s on {result.jobs} process(es) ({per_series:.2f} s of a process "
+        f"per series), store {store_seconds:.1f} s"
+    )
+    with pl.Config(
+        tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
+    ):
+        print("recommended model per series, backtest MASE (below 1 beats seasonal naive):")
+        print(accuracy_summary(result).with_columns(pl.col("^median.*$").round(3)))
+    for row in result.series.filter(pl.col("note").is_not_null()).iter_rows(named=True):
+        print(f"{row['series_id']}: {row['note']}")
+    for series_id, reason in result.skipped.iter_rows():
+        print(f"not forecast: {series_id}: {reason}")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "backtest",
@@ -258,6 +351,12 @@ COMMANDS: list[Command] = [
         "agents needed for one interval, Erlang C and Erlang A",
         _configure_staffing,
         _run_staffing,
+    ),
+    Command(
+        "run",
+        "backtest and forecast every series in the database and store the run",
+        _configure_run,
+        _run_fleet,
     ),
 ]
 
@@ -277,9 +376,11 @@ def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentPars
 
 def main(argv: list[str] | None = None) -> int:
     """Parse argv, run the subcommand; user errors become one 'error: ...' line, status 2."""
+    from data.database import DatabaseError
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ForecastInputError as error:
+    except (ForecastInputError, DatabaseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

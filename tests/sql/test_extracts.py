@@ -15,6 +15,9 @@ from data.extracts import DTYPES, ExtractError, extract_names, load_extract, par
 WINDOW = {"start": datetime(2026, 3, 2), "end": datetime(2026, 4, 6)}
 DAYS = {"first_day": date(2026, 3, 2), "last_day": date(2026, 4, 5)}
 EXTRACTS = extract_names()
+# Filled by `python -m forecasting run`, so empty in a freshly built world; they are run
+# with stored runs in tests/forecasting/test_fleet_database.py.
+FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests"}
 
 
 def params_for(name: str) -> dict:
@@ -40,7 +43,7 @@ def test_extract_returns_its_declared_columns_and_types(db, all_departments, nam
     frame = run_extract(db, name, departments=all_departments, **params_for(name))
     declared = load_extract(name).columns
     assert frame.schema == pl.Schema(declared)
-    assert frame.height > 0, f"{name} found nothing in the small world's window"
+    assert frame.height > 0 or name in FILLED_BY_FORECAST_RUNS, f"{name} found nothing in the small world's window"
 
 
 @pytest.mark.parametrize("name", EXTRACTS)
