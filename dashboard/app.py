@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Streamlit puts this file's folder on sys.path; the packages live one level up.
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The packages live one level up; pages import dashboard/_boot.py by its bare name, which
+# Streamlit's runner finds on its own (it puts this folder on sys.path) and tests need told.
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for folder in (ROOT, HERE):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 import streamlit as st  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = HERE / "pages"
 
 
 def run() -> None:
@@ -20,10 +23,18 @@ def run() -> None:
     navigation = st.navigation(
         {
             "Performance": [
-                st.Page(PAGES / "overview.py", title="Weekly scorecard", icon=":material/dashboard:", url_path="overview", default=True),
+                st.Page(PAGES / "overview.py", title="Weekly scorecard", icon=":material/dashboard:", default=True),
+                st.Page(PAGES / "drilldown.py", title="Drill-down", icon=":material/account_tree:"),
+                st.Page(PAGES / "queues.py", title="Queues", icon=":material/groups:"),
+                st.Page(PAGES / "satisfaction.py", title="Satisfaction and digital", icon=":material/sentiment_satisfied:"),
+                st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/notifications_active:"),
+            ],
+            "Planning": [
+                st.Page(PAGES / "planner.py", title="Demand and staffing", icon=":material/calendar_month:"),
             ],
             "About the data": [
-                st.Page(PAGES / "home.py", title="Tables", icon=":material/table_chart:", url_path="tables"),
+                st.Page(PAGES / "catalogue.py", title="Metric catalogue and data quality", icon=":material/menu_book:"),
+                st.Page(PAGES / "tables.py", title="Tables", icon=":material/table_chart:"),
             ],
         }
     )

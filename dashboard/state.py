@@ -17,7 +17,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from data.build import ensure_database
-from data.database import DatabaseError, connect, describe
+from data.database import DatabaseError, connect
 from data.extracts import run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
 from metrics.facts import Facts

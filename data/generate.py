@@ -810,13 +810,14 @@ def _feedback(rng, cal, cases, contacts, journeys, incidents):
 def _costs(cal, demand, rosters, journeys, capacity) -> pl.DataFrame:
     """Daily staff hours and cost per office and service (shrinkage 30% on top of rosters)."""
     shrinkage = 0.30
-    rows = {"office_id": [], "service_id": [], "day": [], "staff_hours": [], "cost": []}
+    rows = {"office_id": [], "service_id": [], "channel": [], "day": [], "staff_hours": [], "cost": []}
     expected = demand.expected
     n_s = len(SERVICES)
 
-    def add(o: int, hours: np.ndarray, cost: np.ndarray) -> None:  # hours, cost: [s, d]
+    def add(o: int, hours: np.ndarray, cost: np.ndarray, channel: str | None = None) -> None:  # hours, cost: [s, d]
         s_index, d_index = np.nonzero((hours > 0) | (cost > 0))
         rows["office_id"].append(np.full(len(s_index), o))
+        rows["channel"].append(np.full(len(s_index), -1 if channel is None else CHANNELS.index(channel)))
         rows["service_id"].append(s_index)
         rows["day"].append(d_index)
         rows["staff_hours"].append(hours[s_index, d_index])
@@ -838,13 +839,16 @@ def _costs(cal, demand, rosters, journeys, capacity) -> pl.DataFrame:
                 rate = 31.0
             share = mix / np.maximum(mix.sum(axis=0), 1e-9)
             hours = paid[None, :] * share
+            # The rostered phone agents or counter staff, by the channel they serve.
+            add(o, hours, hours * rate, "phone" if office.kind == "contact_centre" else "in_person")
             if office.kind == "service_centre":
                 # The region's back office works from its service centres: its rostered
-                # capacity (cases a day) times the staff hours a case takes.
+                # capacity (cases a day) times the staff hours a case takes. No channel:
+                # it processes cases from every channel.
                 work = np.array([s.work_hours for s in SERVICES])[:, None]
                 region_capacity = capacity[np.arange(n_s) * len(REGIONS) + r]
-                hours = hours + region_capacity * work * office.share / (1 - shrinkage)
-            add(o, hours, hours * rate)
+                back_office = region_capacity * work * office.share / (1 - shrinkage)
+                add(o, back_office, back_office * rate)
         else:
             share_of_region = [w for _, _, w in REGIONS][r]
             digital = np.array([s.digital for s in SERVICES])[:, None]
@@ -858,18 +862,16 @@ def _costs(cal, demand, rosters, journeys, capacity) -> pl.DataFrame:
         {
             "office_id": np.array([o.office_id for o in OFFICES])[np.concatenate(rows["office_id"])],
             "service_id": np.array([s.service_id for s in SERVICES])[np.concatenate(rows["service_id"])],
+            "channel": _ids(np.concatenate(rows["channel"]), list(CHANNELS)),
             "period_start": dates,
             "period_end": dates,
             "staff_hours": np.round(np.concatenate(rows["staff_hours"]), 2),
             "cost": np.round(np.concatenate(rows["cost"]), 2),
         }
-    ).sort("period_start", "office_id", "service_id")
+    ).sort("period_start", "office_id", "service_id", "channel", nulls_last=True)
     return frame.select(
         pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("cost_id"),
-        "office_id",
-        "service_id",
-        pl.lit(None, dtype=pl.String).alias("channel"),
-        pl.all().exclude("office_id", "service_id"),
+        pl.all(),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
-
 import streamlit as st
 
 from dashboard import components, state
