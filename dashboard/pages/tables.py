@@ -6,11 +6,12 @@ import _boot  # noqa: F401  (first: makes the project importable; see dashboard/
 import streamlit as st
 
 from dashboard import components, state
+from data.database import describe
 
 context = state.open_or_stop()
 st.title("Tables")
 state.data_as_of(context)
-st.caption(f"Data from {state.describe(context.engine)}")
+st.caption(f"Data from {describe(context.engine)}")
 
 counts = context.get("table_counts").rename({"table_name": "Table", "row_count": "Rows"})
 st.subheader("Tables and their rows")
