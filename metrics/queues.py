@@ -298,3 +298,43 @@ def visit_queue_values(
             )
         )
     return pl.concat(rows).sort(["period_start", *dims], maintain_order=True)
+
+
+# ---------------------------------------------------------------------- scopes
+
+GROUP_SCOPES = {"contact_centres": "contact_centre", "service_centres": "service_centre"}
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """The offices a queue view covers: one kind of office, all of them or one."""
+
+    key: str  # "contact_centres", "service_centres" or an office id
+    kind: QueueKind
+    office_ids: tuple[str, ...]
+    name: str
+
+    @property
+    def is_group(self) -> bool:
+        return self.key in GROUP_SCOPES
+
+
+def scope_options(offices: pl.DataFrame) -> list[str]:
+    """The queue scopes: both groups first, then each office that queues people, contact
+    centres before service centres, by name. Online offices have no queue."""
+    queued = offices.filter(pl.col("kind").is_in(list(QUEUE_KINDS))).sort(
+        pl.col("kind").replace_strict({"contact_centre": 0, "service_centre": 1}, return_dtype=pl.Int8), "name"
+    )
+    return [*GROUP_SCOPES, *queued["office_id"].to_list()]
+
+
+def resolve_scope(offices: pl.DataFrame, key: str) -> QueueScope:
+    """The kind and offices of a scope key (see ``scope_options``)."""
+    if key in GROUP_SCOPES:
+        kind = QUEUE_KINDS[GROUP_SCOPES[key]]
+        chosen = offices.filter(pl.col("kind") == kind.kind).sort("name")
+        return QueueScope(key, kind, tuple(chosen["office_id"].to_list()), f"All {kind.plural}")
+    row = offices.filter(pl.col("office_id") == key)
+    if row.height != 1 or row["kind"].item() not in QUEUE_KINDS:
+        raise ValueError(f"{key!r} is not a contact centre or service centre; choose one of {', '.join(scope_options(offices))}")
+    return QueueScope(key, QUEUE_KINDS[row["kind"].item()], (key,), row["name"].item())

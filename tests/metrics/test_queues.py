@@ -228,3 +228,24 @@ def test_each_kind_of_office_reads_one_channel_and_its_own_metrics():
     assert metric_of("visit_handle_time").unit == "minutes"
     with pytest.raises(KeyError, match="unknown queue metric 'nope'"):
         metric_of("nope")
+
+
+# ----------------------------------------------------------------- scopes
+
+OFFICES = pl.DataFrame({
+    "office_id": ["web", "b_sc", "a_sc", "z_cc", "y_cc"],
+    "name": ["Online", "B Service Centre", "A Service Centre", "Z Contact Centre", "Y Contact Centre"],
+    "kind": ["online", "service_centre", "service_centre", "contact_centre", "contact_centre"],
+})
+
+
+def test_scopes_are_the_two_groups_then_each_queueing_office():
+    from metrics.queues import resolve_scope, scope_options
+
+    assert scope_options(OFFICES) == ["contact_centres", "service_centres", "y_cc", "z_cc", "a_sc", "b_sc"]
+    group = resolve_scope(OFFICES, "service_centres")
+    assert (group.office_ids, group.name, group.kind.channel, group.is_group) == (("a_sc", "b_sc"), "All service centres", "in_person", True)
+    one = resolve_scope(OFFICES, "z_cc")
+    assert (one.office_ids, one.name, one.kind.channel, one.is_group) == (("z_cc",), "Z Contact Centre", "phone", False)
+    with pytest.raises(ValueError, match="'web' is not a contact centre or service centre"):
+        resolve_scope(OFFICES, "web")
