@@ -11,6 +11,7 @@ import polars as pl
 
 from dashboard.charts import DASHES, MARKERS, PALETTE, TEMPLATE
 from metrics.formatting import axis_title, number
+from metrics.queues import metric_of
 from metrics.registry import Metric
 
 GAP_COLOUR = "rgba(128,128,128,0.95)"
@@ -114,3 +115,35 @@ def metric_lines(
     # the legend below the plot: above it, it would collide with the title on a phone
     figure.update_layout(showlegend=len(figure.data) > 1, legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})
     return figure
+
+
+def trend_summary(values: pl.DataFrame, kpis: tuple[str, ...], targets: dict[str, float | None]) -> str:
+    """'Service level was 78.3% in 2026-W47 (target 80.0%), from 81.0% in 2026-W35.'"""
+    parts = []
+    for kpi in kpis:
+        metric = metric_of(kpi)
+        series = values.filter(pl.col("kpi") == kpi, pl.col("value").is_not_null()).sort("period_start")
+        if series.height == 0:
+            parts.append(f"{metric.label}: no value in this window")
+            continue
+        last, first = series.row(-1, named=True), series.row(0, named=True)
+        target = targets.get(kpi)
+        target_text = f" (target {number(target, metric)})" if target is not None else ""
+        parts.append(
+            f"{metric.label} was {number(last['value'], metric)} in {last['period']}{target_text}, "
+            f"against {number(first['value'], metric)} in {first['period']}"
+        )
+    return "; ".join(parts) + "."
+
+
+def trend_table(values: pl.DataFrame, kpis: tuple[str, ...]) -> pl.DataFrame:
+    return values.filter(pl.col("kpi").is_in(list(kpis))).select(
+        pl.col("period").alias("Week"),
+        pl.col("period_start").alias("Monday"),
+        pl.col("kpi").replace_strict({k: f"{metric_of(k).label} ({metric_of(k).unit})" for k in kpis}).alias("Measure"),
+        pl.col("value").round(2).alias("Value"),
+        pl.col("numerator").alias("Numerator"),
+        pl.col("denominator").alias("Denominator"),
+        pl.col("n").alias("Observations"),
+        pl.col("note").alias("Note"),
+    )

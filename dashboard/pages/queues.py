@@ -19,11 +19,9 @@ from dashboard.figures_queues import (
     open_cells,
     profile_table,
     target_of,
-    trend_summary,
-    trend_table,
     wait_summary,
 )
-from dashboard.figures_time import metric_lines
+from dashboard.figures_time import metric_lines, trend_summary, trend_table
 from dashboard.queues_data import queue_view
 from metrics.formatting import axis_title
 from metrics.queues import metric_of, resolve_scope, scope_options
