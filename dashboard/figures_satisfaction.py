@@ -22,7 +22,7 @@ def satisfaction_figure(values: pl.DataFrame, *, target: float | None) -> go.Fig
     and hatched bars, and their hover says why."""
     frame = values.filter(pl.col("kpi").is_in(SATISFACTION)).sort("period_start")
     counts = frame.filter(pl.col("kpi") == "satisfaction")
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06)
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
     figure.update_layout(template=TEMPLATE, title={"text": "User satisfaction by week, and ratings", "x": 0, "xanchor": "left"}, height=480)
     for index, kpi in enumerate(SATISFACTION):
         metric = METRICS[kpi]
@@ -152,7 +152,7 @@ def take_up_bars(frame: pl.DataFrame) -> go.Figure:
     figure.add_bar(
         y=names, x=ordered["value"].to_list(), orientation="h", name="Digital take-up",
         marker={"color": [PALETTE[1] if s else PALETTE[0] for s in selected], "pattern": {"shape": ["/" if s else "" for s in selected]}},
-        text=[number(v, metric) for v in ordered["value"].to_list()], textposition="inside", insidetextanchor="end",
+        text=[number(v, metric) for v in ordered["value"].to_list()], textposition="inside", insidetextanchor="start",
         customdata=list(zip(ordered["n"].fill_null(0).to_list(), ordered["target"].to_list(), strict=True)),
         hovertemplate="%{y}: %{x:.1f}% of %{customdata[0]:,} cases<extra></extra>",
     )
@@ -161,16 +161,17 @@ def take_up_bars(frame: pl.DataFrame) -> go.Figure:
         marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "rgba(90,90,90,1)"}, "color": "rgba(90,90,90,1)"},
         hovertemplate="%{y}: target %{x:.0f}%<extra></extra>",
     )
-    figure.update_xaxes(title="Cases submitted online or in the app (%)", range=[0, 100])
+    figure.update_xaxes(title="Digital take-up (%)", range=[0, 100])
     figure.update_yaxes(title=None, automargin=True)
-    figure.update_layout(hovermode="closest", legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0}, bargap=0.3)
+    # no legend: the caption and the hover name the target mark, and a legend crowds a phone
+    figure.update_layout(hovermode="closest", showlegend=False, bargap=0.3)
     return figure
 
 
 def take_up_summary(frame: pl.DataFrame) -> str:
-    shown = frame.filter(pl.col("value").is_not_null())
+    shown = frame.filter(pl.col("value").is_not_null(), pl.col("digital"))
     if shown.height == 0:
-        return "Too few cases in this window to show digital take-up."
+        return "No service here can be used online, or too few cases in this window to show digital take-up."
     judged = shown.filter(pl.col("target").is_not_null())
     met = judged.filter(pl.col("value") >= pl.col("target")).height
     best = shown.sort("value", descending=True).row(0, named=True)

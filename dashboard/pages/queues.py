@@ -82,7 +82,7 @@ with left:
     st.markdown(f"**{arrivals_summary(view.profile, kind)}**")
     st.plotly_chart(
         heatmap(cells, "mean_arrivals", title=f"Mean {noun} an hour", colour_title=f"{noun} an hour", decimals=1, kind=kind),
-        use_container_width=True, config={"displaylogo": False, "responsive": True}, key="chart-arrivals-heatmap",
+        width="stretch", config={"displaylogo": False, "responsive": True}, key="chart-arrivals-heatmap",
     )
 with right:
     st.markdown(f"**{wait_summary(view.profile, statistic, kind)}**")
@@ -91,7 +91,7 @@ with right:
             cells, f"wait_{statistic}", title=f"{WAIT_STATISTICS[statistic]} ({unit})", colour_title=unit,
             decimals=1 if kind.wait_unit == "minutes" else 0, unit=f" {unit}", kind=kind,
         ),
-        use_container_width=True, config={"displaylogo": False, "responsive": True}, key="chart-wait-heatmap",
+        width="stretch", config={"displaylogo": False, "responsive": True}, key="chart-wait-heatmap",
     )
 st.caption(
     f"Mean {noun} an hour: the {noun} that arrived in that hour of that weekday, divided by how often the hour occurred in the "
