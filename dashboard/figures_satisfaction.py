@@ -158,7 +158,7 @@ def take_up_bars(frame: pl.DataFrame) -> go.Figure:
     )
     figure.add_scatter(
         y=names, x=ordered["target"].to_list(), mode="markers", name="Target",
-        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "rgba(90,90,90,1)"}, "color": "rgba(90,90,90,1)"},
+        marker={"symbol": "diamond", "size": 12, "color": PALETTE[5], "line": {"width": 1.5, "color": "#FFFFFF"}},
         hovertemplate="%{y}: target %{x:.0f}%<extra></extra>",
     )
     figure.update_xaxes(title="Digital take-up (%)", range=[0, 100])

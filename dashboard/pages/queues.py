@@ -57,7 +57,7 @@ with st.spinner(f"Computing the queues of {scope.name.lower() if scope.is_group 
         kind_offices, chosen.first_day, chosen.last_day, chosen.last_monday,
     )
 
-st.subheader(f"{scope.name}, {chosen.text}")
+st.subheader(f"{scope.name}, {chosen.text}", anchor=False)
 st.caption(
     f"{'Calls' if kind.channel == 'phone' else 'Visits'} only ({kind.channel.replace('_', ' ')} channel): "
     f"{'contact centres answer calls' if kind.channel == 'phone' else 'service centres see visitors'}, and the two queues are never added together. "
@@ -73,7 +73,7 @@ if view.profile["arrivals"].sum() == 0:
     )
     st.stop()
 
-st.header("Arrivals and waits by weekday and hour", divider="gray")
+st.header("Arrivals and waits by weekday and hour", divider="gray", anchor=False)
 cells = open_cells(view.profile)
 unit = UNIT_SHORT[kind.wait_unit]
 noun = f"{kind.contact}s"
@@ -82,7 +82,7 @@ with left:
     st.markdown(f"**{arrivals_summary(view.profile, kind)}**")
     st.plotly_chart(
         heatmap(cells, "mean_arrivals", title=f"Mean {noun} an hour", colour_title=f"{noun} an hour", decimals=1, kind=kind),
-        width="stretch", config={"displaylogo": False, "responsive": True}, key="chart-arrivals-heatmap",
+        config={"displaylogo": False, "responsive": True}, key="chart-arrivals-heatmap",
     )
 with right:
     st.markdown(f"**{wait_summary(view.profile, statistic, kind)}**")
@@ -91,7 +91,7 @@ with right:
             cells, f"wait_{statistic}", title=f"{WAIT_STATISTICS[statistic]} ({unit})", colour_title=unit,
             decimals=1 if kind.wait_unit == "minutes" else 0, unit=f" {unit}", kind=kind,
         ),
-        width="stretch", config={"displaylogo": False, "responsive": True}, key="chart-wait-heatmap",
+        config={"displaylogo": False, "responsive": True}, key="chart-wait-heatmap",
     )
 st.caption(
     f"Mean {noun} an hour: the {noun} that arrived in that hour of that weekday, divided by how often the hour occurred in the "
@@ -101,7 +101,7 @@ st.caption(
 with st.expander(f"The numbers behind the two heatmaps ({cells.height:,} rows)"):
     components.table(profile_table(view.profile, kind), f"queues-by-hour-{scope.key}-{chosen.last_week}")
 
-st.header("Over time", divider="gray")
+st.header("Over time", divider="gray", anchor=False)
 charts = TREND_CHARTS[kind.kind]
 for row_start in range(0, len(charts), 2):
     columns = st.columns(2)
@@ -114,7 +114,7 @@ for row_start in range(0, len(charts), 2):
         with column:
             components.chart(figure, trend_summary(view.trend, kpis, target_values), trend_table(view.trend, kpis), f"{title}-{scope.key}-{chosen.last_week}")
 
-st.header(f"Offices compared, {state.week_label_text(chosen.last_week, context)}", divider="gray")
+st.header(f"Offices compared in {chosen.last_week}", divider="gray", anchor=False)
 compared = comparison(view.by_office, view.overall, scope, context.office_names, targets)
 config = {
     key: st.column_config.NumberColumn(spec["label"], format=spec["format"], help=spec["help"])
@@ -122,7 +122,7 @@ config = {
 }
 components.table(compared, f"offices-compared-{kind.kind}-{chosen.last_week}", column_config=config)
 st.caption(
-    f"Every {kind.kind.replace('_', ' ')} in {chosen.last_week}, then all of them together (sums of numerators over sums of "
+    f"Every {kind.kind.replace('_', ' ')} in {state.week_label_text(chosen.last_week, context)}, then all of them together (sums of numerators over sums of "
     "denominators, not a mean of the offices). “Against target” names each measure near (▲) or off (✖) target; hover a column title for its definition and target."
 )
 if view.rule_counts.get("short_abandon_5s"):

@@ -69,9 +69,9 @@ with st.spinner(f"Computing satisfaction and take-up for {scope_name}…"):
         services, context.department_names, chosen.first_day, chosen.last_day,
     )
 name = f"{scope_name}-{chosen.last_week}-{chosen.weeks}w"
-st.subheader(f"{scope_name}, {chosen.text}")
+st.subheader(f"{scope_name}, {chosen.text}", anchor=False)
 
-st.header("User satisfaction", divider="gray")
+st.header("User satisfaction", divider="gray", anchor=False)
 st.caption(
     "Top-2 box: the share of ratings that are 4 or 5 out of 5. GOV.UK index: the mean rating rescaled so that all 1s give 0 "
     f"and all 5s give 100. A week needs at least {METRICS['satisfaction'].min_n} ratings to be shown."
@@ -88,7 +88,7 @@ else:
     )
     st.caption("Counts from 1 to 4 are suppressed so that no small group can be picked out; shares are of every rating.")
 
-st.header("Completion rate", divider="gray")
+st.header("Completion rate", divider="gray", anchor=False)
 completion = view.weekly.filter(pl.col("kpi") == "completion_rate")
 if completion["n"].sum() == 0:
     components.empty(
@@ -105,8 +105,8 @@ else:
     )
     st.caption(METRICS["completion_rate"].description)
 
-st.header("Digital take-up", divider="gray")
-st.caption(METRICS["digital_take_up"].description + " Each service has its own target (the grey mark).")
+st.header("Digital take-up", divider="gray", anchor=False)
+st.caption(METRICS["digital_take_up"].description + " Each service has its own target (the orange diamond).")
 components.chart(take_up_bars(view.take_up), take_up_summary(view.take_up), take_up_table(view.take_up), f"take-up-by-service-{name}")
 group_label = "department" if department == state.ALL else "service"
 components.chart(
