@@ -187,7 +187,7 @@ with st.container(border=True):
     )
     with row[3]:
         st.markdown('<div style="height:1.75rem" aria-hidden="true"></div>', unsafe_allow_html=True)
-        if st.button("Reset what-ifs", icon=":material/restart_alt:", use_container_width=True):
+        if st.button("Reset what-ifs", icon=":material/restart_alt:", width="stretch"):
             planner_state.reset(WHAT_IFS)
             st.rerun()
 
