@@ -140,9 +140,14 @@ def forecast_table(
     when the data has moved on since the run: both are shown.
     """
     history = actuals.select(pl.col("ds"), pl.col("y").cast(pl.Float64).alias("actual"))
-    if closed_history:
-        closed_frame = pl.DataFrame({"ds": list(closed_history)}, schema={"ds": pl.Date}).with_columns(pl.lit(True).alias("closed"))
-        history = history.join(closed_frame, on="ds", how="left")
+    if history.height and closed_history:
+        # a closed day has no demand by design: 0, whether or not the data has a row for it
+        closed_frame = pl.DataFrame({"ds": list(closed_history)}, schema={"ds": pl.Date}).filter(
+            pl.col("ds").is_between(history["ds"].min(), history["ds"].max())
+        ).with_columns(pl.lit(True).alias("closed"))
+        history = history.join(closed_frame, on="ds", how="full", coalesce=True).with_columns(
+            pl.when(pl.col("closed")).then(pl.col("actual").fill_null(0.0)).otherwise(pl.col("actual")).alias("actual")
+        )
     else:
         history = history.with_columns(pl.lit(None, dtype=pl.Boolean).alias("closed"))
     future = recommended.select(
@@ -501,7 +506,7 @@ def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = 
     z = [[frame[day][i] for day in days] for i in range(len(slots))]
     closed_labels = {day_label(d) for d in closed}
     x = [day.rsplit(" ", 1)[0].replace(" ", "<br>") + ("<br>closed" if day in closed_labels else "") for day in days]
-    text = [["" if v is None else f"{v:+.1f}".replace("-", "−") for v in row] for row in z]
+    text = [["" if v is None else f"{v + 0.0:+.1f}".replace("-", "−").replace("+0.0", "0.0") for v in row] for row in z]
     present = [abs(v) for row in z for v in row if v is not None]
     reach = max(max(present, default=1.0), 0.5)
     figure = go.Figure()

@@ -191,3 +191,34 @@ def office_follows_series(series_id: str, office_id: str | None) -> None:
         st.session_state.pop("param-office", None)
         if "office" in st.query_params:
             del st.query_params["office"]
+
+
+# The page's own styles. Number inputs' +/- buttons have no accessible name in Streamlit
+# 1.50 (axe: button-name) and are out of the tab order anyway: the what-ifs are typed.
+# Notes are small but at full text colour (Streamlit's caption grey is under 4.5:1). On a
+# phone the heatmap's cells are too narrow for their numbers: hidden there, with a note
+# saying where they are (the table under the chart), so colour never carries them alone.
+PAGE_CSS = """<style>
+[class*="st-key-whatif-"] button[data-testid^="stNumberInputStep"]{display:none}
+[class*="st-key-planner-note"] p{font-size:.875rem;line-height:1.5;margin-bottom:.25rem}
+.planner-narrow-note{display:none}
+@media (max-width: 700px){.stPlotlyChart g.heatmap-label{display:none}.planner-narrow-note{display:block}}
+</style>"""
+NARROW_HEATMAP_NOTE = (
+    '<p class="planner-narrow-note">Each cell\'s number (rostered minus needed staff; minus is short) is in the '
+    "table under the chart: the cells are too narrow for it on this screen.</p>"
+)
+
+
+def styles() -> None:
+    """The page's styles; call first (it also numbers the notes of this run from 0)."""
+    st.session_state["_planner_notes"] = 0
+    st.html(PAGE_CSS)
+
+
+def note(text: str) -> None:
+    """A small note in Markdown, at full text contrast."""
+    count = st.session_state.get("_planner_notes", 0)
+    with st.container(key=f"planner-note-{count}"):
+        st.markdown(text)
+    st.session_state["_planner_notes"] = count + 1

@@ -17,16 +17,10 @@ from dashboard import figures_planner as figures
 from forecasting.planning import default_settings
 from forecasting.store import series_forecast
 
-# On a phone the heatmap's cells are too narrow for their numbers: hide them there and say
-# where the numbers are (the table under the chart), so colour never carries them alone.
-NARROW_HEATMAP_CSS = """<style>
-.planner-narrow-note{display:none}
-@media (max-width: 700px){.stPlotlyChart g.heatmap-label{display:none}.planner-narrow-note{display:block}}
-</style><p class="planner-narrow-note">Each cell's number (rostered minus needed staff; minus is short) is in the \
-table under the chart: the cells are too narrow for it on this screen.</p>"""
 WHAT_IFS = ("volume", "aht", "shrinkage", "occupancy", "sl", "answer", "patience")
 
 context = state.open_or_stop()
+planner_state.styles()
 st.title("Demand and staffing")
 state.data_as_of(context)
 url = str(context.engine.url)
@@ -42,7 +36,7 @@ if run is None:
 series, forecasts, backtests = planner_state.stored(context.engine, url, context.departments, run["run_id"])
 sees_every_department = len(context.departments) == len(planner_state.every_department(context.engine, url))
 cutoffs = [dt.date.fromisoformat(day) for day in run["cutoffs"].split(",") if day]
-st.caption(
+planner_state.note(
     f"Forecast run {run['run_id']}, made {run['finished_at']:%d %b %Y %H:%M} UTC from data to "
     f"{figures.day_label(run['data_end'], year=True)}: {run['horizon']} days ahead, models compared "
     f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}; "
@@ -66,7 +60,7 @@ if not options:
     st.stop()
 
 # ---------------------------------------------------------------------------------- forecast
-st.subheader("Demand forecast")
+st.header("Demand forecast")
 wanted = st.query_params.get("series")
 default_series = "total" if "total" in options else options[0]
 if wanted and wanted not in options:
@@ -83,7 +77,7 @@ left, right = st.columns([3, 1])
 series_id = params.choice("Series", "series", options, default_series, format_func=lambda s: names.get(s, s), container=left)
 weeks = params.choice("Actuals shown", "weeks", ["4", "8", "13", "26", "52"], "13", format_func=lambda w: f"Last {w} weeks", container=right)
 if not sees_every_department:
-    st.caption("Totals, offices, channels and calls or visits pool every department: only viewers of every department see them.")
+    planner_state.note("Totals, offices, channels and calls or visits pool every department: only viewers of every department see them.")
 
 data_end = run["data_end"]
 recommended = series_forecast(forecasts, series_id)
@@ -106,14 +100,14 @@ components.chart(
     f"forecast-{series_id}",
 )
 
-st.subheader("Which model, and how well it forecast the past")
+st.header("Which model, and how well it forecast the past")
 st.markdown(figures.recommendation_text(backtests, series_id, recommended=model, cutoffs=cutoffs, horizon=run["horizon"]))
 components.table(figures.backtest_table(backtests, series_id), f"backtest-{series_id}", column_config={
     "MASE": st.column_config.NumberColumn(format="%.2f"),
     **{name: st.column_config.NumberColumn(format="%.1f") for name in ("sMAPE %", "Inside 80% interval %", "Inside 95% interval %")},
     "95% interval width": st.column_config.NumberColumn(format="%.0f"),
 })
-st.caption(
+planner_state.note(
     "MASE: mean absolute error divided by that of repeating last week's same weekday in the history (below 1 beats it). "
     "sMAPE: symmetric mean absolute percentage error. Inside 80% and 95% interval: the share of actual days inside the "
     "band, about 80% and 95% when the band is honest. Width: the 95% band's mean width per day. Closed days are not scored."
@@ -129,7 +123,7 @@ if by_horizon.height:
     )
 
 # ---------------------------------------------------------------------------------- staffing
-st.subheader("Staffing")
+st.header("Staffing")
 offices = figures.queue_offices(context.offices, options)
 if not offices:
     if not sees_every_department:
@@ -206,7 +200,7 @@ with st.spinner("Computing Erlang C and Erlang A for every half hour…"):
     plan = planner_state.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
 office_name = inputs.office_name
 contact_unit = figures.unit_of(f"contacts:{office}", office_kinds)
-st.caption(
+planner_state.note(
     f"{office_name}, {queue.channel.replace('_', ' ')} queue. From the 12 weeks to {figures.day_label(queue.last_day, year=True)}: "
     f"{queue.arrivals:,} {contact_unit}, the intraday profile per weekday, handle time {queue.aht_seconds:.0f} s and "
     f"patience {queue.patience_seconds or 0:.0f} s. Staff = agents ÷ (1 − shrinkage), kept fractional and rounded up "
@@ -214,7 +208,7 @@ st.caption(
     "4 weeks' roster carries on, spread over the day like the arrivals."
 )
 for note in plan.notes:
-    st.caption(f"Note: {note}.")
+    planner_state.note(f"Note: {note}.")
 
 components.chart(
     figures.days_figure(plan, title="Staff-hours per day: needed and rostered"),
@@ -231,7 +225,7 @@ components.chart(
     gaps,
     f"staffing-gaps-{office}-{model_choice}-{first_day}-{last_day}",
 )
-st.markdown(NARROW_HEATMAP_CSS, unsafe_allow_html=True)
+st.markdown(planner_state.NARROW_HEATMAP_NOTE, unsafe_allow_html=True)
 
 st.markdown("**Download the plan** (with the what-if values it was made with)")
 left, right = st.columns(2)

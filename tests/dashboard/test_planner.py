@@ -104,7 +104,7 @@ def test_without_a_stored_run_the_page_says_what_to_do(app_env):
 def test_the_page_shows_the_stored_forecast_backtest_and_plan(planner_env):
     at = open_planner()
     assert at.title[0].value == "Demand and staffing"
-    assert any("Forecast run 1" in c.value for c in at.caption)
+    assert any("Forecast run 1" in m.value for m in at.markdown)
     # the total's forecast, as stored (the recommended model's, with its intervals)
     expected = stored_forecast(planner_env, "total")
     shown = frame_with(at, "95% high")
