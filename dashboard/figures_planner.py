@@ -498,6 +498,12 @@ def gap_frame(plan: StaffingPlan, model: str, days: Sequence[dt.date]) -> pl.Dat
     return pl.DataFrame(columns, schema={"Half hour from": pl.String, **{day_label(d): pl.Float64 for d in days}})
 
 
+def _column_label(label: str, closed: bool) -> str:
+    """'Mon 30 Nov' -> 'Mo<br>30' (narrow enough for a phone), '<br>closed' when closed."""
+    weekday, day, _ = label.split(" ")
+    return f"{weekday[:2]}<br>{day}" + ("<br>closed" if closed else "")
+
+
 def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = ()) -> go.Figure:
     """Rostered minus needed staff per half hour and day: vermillion short, blue surplus,
     each cell also labelled with its signed number (never colour alone)."""
@@ -505,7 +511,7 @@ def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = 
     slots = frame["Half hour from"].to_list()
     z = [[frame[day][i] for day in days] for i in range(len(slots))]
     closed_labels = {day_label(d) for d in closed}
-    x = [day.rsplit(" ", 1)[0].replace(" ", "<br>") + ("<br>closed" if day in closed_labels else "") for day in days]
+    x = [_column_label(day, day in closed_labels) for day in days]
     text = [["" if v is None else f"{v + 0.0:+.1f}".replace("-", "−").replace("+0.0", "0.0") for v in row] for row in z]
     present = [abs(v) for row in z for v in row if v is not None]
     reach = max(max(present, default=1.0), 0.5)
