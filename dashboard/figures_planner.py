@@ -60,8 +60,9 @@ def day_label(day: dt.date, *, year: bool = False) -> str:
 
 
 def short_day(day: dt.date) -> str:
-    """'Mon<br>30 Nov': a narrow two-line axis label."""
-    return f"{day:%a}<br>{day.day} {day:%b}"
+    """'Mo<br>30': a two-line axis label narrow enough for a phone (the month is in the
+    chart's summary and table)."""
+    return f"{day:%a}"[:2] + f"<br>{day.day}"
 
 
 def span_label(first: dt.date, last: dt.date) -> str:
@@ -426,8 +427,8 @@ def days_figure(plan: StaffingPlan, *, title: str) -> go.Figure:
             marker={"symbol": "x-thin", "size": 10, "line": {"width": 2, "color": PALETTE[6]}}, hoverinfo="skip",
         )
     figure.update_yaxes(title="Staff-hours per day", rangemode="tozero")
-    figure.update_xaxes(title=None, type="category")
-    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
+    figure.update_xaxes(title=None, type="category", tickangle=0)
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.24, "xanchor": "left", "x": 0})
     return figure
 
 
@@ -521,7 +522,7 @@ def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = 
         z=z, x=x, y=slots, zmin=-reach, zmax=reach, zmid=0, colorscale=GAP_SCALE, xgap=1, ygap=1,
         text=text, texttemplate="%{text}", textfont={"size": 10}, hoverongaps=False,
         colorbar={"title": {"text": "Staff: − short, + surplus", "side": "right"}, "thickness": 12},
-        hovertemplate="%{x} %{y}: %{text} staff<extra></extra>",
+        customdata=[days] * len(slots), hovertemplate="%{customdata} %{y}: %{text} staff<extra></extra>",
     )
     figure.update_yaxes(autorange="reversed", title="Half hour from (local time)", type="category")
     figure.update_xaxes(title=None, type="category", side="top", tickangle=0, tickfont={"size": 10})
