@@ -230,19 +230,19 @@ else:
     st.dataframe(figures.display_rows(page_rows, fact), hide_index=True, width="stretch", key=f"rows-{page_number}")
     back_column, page_column, next_column = st.columns([1, 2, 1], vertical_alignment="bottom")
     back_column.button(
-        "Previous page", icon=":material/chevron_left:", disabled=page_number <= 1, width="stretch",
+        "Previous page", icon=":material/chevron_left:", disabled=page_number <= 1, width="stretch", key="drill-previous",
         on_click=params.set_value, args=("page", str(page_number - 1), "1"),
     )
     params.choice("Page", "page", [str(p) for p in range(1, pages + 1)], "1", format_func=lambda p: f"Page {p} of {pages:,}", container=page_column)
     next_column.button(
-        "Next page", icon=":material/chevron_right:", disabled=page_number >= pages, width="stretch",
+        "Next page", icon=":material/chevron_right:", disabled=page_number >= pages, width="stretch", key="drill-next",
         on_click=params.set_value, args=("page", str(page_number + 1), "1"),
     )
 
     file_name = f"{kpi}-{where_words}-{week}"
     prepared = st.session_state.get("drill-prepared") == cell_key + (with_left_out,)
     if not prepared:
-        if st.button(f"Prepare the CSV and Excel files of all {min(total, data.DOWNLOAD_CAP):,} rows", icon=":material/download:"):
+        if st.button(f"Prepare the CSV and Excel files of all {min(total, data.DOWNLOAD_CAP):,} rows", icon=":material/download:", key="drill-prepare"):
             st.session_state["drill-prepared"] = cell_key + (with_left_out,)
             st.rerun()
     else:
