@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
+from dashboard import figures_drilldown as figures
 from dashboard import params, state
 from metrics import drilldown as drill
 from metrics.engine import compute
@@ -169,7 +170,7 @@ def files(_frame: pl.DataFrame, key: tuple, name: str) -> tuple[bytes, bytes]:
     """The CSV and the Excel workbook of a frame (local times, readable headers); ``key``
     names the frame (its cell) in the cache."""
     frame = _frame
-    as_text = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    as_text = figures.on_screen(frame)
     buffer = io.BytesIO()
     frame.write_excel(
         buffer, worksheet=name[:31] or "rows", autofit=True,

@@ -9,8 +9,8 @@ import polars as pl
 
 from dashboard import charts
 from metrics import drilldown as drill
-from metrics.formatting import axis_title, change
-from metrics.registry import Metric
+from metrics.formatting import axis_title, change, number
+from metrics.registry import Direction, Metric
 from metrics.status import STATUS_ICONS, STATUS_WORDS
 
 RULE_WORDS = {
@@ -52,6 +52,15 @@ def _yes_no(column: str) -> pl.Expr:
     return pl.col(column).replace_strict({True: "yes", False: "no"}, default=None, return_dtype=pl.String)
 
 
+def on_screen(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows as text where a table on screen would print 'None': times as
+    'YYYY-MM-DD HH:MM:SS' and empty cells empty. The CSV is written the same way."""
+    return frame.with_columns(
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S").fill_null(""),
+        pl.col(pl.String).fill_null(""),
+    )
+
+
 def display_rows(rows: pl.DataFrame, fact: str) -> pl.DataFrame:
     """The rows behind a number as people read them: readable headers, yes/no, channel
     and rule names in words, durations to two decimals, no paging columns."""
@@ -77,14 +86,17 @@ def display_rows(rows: pl.DataFrame, fact: str) -> pl.DataFrame:
     return rows.select(exprs)
 
 
-def metric_delta(value: float | None, before: float | None, metric: Metric) -> str | None:
-    """The change on the week before for st.metric, which reads its direction from a
-    leading ASCII minus: '-2.1 pts on the week before'."""
+def week_change(value: float | None, before: float | None, metric: Metric) -> str | None:
+    """The change on the week before, in words that say which way is better:
+    '−2.1 pts on the week before (worse)'. Never colour alone."""
     if value is None or before is None:
         return None
     difference = value - before
-    magnitude = change(abs(difference), metric)[1:]
-    return f"{'-' if difference < 0 else '+'}{magnitude} on the week before"
+    judgement = ""
+    if difference and metric.better != Direction.CONTEXT:
+        improved = (difference > 0) == (metric.better == Direction.HIGHER)
+        judgement = " (better)" if improved else " (worse)"
+    return f"{change(difference, metric)} on the week before{judgement}"
 
 
 def trend(series: pl.DataFrame, metric: Metric, *, target: float | None, week: str, where: str) -> go.Figure:
@@ -103,12 +115,27 @@ def trend(series: pl.DataFrame, metric: Metric, *, target: float | None, week: s
 
 
 def peer_bars(table: pl.DataFrame, metric: Metric, level: str, *, overall: float | None, target: float | None, highlight: str | None = None) -> go.Figure:
-    """Each member of the next level against the others, the overall figure and the target."""
+    """Each member of the next level against the others, the overall figure and the
+    target. The two lines are named in a legend under the chart rather than labelled on
+    it, where long bars and a phone's width would cover or cut the labels."""
     frame = table.select(pl.col("name"), pl.col("value"))
-    return charts.bars(
-        frame, metric, category="name", overall=overall, target=target, highlight=highlight,
-        title=f"{axis_title(metric)} by {drill.LEVEL_WORDS[level][0]}",
+    figure = charts.bars(frame, metric, category="name", highlight=highlight, title=f"{axis_title(metric)} by {drill.LEVEL_WORDS[level][0]}")
+    figure.update_traces(showlegend=False, selector={"type": "bar"})
+    for value, name, line in (
+        (overall, "Overall", {"color": charts.PALETTE[5], "dash": "dot", "width": 2}),
+        (target, "Target", {"color": "rgba(128,128,128,0.9)", "dash": "dash", "width": 2}),
+    ):
+        if value is None:
+            continue
+        figure.add_vline(x=value, line=line)
+        figure.add_scatter(x=[None], y=[None], mode="lines", line=line, name=f"{name} {number(value, metric)}", hoverinfo="skip")
+    height = max(320, 28 * frame.height + 150)
+    below_axis_title = 64 / (height - 110)  # the legend's offset under the plot, as a share of the plot's height
+    figure.update_layout(
+        showlegend=True, legend={"orientation": "h", "yanchor": "top", "y": -below_axis_title, "xanchor": "left", "x": 0},
+        height=height, margin={"b": 60},
     )
+    return figure
 
 
 def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:

@@ -304,7 +304,7 @@ def _nice_width(span: float, bins: int) -> float:
     return 10 * power
 
 
-def histogram_bins(values: pl.Series, *, bins: int = 30, clip: float = 0.99) -> pl.DataFrame:
+def histogram_bins(values: pl.Series, *, bins: int = 30, clip: float = 0.95) -> pl.DataFrame:
     """Counts of ``values`` in equal bins of a round width from zero: ``bin_from``
     (inclusive), ``bin_to`` (exclusive; empty for the last bin when it is open-ended) and
     ``count``. Bins cover values up to the ``clip`` quantile, so that a long tail does not
@@ -469,6 +469,11 @@ def tally(metric: Metric, rows: pl.DataFrame) -> Tally:
 
 
 # ---------------------------------------------------------------------- words
+
+
+def with_article(word: str) -> str:
+    """'an office', 'a service'."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _count(value: float | None) -> str:

@@ -16,12 +16,12 @@ from dashboard import drilldown_data as data
 from dashboard import figures_drilldown as figures
 from metrics import drilldown as drill
 from metrics.formatting import axis_title, number
-from metrics.registry import METRICS, Direction
+from metrics.registry import METRICS
 from metrics.status import status
 from metrics.targets import load_targets
 
 context = state.open_or_stop()
-st.title("Drill-down")
+st.title("Drill-down", anchor=False)
 state.data_as_of(context)
 if context.as_of is None:
     components.empty("There are no cases or contacts in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
@@ -41,7 +41,7 @@ where_words = data.scope_words(context, where)
 targets = load_targets()
 target = targets.for_scope(kpi, department_id=where.department_id, service_id=where.service_id, office_id=where.office_id)[0]
 
-st.caption(f"{metric.description} Formula: {metric.formula}.")
+st.markdown(f"{metric.description} *Formula:* {metric.formula}.")
 clicked = data.breadcrumbs(data.crumbs(context, where, week))
 if clicked is not None:
     data.go_to(where.up_to(None if clicked == "all" else clicked))
@@ -58,23 +58,22 @@ with st.spinner("Working out the figures…"):
     series = data.kpi_values(facts, facts_key, narrowing, kpi, ("week",), first_day, last_day)
 cell = series.filter(pl.col("period") == week).row(0, named=True)
 week_before = series.filter(pl.col("period_start") == monday - timedelta(weeks=1))
+before = week_before["value"][0] if week_before.height else None
 
 # ---------------------------------------------------------------------- the number
-st.subheader(f"{metric.label}, {where_words}, week {week}")
+st.subheader(f"{metric.label}, {where_words}, week {week}", anchor=False)
 partial = sunday > context.as_of
 number_column, target_column, status_column = st.columns([2, 1, 2])
-before = week_before["value"][0] if week_before.height else None
-number_column.metric(
-    f"{metric.label}, week {week}", number(cell["value"], metric),
-    delta=None if partial else figures.metric_delta(cell["value"], before, metric),
-    delta_color={Direction.HIGHER: "normal", Direction.LOWER: "inverse"}.get(metric.better, "off"),
-    help=metric.formula,
-)
+number_column.metric(f"{metric.label}, week {week}", number(cell["value"], metric), help=metric.formula)
 target_column.metric("Target", number(target, metric))
 with status_column:
     state_now = "grey" if partial else status(cell["value"], target, metric.better)
-    st.markdown(components.status_badge(state_now, "Week in progress" if partial else None), unsafe_allow_html=True)
-    st.caption(f"Worked out as {drill.how_counted(metric, cell)}." + (f" {cell['note'].capitalize()}: not shown as a number." if cell["note"] and cell["value"] is None else ""))
+    st.markdown(components.TILE_CSS + components.status_badge(state_now, "Week in progress" if partial else None), unsafe_allow_html=True)
+    notes = [] if partial else [figures.week_change(cell["value"], before, metric)]
+    notes.append(f"Worked out as {drill.how_counted(metric, cell)}.")
+    if cell["note"] and cell["value"] is None:
+        notes.append(f"{cell['note'].capitalize()}: not shown as a number.")
+    st.markdown("  \n".join(note for note in notes if note))
 if partial:
     st.warning(f"Week {week} is not over yet: its figures are partial.", icon=":material/schedule:")
 if cell["n"] == 0:
@@ -84,7 +83,7 @@ if cell["n"] == 0:
     )
 
 # ---------------------------------------------------------------------- over the weeks
-st.subheader(f"Over the {weeks} weeks to {series['period'][-1]}")
+st.subheader(f"Over the {weeks} weeks to {series['period'][-1]}", anchor=False)
 trend_table = series.select(
     pl.col("period").alias("Week"), pl.col("period_start").alias("Starts"), pl.col("value").round(metric.decimals).alias(axis_title(metric)),
     pl.col("numerator").alias("Numerator"), pl.col("denominator").alias("Denominator"), pl.col("n").alias("Observations"), pl.col("note").fill_null("").alias("Note"),
@@ -100,7 +99,7 @@ level, skipped = drill.next_level(metric, where)
 for missing in skipped:
     st.info(f"{metric.label} is not recorded by {drill.LEVEL_WORDS[missing][0]} ({drill.not_recorded(metric, missing)}), so the next level is the {drill.LEVEL_WORDS[level][0]}.", icon=":material/info:")
 plural = drill.LEVEL_WORDS[level][1]
-st.subheader(f"{plural.capitalize()} compared, week {week}" if level != drill.WEEK else f"Each week compared, {where_words}")
+st.subheader(f"{plural.capitalize()} compared, week {week}" if level != drill.WEEK else f"Each week compared, {where_words}", anchor=False)
 with st.spinner(f"Comparing {plural}…"):
     if level == drill.WEEK:
         values = series
@@ -144,18 +143,20 @@ else:
         figures.peer_table(peer, metric, level), hide_index=True, width="stretch", key=table_key,
         on_select=open_row, selection_mode="single-row",
     )
-    st.caption(f"Select a row, or choose below, to go down to that {drill.LEVEL_WORDS[level][0]}.")
+    st.markdown(f"Select a row, or choose below, to go down to that {drill.LEVEL_WORDS[level][0]}." if level != drill.WEEK else "Select a row, or choose below, to see that week.")
     down_column, csv_column = st.columns([2, 1], vertical_alignment="bottom")
+    one = drill.with_article(drill.LEVEL_WORDS[level][0])
+    # the first option says what to do (a placeholder's grey is too faint to read)
     down_column.selectbox(
-        f"Go down to a {drill.LEVEL_WORDS[level][0]}" if level != drill.WEEK else "Go to a week",
-        choosable["member"].to_list(), index=None, key=f"down-{table_key}", on_change=open_choice,
-        format_func=lambda m: names.get(m, m), placeholder=f"Choose a {drill.LEVEL_WORDS[level][0]}…",
+        f"Go down to {one}" if level != drill.WEEK else "Go to a week",
+        [None, *choosable["member"].to_list()], index=0, key=f"down-{table_key}", on_change=open_choice,
+        format_func=lambda m: f"Choose {one}…" if m is None else names.get(m, m),
     )
     with csv_column:
         components.csv_download(figures.peer_table(peer, metric, level), f"{kpi}-{where_words}-by-{level}-{week}")
 
 # ---------------------------------------------------------------------- distributions
-st.subheader(f"Distributions, {where_words}, week {week}")
+st.subheader(f"Distributions, {where_words}, week {week}", anchor=False)
 with st.spinner("Reading the individual times…"):
     individual = data.cell_values(facts, facts_key, narrowing, monday, sunday)
 DISTRIBUTIONS = (
@@ -179,8 +180,8 @@ for column, (name, title, unit, x_title, what, y_title) in zip(st.columns(3), DI
 
 # ---------------------------------------------------------------------- the rows behind the number
 fact = drill.fact_of(metric)
-st.subheader(f"The {metric.observations} behind the number")
-st.caption(f"The {drill.POPULATION_WORDS[metric.population]}, for {where_words}. Times are local to the office ({context.timezone}).")
+st.subheader(f"The {metric.observations} behind the number", anchor=False)
+st.markdown(f"The {drill.POPULATION_WORDS[metric.population]}, for {where_words}. Times are local to the office ({context.timezone}).")
 cell_key = (kpi, where.key(), week)
 data.keep_page_for(cell_key)
 with_left_out = data.url_flag("left_out") and fact != "feedback"
@@ -227,7 +228,7 @@ else:
         + (f" ({left_out:,} of them left out by rules)" if with_left_out and left_out else f"; {left_out:,} more left out by rules" if left_out else "")
         + f". Rows {shown_from:,} to {shown_from + page_rows.height - 1:,}."
     )
-    st.dataframe(figures.display_rows(page_rows, fact), hide_index=True, width="stretch", key=f"rows-{page_number}")
+    st.dataframe(figures.on_screen(figures.display_rows(page_rows, fact)), hide_index=True, width="stretch", key=f"rows-{page_number}")
     back_column, page_column, next_column = st.columns([1, 2, 1], vertical_alignment="bottom")
     back_column.button(
         "Previous page", icon=":material/chevron_left:", disabled=page_number <= 1, width="stretch", key="drill-previous",

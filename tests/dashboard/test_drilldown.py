@@ -105,6 +105,7 @@ def test_walking_down_by_choosing_and_back_up_by_a_breadcrumb(app_env):
     at = open_page()
     at.selectbox(key=next(box.key for box in at.selectbox if box.label == "Go down to a department")).select("civil").run()
     assert not at.exception
+    assert not at.exception
     assert at.query_params["department"] in ("civil", ["civil"])
     assert headline(at) == number(engine_figure(app_env, "on_time_rate", LATEST, "civil")["value"], "on_time_rate")
     assert any(header.value == f"Services compared, week {LATEST}" for header in at.subheader)
