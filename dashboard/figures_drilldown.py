@@ -138,15 +138,28 @@ def peer_bars(table: pl.DataFrame, metric: Metric, level: str, *, overall: float
     return figure
 
 
+def status_word(state: str, value: float | None, target: float | None, *, partial: bool = False) -> str:
+    """The status in words; grey has three reasons, and says which."""
+    if state != "grey":
+        return STATUS_WORDS[state]
+    if partial:
+        return "Week in progress"
+    return "Too little data" if value is None else "No target" if target is None else STATUS_WORDS[state]
+
+
 def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
     """The peer view as a table: the same numbers as the bars, with n, target and status
     (icon and word, never colour alone)."""
-    return table.select(
+    words = [
+        f"{STATUS_ICONS[row['status']]} {status_word(row['status'], row['value'], row['target'])}"
+        for row in table.iter_rows(named=True)
+    ]
+    return table.with_columns(pl.Series("status_words", words, dtype=pl.String)).select(
         pl.col("name").alias(drill.LEVEL_WORDS[level][0].capitalize()),
         pl.col("value").round(metric.decimals).alias(axis_title(metric)),
         pl.col("gap_to_overall").round(metric.decimals).alias("Gap to overall"),
         pl.col("target").alias("Target"),
-        pl.col("status").replace_strict({k: f"{STATUS_ICONS[k]} {STATUS_WORDS[k]}" for k in STATUS_WORDS}, return_dtype=pl.String).alias("Status"),
+        pl.col("status_words").alias("Status"),
         pl.col("n").alias(f"Observations ({metric.observations})"),
         pl.col("note").fill_null("").alias("Note"),
     )

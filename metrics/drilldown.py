@@ -23,6 +23,7 @@ from metrics.facts import NOT_RECORDED, Facts
 from metrics.formatting import number
 from metrics.periods import Periods, parse_week
 from metrics.registry import Aggregation, Direction, Metric
+from metrics.rules import RULES, Rule
 from metrics.status import status as status_of
 from metrics.targets import Targets
 
@@ -66,6 +67,16 @@ POPULATION_WORDS = {
     "calls_offered": "calls that arrived in the week",
     "started": "online journeys started in the week",
     "rated": "ratings given in the week",
+}
+
+
+# The rules that leave rows out of each population's figure; the extracts list those rows
+# (with :with_left_out), naming the rule. Other populations have none.
+RULES_OF_POPULATION = {
+    "closed": ("admin_close_60s",),
+    "closed_or_overdue": ("admin_close_60s", "no_due_date"),
+    "calls_offered": ("short_abandon_5s",),
+    "started": ("resumed_journey",),
 }
 
 
@@ -144,6 +155,11 @@ def fact_of(metric: Metric) -> str:
         return FACT_OF_POPULATION[metric.population]
     except KeyError:
         raise DrilldownError(f"{metric.name} has population {metric.population!r}, which has no rows behind it; known: {', '.join(FACT_OF_POPULATION)}") from None
+
+
+def rules_of(metric: Metric) -> list[Rule]:
+    """The rules that leave rows out of the metric's figure, whose rows can be listed."""
+    return [RULES[name] for name in RULES_OF_POPULATION.get(metric.population, ())]
 
 
 def not_recorded(metric: Metric, level: str) -> str | None:

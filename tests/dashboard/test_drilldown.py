@@ -45,7 +45,8 @@ def test_the_page_is_routed_from_the_app(app_env):
 
 
 def engine_figure(url: str, kpi: str, week: str, department: str | None = None, **narrowing: str) -> dict:
-    """The engine's figure for one cell, computed apart from the page."""
+    """The engine's figure for one cell, computed apart from the page, with the rows its
+    rules left out (``rule_counts``)."""
     engine = create_engine(url)
     with engine.connect() as conn:
         departments = [row[0] for row in conn.exec_driver_sql("SELECT department_id FROM departments").fetchall()]
@@ -53,8 +54,8 @@ def engine_figure(url: str, kpi: str, week: str, department: str | None = None, 
     facts = load_facts(engine, [department] if department else departments, monday - timedelta(weeks=1), monday + timedelta(days=6))
     engine.dispose()
     facts = facts.where(**narrowing) if narrowing else facts
-    values = compute(facts, [kpi], by=["week"], first_day=monday, last_day=monday + timedelta(days=6)).values
-    return values.row(0, named=True)
+    result = compute(facts, [kpi], by=["week"], first_day=monday, last_day=monday + timedelta(days=6))
+    return {**result.values.row(0, named=True), "rule_counts": result.rule_counts}
 
 
 def headline(at: AppTest) -> str:
@@ -156,3 +157,18 @@ def test_the_rows_page_on_and_the_files_are_offered(app_env):
     assert not at.exception
     labels = [element.proto.label for element in at.get("download_button")]
     assert "Download CSV" in labels and "Download Excel" in labels
+
+
+def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
+    at = open_page({"kpi": "service_level", "office": "coventry_cc"})
+    figure = engine_figure(app_env, "service_level", LATEST, office_id="coventry_cc")
+    left_out = figure["rule_counts"]["short_abandon_5s"]
+    assert left_out > 0
+    assert any(f"**{figure['n']:,} calls**; {left_out:,} more left out by rules" in md.value for md in at.markdown)
+    at.toggle(key="drill-left-out").set_value(True).run()
+    assert not at.exception
+    assert at.query_params["left_out"] in ("1", ["1"])
+    assert any(f"**{figure['n'] + left_out:,} calls** ({left_out:,} of them left out by rules)" in md.value for md in at.markdown)
+
+    at = open_page({"kpi": "wait_time_median"})  # no rule leaves a served visitor out
+    assert not at.toggle

@@ -50,6 +50,8 @@ def test_the_next_level_skips_levels_a_measure_is_not_recorded_by():
         "Completion rate cannot be shown for one office: online journeys are not recorded by office."
     )
     assert drill.blocked_by(on_time, Scope(office_id="leeds")) is None
+    assert [rule.name for rule in drill.rules_of(on_time)] == ["admin_close_60s", "no_due_date"]
+    assert drill.rules_of(METRICS["satisfaction"]) == []
 
 
 def test_the_window_ends_at_the_latest_week_unless_the_chosen_week_is_outside_it():
