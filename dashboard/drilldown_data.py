@@ -132,20 +132,21 @@ def scope_words(context: state.Context, where: drill.Scope) -> str:
 # ---------------------------------------------------------------------- figures from the engine
 
 
-def facts_for(context: state.Context, where: drill.Scope, last_day: date) -> tuple[Facts, tuple]:
-    """The facts of the scope's department (or all), a year back from ``last_day``, and
-    the key that names them in the caches below."""
+def facts_for(context: state.Context, last_day: date) -> tuple[Facts, tuple]:
+    """The facts of every department the viewer may see, a year back from ``last_day``
+    (as the overview loads them for all departments: one shared cache entry), and the key
+    that names them in the caches below. A department is narrowed in memory, so walking
+    down and up never reloads facts."""
     end_monday = last_day - timedelta(days=6)
     first = end_monday - timedelta(weeks=FACTS_WEEKS)
-    department = where.department_id or state.ALL
-    loaded = state.scoped_facts(context, department, first, last_day)
-    return loaded, (str(context.engine.url), context.departments, department, first, last_day)
+    loaded = state.scoped_facts(context, state.ALL, first, last_day)
+    return loaded, (str(context.engine.url), context.departments, first, last_day)
 
 
 @st.cache_data(ttl=state.CACHE_SECONDS, max_entries=256, show_spinner=False)
 def kpi_values(_facts: Facts, facts_key: tuple, narrowing: tuple, kpi: str, by: tuple[str, ...], first_day: date, last_day: date) -> pl.DataFrame:
-    """The engine's long values of one KPI in the scope (``narrowing``: its service,
-    office and channel choices) at the grain ``by``."""
+    """The engine's long values of one KPI in the scope (``narrowing``: its choices of
+    department, service, office and channel) at the grain ``by``."""
     narrowed = _facts.where(**dict(narrowing)) if narrowing else _facts
     return compute(narrowed, [kpi], by=list(by), first_day=first_day, last_day=last_day).values
 

@@ -57,7 +57,7 @@ class View:
 
     @property
     def narrowing(self) -> tuple:
-        return tuple(self.where.narrowing().items())
+        return tuple(self.where.chosen().items())
 
     @property
     def target(self) -> float | None:

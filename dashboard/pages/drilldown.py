@@ -39,7 +39,7 @@ if blocked:
     st.stop()
 
 with st.spinner("Working out the figures…"):
-    facts, facts_key = data.facts_for(context, where, drill.window(week, latest, int(weeks))[1])
+    facts, facts_key = data.facts_for(context, drill.window(week, latest, int(weeks))[1])
     view = sections.View(context, metric, where, week, latest, int(weeks), load_targets(), facts, facts_key)
     series = view.values(("week",))
 
