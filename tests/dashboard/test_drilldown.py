@@ -172,3 +172,17 @@ def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
 
     at = open_page({"kpi": "wait_time_median"})  # no rule leaves a served visitor out
     assert not at.toggle
+
+
+def test_below_the_channel_the_weeks_are_the_peers_and_choosing_one_moves_the_week(app_env):
+    at = open_page({"office": "leeds", "channel": "in_person"})
+    assert any(header.value.startswith("Each week compared") for header in at.subheader)
+    weeks = next(frame.value for frame in at.dataframe if "Gap to overall" in frame.value.columns)
+    assert weeks.columns[0] == "Week" and len(weeks) == 13 and weeks["Week"].iloc[-1] == LATEST
+    box = next(box for box in at.selectbox if box.label == "Go to a week")
+    box.select("2026-W44").run()
+    assert not at.exception
+    assert at.query_params["week"] in ("2026-W44", ["2026-W44"])
+    figure = engine_figure(app_env, "on_time_rate", "2026-W44", office_id="leeds", channel="in_person")
+    assert headline(at) == number(figure["value"], "on_time_rate")
+    assert at.metric[0].label == "On-time rate, week 2026-W44"
