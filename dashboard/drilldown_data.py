@@ -67,6 +67,13 @@ def requested_page() -> int:
         return 1
 
 
+def pin(key: str, value: str) -> None:
+    """Keep ``value`` in the URL even when it is the default: a link to the rows behind
+    a number must still show the same week after the next week's data arrives."""
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
 def url_flag(key: str) -> bool:
     return st.query_params.get(key) == "1"
 

@@ -26,6 +26,7 @@ kpi = params.choice("Measure", "kpi", list(METRICS), "on_time_rate", format_func
 weeks = params.choice("Weeks shown", "weeks", [str(w) for w in drill.WINDOWS], "13", format_func=lambda w: f"{w} weeks", container=window_column)
 latest = state.default_week(context)
 week = params.choice("Week", "week", state.week_options(context), latest, format_func=lambda w: state.week_label_text(w, context), container=week_column)
+data.pin("week", week)
 metric, where = METRICS[kpi], data.scope(context)
 st.markdown(f"{metric.description} *Formula:* {metric.formula}.")
 

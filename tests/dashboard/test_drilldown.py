@@ -157,6 +157,26 @@ def test_the_rows_page_on_and_the_files_are_offered(app_env):
     assert not at.exception
     labels = [element.proto.label for element in at.get("download_button")]
     assert "Download CSV" in labels and "Download Excel" in labels
+    assert not at.warning
+
+
+def test_a_huge_set_of_rows_is_capped_in_the_files_with_a_message(app_env, monkeypatch):
+    from dashboard import drilldown_data
+
+    monkeypatch.setattr(drilldown_data, "DOWNLOAD_CAP", 100)
+    at = open_page({"kpi": "volume"})
+    volume = engine_figure(app_env, "volume", LATEST)
+    assert at.button(key="drill-prepare").label == "Prepare the CSV and Excel files of all 100 rows"
+    at.button(key="drill-prepare").click().run()
+    assert not at.exception
+    assert at.warning[0].value == (
+        f"The files hold the first 100 of {volume['n']:,} rows. Narrow the scope (a service, an office or a channel) to get them all."
+    )
+
+
+def test_the_week_stays_in_the_link_even_when_it_is_the_latest(app_env):
+    at = open_page()
+    assert at.query_params["week"] in (LATEST, [LATEST])
 
 
 def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
