@@ -34,6 +34,8 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
         at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
+    # the page checks that the rows behind the number are as many as the figure's n
+    assert not [warning.value for warning in at.warning if "do not match" in warning.value]
     return at
 
 
