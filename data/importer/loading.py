@@ -155,7 +155,7 @@ def _write(conn: Connection, staged: Staged, mapping: Mapping, reconciliation: R
         ), params)
         written.inserted = staged.rows
     else:
-        _merge(conn, mapping, params, written)
+        _merge(conn, mapping, params, written, known)
     reconciliation.inserted, reconciliation.updated, reconciliation.unchanged = (
         written.inserted, written.updated, written.unchanged)
 
@@ -190,6 +190,10 @@ def _create_stage(conn: Connection, staged: Staged, mapping: Mapping, columns: l
         if dropped is not None:
             frame = frame.filter(~pl.col("_line").is_in(dropped.implode()))
         bulk_load(conn, STAGE_TABLE, frame)
+    if conn.dialect.name == "postgresql":
+        # Temporary tables are never analysed automatically; without statistics the planner
+        # picks nested loops over the whole stage for the joins below.
+        conn.exec_driver_sql(f"ANALYZE {STAGE_TABLE}")
 
 
 def _add_dimensions(conn: Connection, staged: Staged) -> dict[str, int]:
@@ -225,7 +229,7 @@ def _check_references(conn: Connection, mapping: Mapping) -> None:
             )
 
 
-def _merge(conn: Connection, mapping: Mapping, params: dict, written: Written) -> None:
+def _merge(conn: Connection, mapping: Mapping, params: dict, written: Written, known: int) -> None:
     """Match staged rows to earlier imports by source key; insert, update or leave them."""
     target = mapping.target
     table, id_column = target.table, target.id_column
@@ -241,14 +245,16 @@ def _merge(conn: Connection, mapping: Mapping, params: dict, written: Written) -
         f"LEFT JOIN import_keys k ON k.source = :source AND k.table_name = :table AND k.source_key = s._key "
         f"LEFT JOIN {table} f ON f.{id_column} = k.row_id"
     ), params)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {PLAN_TABLE}")
     counts = dict(conn.execute(sa.text(f"SELECT _change, COUNT(*) FROM {PLAN_TABLE} GROUP BY _change")).all())
     written.inserted = int(counts.get("insert", 0))
     written.updated = int(counts.get("update", 0))
     written.unchanged = int(counts.get("same", 0))
-    written.kept = int(conn.execute(sa.text(
-        "SELECT COUNT(*) FROM import_keys k WHERE k.source = :source AND k.table_name = :table "
-        f"AND NOT EXISTS (SELECT 1 FROM {STAGE_TABLE} s WHERE s._key = k.source_key)"
-    ), params).scalar_one())
+    # Keys are unique in the stage and in import_keys, so the earlier rows this file lacks
+    # are the known keys less the ones it matched (no anti-join over two large sets).
+    matched = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {PLAN_TABLE} WHERE _known_id IS NOT NULL")).scalar_one())
+    written.kept = known - matched
     column_list = ", ".join(columns)
     conn.exec_driver_sql(
         f"INSERT INTO {table} ({id_column}, {column_list}) "

@@ -61,7 +61,7 @@ class ImportResult:
             lines.append(f"  {verb} dimension rows: " + ", ".join(f"{table} {n:,}" for table, n in created.items())
                          + " (existing ones are kept as they are)")
         if self.written.kept:
-            lines.append(f"  {self.written.kept:,} rows from earlier imports of {mapping.source.name} are not in this "
+            lines.append(f"  {self.written.kept:,} row(s) from earlier imports of {mapping.source.name} are not in this "
                          "file; they are kept")
         lines += [f"  warning: {text}" for text in self.warnings]
         lines.append(f"  {self.reconciliation.read:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")

@@ -68,27 +68,26 @@ def detect_format(path: Path, declared: str | None) -> str:
     return "csv"
 
 
-class _HashingReader(io.RawIOBase):
-    """Passes a file's bytes through, hashing them and counting them for the progress bar."""
+class _HashingReader:
+    """Reads a file's bytes, hashing and counting them (for the checksum and the progress bar)."""
 
     def __init__(self, handle: BinaryIO, on_bytes: Callable[[int], None] | None) -> None:
         self._handle = handle
         self._on_bytes = on_bytes
         self.digest = hashlib.sha256()
-        self.consumed = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._handle.read(len(buffer))
-        count = len(data)
-        buffer[:count] = data
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
         self.digest.update(data)
-        self.consumed += count
         if self._on_bytes:
-            self._on_bytes(count)
-        return count
+            self._on_bytes(len(data))
+        return data
+
+    def peek(self, size: int) -> bytes:
+        position = self._handle.tell()
+        data = self._handle.read(size)
+        self._handle.seek(position)
+        return data
 
 
 def file_checksum(path: Path) -> str:
@@ -99,11 +98,11 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def normalise(frame: pl.DataFrame, *, trim: bool, null_values: tuple[str, ...]) -> pl.DataFrame:
-    """Text columns: surrounding blanks removed, empty texts and the null markers as NULL."""
+def normalise(frame: pl.DataFrame, columns: list[str], *, trim: bool, null_values: tuple[str, ...]) -> pl.DataFrame:
+    """Text ``columns``: surrounding blanks removed, empty texts and the null markers as NULL."""
     expressions = []
-    for name, dtype in frame.schema.items():
-        if name == "_line" or dtype != pl.String:
+    for name in columns:
+        if frame.schema[name] != pl.String:
             continue
         value = pl.col(name).str.strip_chars() if trim else pl.col(name)
         missing = value.str.len_bytes() == 0
@@ -135,8 +134,6 @@ class DelimitedReader:
         quote: str | None,
         encoding: str,
         skip_lines: int = 0,
-        trim: bool = True,
-        null_values: tuple[str, ...] = (),
         block_bytes: int = BLOCK_BYTES,
         on_bytes: Callable[[int], None] | None = None,
     ) -> None:
@@ -144,14 +141,12 @@ class DelimitedReader:
         self.delimiter = delimiter
         self.quote = quote
         self.encoding = encoding
-        self.trim = trim
-        self.null_values = null_values
         self.block_bytes = block_bytes
         self._utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
         self._raw = open(path, "rb")  # noqa: SIM115 - closed when the batches are done (or by close())
         self._hashing = _HashingReader(self._raw, on_bytes)
-        buffered = io.BufferedReader(self._hashing, buffer_size=1024 * 1024)
-        self._stream: BinaryIO = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == b"\x1f\x8b" else buffered  # type: ignore[assignment]
+        gzipped = self._hashing.peek(2) == b"\x1f\x8b"
+        self._stream = gzip.GzipFile(fileobj=self._hashing, mode="rb") if gzipped else self._hashing  # type: ignore[arg-type]
         self._pending = b""
         self.header_line_number = skip_lines + 1
         self.raw_header = self._read_header(skip_lines)
@@ -277,7 +272,7 @@ class DelimitedReader:
         if len(frames) > 1:
             frame = frame.sort("_line")
         bad = pl.concat(malformed) if malformed else pl.DataFrame(schema=MALFORMED_SCHEMA)
-        return RawBatch(normalise(frame, trim=self.trim, null_values=self.null_values), bad)
+        return RawBatch(frame, bad)
 
     def _empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema={**{name: pl.String() for name in self.header}, "_line": pl.Int64()})
@@ -347,7 +342,7 @@ class DelimitedReader:
             else self._empty()
         )
         malformed = pl.DataFrame(bad, schema=MALFORMED_SCHEMA, orient="row")
-        return RawBatch(normalise(frame, trim=self.trim, null_values=self.null_values), malformed)
+        return RawBatch(frame, malformed)
 
     def _parse_record(self, record: bytes, encoding: str, width: int) -> list[str] | tuple[str, str]:
         record = record.rstrip(b"\r")
@@ -409,12 +404,10 @@ class ParquetReader:
 
     line_label = "row"
 
-    def __init__(self, path: Path, *, trim: bool = True, null_values: tuple[str, ...] = (), on_bytes=None) -> None:
+    def __init__(self, path: Path, *, on_bytes=None) -> None:
         import pyarrow.parquet as pq
 
         self.path = path
-        self.trim = trim
-        self.null_values = null_values
         self._on_bytes = on_bytes
         try:
             self._file = pq.ParquetFile(path)
@@ -440,8 +433,7 @@ class ParquetReader:
             row += frame.height
             if self._on_bytes:
                 self._on_bytes(int(self.total_bytes * frame.height / total_rows))
-            yield RawBatch(normalise(frame, trim=self.trim, null_values=self.null_values),
-                           pl.DataFrame(schema=MALFORMED_SCHEMA))
+            yield RawBatch(frame, pl.DataFrame(schema=MALFORMED_SCHEMA))
 
 
 class ExcelReader:
@@ -450,13 +442,10 @@ class ExcelReader:
 
     line_label = "row"
 
-    def __init__(self, path: Path, *, sheet: str | int, skip_lines: int = 0, trim: bool = True,
-                 null_values: tuple[str, ...] = (), on_bytes=None) -> None:
+    def __init__(self, path: Path, *, sheet: str | int, skip_lines: int = 0, on_bytes=None) -> None:
         import fastexcel
 
         self.path = path
-        self.trim = trim
-        self.null_values = null_values
         self._on_bytes = on_bytes
         try:
             reader = fastexcel.read_excel(path)
@@ -491,8 +480,7 @@ class ExcelReader:
             self._on_bytes(self.total_bytes)
         for start in range(0, max(frame.height, 1), PARQUET_BATCH_ROWS):
             part = frame.slice(start, PARQUET_BATCH_ROWS)
-            yield RawBatch(normalise(part, trim=self.trim, null_values=self.null_values),
-                           pl.DataFrame(schema=MALFORMED_SCHEMA))
+            yield RawBatch(part, pl.DataFrame(schema=MALFORMED_SCHEMA))
 
 
 def open_reader(path: Path, *, fmt: str, source, on_bytes=None, block_bytes: int = BLOCK_BYTES):
@@ -500,10 +488,9 @@ def open_reader(path: Path, *, fmt: str, source, on_bytes=None, block_bytes: int
     if not path.is_file():
         raise ImportFailed(f"no file {path}")
     if fmt == "parquet":
-        return ParquetReader(path, trim=source.trim, null_values=source.null_values, on_bytes=on_bytes)
+        return ParquetReader(path, on_bytes=on_bytes)
     if fmt == "excel":
-        return ExcelReader(path, sheet=source.sheet, skip_lines=source.skip_lines, trim=source.trim,
-                           null_values=source.null_values, on_bytes=on_bytes)
+        return ExcelReader(path, sheet=source.sheet, skip_lines=source.skip_lines, on_bytes=on_bytes)
     delimiter = source.delimiter or ("\t" if fmt == "tsv" else ",")
     return DelimitedReader(
         path,
@@ -511,8 +498,6 @@ def open_reader(path: Path, *, fmt: str, source, on_bytes=None, block_bytes: int
         quote=source.quote,
         encoding=source.encoding,
         skip_lines=source.skip_lines,
-        trim=source.trim,
-        null_values=source.null_values,
         block_bytes=block_bytes,
         on_bytes=on_bytes,
     )

@@ -28,7 +28,7 @@ import polars as pl
 from data.importer.errors import ImportFailed
 from data.importer.fields import compute_fields
 from data.importer.mapping import Mapping
-from data.importer.reading import RawBatch
+from data.importer.reading import RawBatch, normalise
 
 KEY_SEPARATOR = "\x1f"
 REJECT_SCHEMA = {
@@ -117,7 +117,11 @@ def _sql_mask(frame: pl.DataFrame, sql: str, where: str, *, null_means: bool = F
 
 def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> BatchOutcome:
     """Compute the fields of a batch and give every record exactly one fate."""
-    raw = batch.frame
+    source = mapping.source
+    # Blanks around values and the null markers matter only in the columns the mapping reads
+    # (all of them when the whole row is the key).
+    used = [c for c in (mapping.source_columns() if source.key else batch.frame.columns) if c in batch.frame.columns and c != "_line"]
+    raw = normalise(batch.frame, used, trim=source.trim, null_values=source.null_values)
     target = mapping.target
     fates = _Fates(raw)
     marks: dict[str, pl.Series] = {}
