@@ -14,6 +14,7 @@ import time
 BENCHMARKS = {
     "generate": "bench.generate",
     "extract_postgres": "bench.extract_postgres",
+    "import_rate": "bench.import_rate",
 }
 
 
