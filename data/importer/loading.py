@@ -237,9 +237,10 @@ def _merge(conn: Connection, mapping: Mapping, params: dict, written: Written, k
     changed = " OR ".join(f"s.{c} IS DISTINCT FROM f.{c}" for c in columns)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {PLAN_TABLE}")
     suffix = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+    # The plan is narrow (line, key, ids, what to do): the values stay in the stage.
     conn.execute(sa.text(
         f"CREATE TEMP TABLE {PLAN_TABLE}{suffix} AS "
-        f"SELECT s.*, k.row_id AS _known_id, COALESCE(k.row_id, :base + s._line) AS _row_id, "
+        f"SELECT s._line, s._key, k.row_id AS _known_id, COALESCE(k.row_id, :base + s._line) AS _row_id, "
         f"CASE WHEN f.{id_column} IS NULL THEN 'insert' WHEN {changed} THEN 'update' ELSE 'same' END AS _change "
         f"FROM {STAGE_TABLE} s "
         f"LEFT JOIN import_keys k ON k.source = :source AND k.table_name = :table AND k.source_key = s._key "
@@ -256,15 +257,19 @@ def _merge(conn: Connection, mapping: Mapping, params: dict, written: Written, k
     matched = int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {PLAN_TABLE} WHERE _known_id IS NOT NULL")).scalar_one())
     written.kept = known - matched
     column_list = ", ".join(columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({id_column}, {column_list}) "
-        f"SELECT _row_id, {column_list} FROM {PLAN_TABLE} WHERE _change = 'insert'"
-    )
-    if written.updated:
-        assignments = ", ".join(f"{c} = p.{c}" for c in columns)
+    staged_columns = ", ".join(f"s.{c}" for c in columns)
+    if written.inserted:
         conn.exec_driver_sql(
-            f"UPDATE {table} SET {assignments} FROM {PLAN_TABLE} p "
-            f"WHERE {table}.{id_column} = p._row_id AND p._change = 'update'"
+            f"INSERT INTO {table} ({id_column}, {column_list}) "
+            f"SELECT p._row_id, {staged_columns} FROM {STAGE_TABLE} s JOIN {PLAN_TABLE} p ON p._line = s._line "
+            "WHERE p._change = 'insert'"
+        )
+    if written.updated:
+        assignments = ", ".join(f"{c} = u.{c}" for c in columns)
+        conn.exec_driver_sql(
+            f"UPDATE {table} SET {assignments} FROM ("
+            f"SELECT p._row_id, {staged_columns} FROM {STAGE_TABLE} s JOIN {PLAN_TABLE} p ON p._line = s._line "
+            f"WHERE p._change = 'update') u WHERE {table}.{id_column} = u._row_id"
         )
     conn.execute(sa.text(
         "INSERT INTO import_keys (source, table_name, source_key, row_id, load_id) "

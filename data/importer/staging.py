@@ -86,15 +86,32 @@ class Stage:
         self.quarantined: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
         self.parse_stats: dict[tuple[str, str], FieldStats] = {}
-        self.reader_counts: Counter[str] = Counter()
+        # Kept per batch so that, when no key repeats (the usual case), finishing needs no
+        # second pass over the staged rows.
+        self._rows = 0
+        self._key_hashes: list[pl.Series] = []
+        self._marks: Counter[str] = Counter()
+        self._combinations: list[pl.DataFrame] = []
 
     def add(self, outcome: BatchOutcome) -> None:
         number = len(self.row_files) + len(self.reject_files)
-        if outcome.rows.height:
+        rows = outcome.rows
+        if rows.height:
             path = self.folder / f"rows-{number:05d}.parquet"
             # lz4: cheap to write and read back; these files live for one import.
-            outcome.rows.write_parquet(path, compression="lz4", statistics=False)
+            rows.write_parquet(path, compression="lz4", statistics=False)
             self.row_files.append(path)
+            self._rows += rows.height
+            self._key_hashes.append(rows.get_column("_key").hash())
+            marks = [c for c in rows.columns if c.startswith(MARK_PREFIX)]
+            if marks:
+                sums = rows.select(pl.col(marks).sum()).row(0, named=True)
+                self._marks.update({name.removeprefix(MARK_PREFIX): int(value) for name, value in sums.items()})
+            dimension_columns = [c for c in rows.columns if c.startswith(DIMENSION_PREFIX)]
+            if dimension_columns:
+                self._combinations.append(
+                    rows.group_by(dimension_columns).agg(pl.col("_line").min().alias("_first"))
+                )
         if outcome.rejects.height:
             path = self.folder / f"rejects-{number:05d}.parquet"
             outcome.rejects.write_parquet(path, compression="lz4", statistics=False)
@@ -119,17 +136,22 @@ class Stage:
             row_files=self.row_files,
             reject_files=self.reject_files,
             dropped_file=None,
-            rows=0,
+            rows=self._rows,
             read=self.read,
             excluded=self.excluded,
             quarantined=self.quarantined,
-            marks={},
+            marks={name: self._marks.get(name, 0) for name in _mark_names(mapping)},
             examples=self.examples,
             parse_stats=self.parse_stats,
             dimensions={},
         )
         if not self.row_files:
-            staged.marks = {name: 0 for name in _mark_names(mapping)}
+            return staged
+        # Equal keys have equal hashes: with no repeated hash, no key repeats, and the
+        # counts kept per batch are final. Otherwise work it out exactly over the files.
+        if not pl.concat(self._key_hashes).is_duplicated().any():
+            combinations = pl.concat(self._combinations) if self._combinations else None
+            staged.dimensions = self._dimensions(combinations, staged)
             return staged
         con = duckdb.connect(":memory:")
         try:
@@ -142,14 +164,21 @@ class Stage:
                 if staged.dropped_file
                 else ")"
             )
-            columns = set(con.execute(f"SELECT * FROM {rows} LIMIT 0").pl().columns)
+            columns = con.execute(f"SELECT * FROM {rows} LIMIT 0").pl().columns
             marks = [name for name in _mark_names(mapping) if f"{MARK_PREFIX}{name}" in columns]
             sums = ", ".join(f'COALESCE(SUM(CAST("{MARK_PREFIX}{m}" AS INTEGER)), 0)' for m in marks)
             counted = con.execute(f"SELECT COUNT(*){', ' + sums if sums else ''} FROM {final}").fetchone()
             assert counted is not None
             staged.rows = int(counted[0])
-            staged.marks = {name: int(value) for name, value in zip(marks, counted[1:], strict=True)}
-            staged.dimensions = self._dimensions(con, final, staged)
+            staged.marks.update({name: int(value) for name, value in zip(marks, counted[1:], strict=True)})
+            dimension_columns = [c for c in columns if c.startswith(DIMENSION_PREFIX)]
+            combinations = None
+            if dimension_columns:
+                quoted = ", ".join(f'"{c}"' for c in dimension_columns)
+                combinations = con.execute(
+                    f"SELECT {quoted}, MIN(_line) AS _first FROM {final} GROUP BY {quoted}"
+                ).pl()
+            staged.dimensions = self._dimensions(combinations, staged)
         finally:
             con.close()
         return staged
@@ -157,7 +186,7 @@ class Stage:
     def _remove_duplicates(self, con: duckdb.DuckDBPyConnection, rows: str, staged: Staged) -> None:
         con.execute(f"CREATE TABLE repeated AS SELECT _key FROM {rows} GROUP BY _key HAVING COUNT(*) > 1")
         if con.execute("SELECT COUNT(*) FROM repeated").fetchone()[0] == 0:  # type: ignore[index]
-            return
+            return  # equal hashes, different keys
         con.execute(
             f"""
             CREATE TABLE dropped AS
@@ -202,39 +231,38 @@ class Stage:
                 f"line {line}: {message}" for line, message in rejects.select("line", "message").head(3).iter_rows()
             ])
 
-    def _dimensions(self, con: duckdb.DuckDBPyConnection, final: str, staged: Staged) -> dict[str, pl.DataFrame]:
-        """One row per dimension id the loaded rows use; the first row's attributes win."""
+    def _dimensions(self, combinations: pl.DataFrame | None, staged: Staged) -> dict[str, pl.DataFrame]:
+        """One row per dimension id the loaded rows use; the first row's attributes win.
+
+        ``combinations``: the distinct dimension values of the loaded rows, each with the
+        line (``_first``) where it first appears.
+        """
         frames: dict[str, pl.DataFrame] = {}
         for dimension in self.mapping.dimensions:
             spec = DIMENSIONS[dimension.table]
-            id_kind, id_value = dimension.columns[spec.id_column]
-            field_columns = {c: f"{DIMENSION_PREFIX}{dimension.table}__{c}" for c, (k, _) in dimension.columns.items() if k == "field"}
-            parts, conflicts = [], []
-            for column, stage_column in field_columns.items():
-                if column == spec.id_column:
-                    continue
-                parts.append(f'arg_min("{stage_column}", _line) AS "{column}"')
-                conflicts.append(f'COUNT(DISTINCT "{stage_column}") > 1 AS "conflict_{column}"')
-            if id_kind == "field":
-                id_column = field_columns[spec.id_column]
-                query = (
-                    f'SELECT "{id_column}" AS "{spec.id_column}"{"".join(", " + p for p in parts)}'
-                    f'{"".join(", " + c for c in conflicts)} '
-                    f'FROM {final} WHERE "{id_column}" IS NOT NULL GROUP BY 1 ORDER BY 1'
-                )
+            fields = {c: f"{DIMENSION_PREFIX}{dimension.table}__{c}" for c, (k, _) in dimension.columns.items() if k == "field"}
+            if fields and combinations is not None:
+                values = combinations.select([*fields.values(), "_first"]).rename({v: k for k, v in fields.items()})
             else:
-                query = (
-                    f"SELECT {', '.join(parts) if parts else 'COUNT(*) AS _one'}"
-                    f'{"".join(", " + c for c in conflicts)} FROM {final}'
-                )
-            frame = con.execute(query).pl()
-            for column in [c for c in frame.columns if c.startswith("conflict_")]:
-                for row_id in (frame.filter(pl.col(column)).get_column(spec.id_column).head(5).to_list()
-                               if spec.id_column in frame.columns else (["(all)"] if frame[column].any() else [])):
-                    staged.warnings.append(
-                        f"{dimension.table} {row_id!r}: {column.removeprefix('conflict_')} differs between rows; the first row's is used"
-                    )
-            frame = frame.drop([c for c in frame.columns if c.startswith("conflict_") or c == "_one"])
+                values = pl.DataFrame({"_first": [0]})
+            id_kind, _ = dimension.columns[spec.id_column]
+            if id_kind == "field":
+                values = values.filter(pl.col(spec.id_column).is_not_null())
+                group = [spec.id_column]
+            else:
+                group = []
+            attributes = [c for c in fields if c != spec.id_column]
+            if attributes and values.height:
+                spread = (values.group_by(group).agg(pl.col(attributes).n_unique()) if group
+                          else values.select(pl.col(attributes).n_unique()))
+                for column in attributes:
+                    for row_id in (spread.filter(pl.col(column) > 1).get_column(spec.id_column).head(5).to_list() if group
+                                   else (["(all)"] if spread.get_column(column)[0] > 1 else [])):
+                        staged.warnings.append(
+                            f"{dimension.table} {row_id!r}: {column} differs between rows; the first row's is used"
+                        )
+            values = values.sort("_first")
+            frame = values.unique(subset=group, keep="first", maintain_order=True) if group else values.head(1)
             for column, (kind, value) in dimension.columns.items():
                 if kind == "value":
                     frame = frame.with_columns(pl.lit(value).alias(column))
@@ -242,6 +270,8 @@ class Stage:
                 if column not in frame.columns:
                     frame = frame.with_columns(pl.lit(None, dtype=spec_column.dtype).alias(column))
             frame = frame.select(list(spec.columns)).cast({c: col.dtype for c, col in spec.columns.items()}, strict=False)
+            if group:
+                frame = frame.sort(spec.id_column)
             _check_dimension(dimension.table, frame)
             frames[dimension.table] = frame
         return frames
