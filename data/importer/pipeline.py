@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from data.database import create_engine, describe
 from data.importer.errors import ImportFailed, close_matches
 from data.importer.loading import Written, database_file_missing, write
 from data.importer.mapping import Mapping, load_mapping
-from data.importer.reading import detect_format, guess_delimiter, open_reader
+from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
 from data.importer.reconciling import Reconciliation
 from data.importer.staging import Stage, Staged
 
@@ -68,13 +71,50 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def _check_header(reader, mapping: Mapping, fmt: str, path: Path) -> None:
+def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
+    """The batches, read by a second thread while this one maps and stages the previous
+    ones (parsing and decompressing release the GIL, so the two overlap)."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            slots.put(error)
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _check_header(reader: Reader, mapping: Mapping, path: Path) -> None:
     """Stop with one line when the file lacks columns the mapping reads."""
     header = reader.header
     missing = [c for c in mapping.source_columns() if c not in header and c not in mapping.field_names()]
     if not missing:
         return
-    if fmt in ("csv", "tsv"):
+    if isinstance(reader, DelimitedReader):
         used = reader.delimiter
         other = guess_delimiter(reader.raw_header, used)
         if other is not None:
@@ -160,12 +200,12 @@ def import_file(
     try:
         options = {"block_bytes": block_bytes} if block_bytes else {}
         reader = open_reader(path, fmt=fmt, source=mapping.source, on_bytes=bar.update, **options)
-        _check_header(reader, mapping, fmt, path)
+        _check_header(reader, mapping, path)
         from data.importer.validating import validate
 
         with tempfile.TemporaryDirectory(prefix="kpi-import-") as folder:
             stage = Stage(Path(folder), mapping)
-            for batch in reader.batches():
+            for batch in _read_ahead(reader.batches()):
                 stage.add(validate(batch, mapping, reader.line_label))
                 bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
                 _check_unparseable(stage, mapping, path, final=False)

@@ -21,12 +21,15 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Union
 
 import numpy as np
 import polars as pl
 
 from data.importer.errors import ImportFailed
+
+if TYPE_CHECKING:
+    from data.importer.mapping import Source
 
 BLOCK_BYTES = 32 * 1024 * 1024
 PARQUET_BATCH_ROWS = 500_000
@@ -41,6 +44,7 @@ MALFORMED_SCHEMA = {
     "raw_row": pl.String(),
 }
 CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
+ProgressCallback = Callable[[int], object]  # called with the number of bytes just read
 
 
 @dataclass
@@ -71,7 +75,7 @@ def detect_format(path: Path, declared: str | None) -> str:
 class _HashingReader:
     """Reads a file's bytes, hashing and counting them (for the checksum and the progress bar)."""
 
-    def __init__(self, handle: BinaryIO, on_bytes: Callable[[int], None] | None) -> None:
+    def __init__(self, handle: BinaryIO, on_bytes: ProgressCallback | None) -> None:
         self._handle = handle
         self._on_bytes = on_bytes
         self.digest = hashlib.sha256()
@@ -135,7 +139,7 @@ class DelimitedReader:
         encoding: str,
         skip_lines: int = 0,
         block_bytes: int = BLOCK_BYTES,
-        on_bytes: Callable[[int], None] | None = None,
+        on_bytes: ProgressCallback | None = None,
     ) -> None:
         self.path = path
         self.delimiter = delimiter
@@ -372,7 +376,7 @@ class DelimitedReader:
         return fields
 
 
-def _scan(block: bytes, delimiter: int, quote: int | None):
+def _scan(block: bytes, delimiter: int, quote: int | None) -> tuple[np.ndarray, ...] | None:
     """Record boundaries of a block (which ends with a newline), with NumPy.
 
     Returns (starts, ends, fields, line_offsets, blank) per record, or None when the
@@ -404,7 +408,7 @@ class ParquetReader:
 
     line_label = "row"
 
-    def __init__(self, path: Path, *, on_bytes=None) -> None:
+    def __init__(self, path: Path, *, on_bytes: ProgressCallback | None = None) -> None:
         import pyarrow.parquet as pq
 
         self.path = path
@@ -442,7 +446,8 @@ class ExcelReader:
 
     line_label = "row"
 
-    def __init__(self, path: Path, *, sheet: str | int, skip_lines: int = 0, on_bytes=None) -> None:
+    def __init__(self, path: Path, *, sheet: str | int, skip_lines: int = 0,
+                 on_bytes: ProgressCallback | None = None) -> None:
         import fastexcel
 
         self.path = path
@@ -483,7 +488,11 @@ class ExcelReader:
             yield RawBatch(part, pl.DataFrame(schema=MALFORMED_SCHEMA))
 
 
-def open_reader(path: Path, *, fmt: str, source, on_bytes=None, block_bytes: int = BLOCK_BYTES):
+Reader = Union["DelimitedReader", "ParquetReader", "ExcelReader"]
+
+
+def open_reader(path: Path, *, fmt: str, source: Source, on_bytes: ProgressCallback | None = None,
+                block_bytes: int = BLOCK_BYTES) -> Reader:
     """The reader for ``path`` in format ``fmt`` with the mapping's [source] options."""
     if not path.is_file():
         raise ImportFailed(f"no file {path}")

@@ -229,7 +229,19 @@ def _past(action: str) -> str:
     return {"exclude": "excluded", "quarantine": "quarantined"}[action]
 
 
-def _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label) -> BatchOutcome:
+def _outcome(
+    batch: RawBatch,
+    raw: pl.DataFrame,
+    mapping: Mapping,
+    fates: _Fates,
+    typed: pl.DataFrame,
+    frame: pl.DataFrame,
+    key: pl.Series,
+    marks: dict[str, pl.Series],
+    parse_stats: dict[tuple[str, str], FieldStats],
+    line_label: str,
+) -> BatchOutcome:
+    """Split the batch by fate: rows to stage (with their marks), rejects, counts."""
     alive = fates.alive
     rows = typed.with_columns(
         _key=key,

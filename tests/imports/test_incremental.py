@@ -101,3 +101,48 @@ def test_imported_rows_live_beside_generated_data_without_clashing(tmp_path):
     assert scalar(url, "SELECT MIN(case_id) FROM cases WHERE office_id = 'boston_311'") > max(top_generated_id, 10**12)
     assert scalar(url, "SELECT COUNT(*) FROM departments") == departments + 1
     assert scalar(url, "SELECT COUNT(*) FROM data_loads") == 2  # the generation and the import
+
+
+@pytest.mark.postgres
+def test_a_dry_run_on_postgresql_writes_nothing(new_database, tmp_path):
+    url = new_database("postgresql")
+    import_file(boston.write(tmp_path / "export1.csv", FIRST), "boston311", url)
+    snapshot = "SELECT (SELECT COUNT(*) FROM cases), (SELECT COUNT(*) FROM cases WHERE status = 'closed'), " \
+               "(SELECT COUNT(*) FROM import_keys), (SELECT COUNT(*) FROM data_loads), (SELECT COUNT(*) FROM services)"
+    before = rows(url, snapshot)
+    newer = import_file(boston.write(tmp_path / "export2.csv", SECOND), "boston311", url, dry_run=True)
+    assert (newer.reconciliation.inserted, newer.reconciliation.updated, newer.reconciliation.unchanged) == (1, 1, 1)
+    assert newer.written.created["services"] == 1
+    assert rows(url, snapshot) == before
+
+
+READ_FROM_ANOTHER_PROCESS = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])  # read-write, as the dashboard opens it
+print(con.execute("SELECT COUNT(*) FROM cases").fetchone()[0])
+"""
+
+
+def test_a_duckdb_file_stays_usable_by_others_until_the_final_write(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import data.importer.staging
+
+    path = tmp_path / "kpi.duckdb"
+    url = f"duckdb:///{path}"
+    import_file(boston.write(tmp_path / "export1.csv", FIRST), "boston311", url)
+    seen = []
+    finish = data.importer.staging.Stage.finish
+
+    def finish_while_another_process_reads(self):
+        # The whole file has been read, mapped and staged by now: another process (the
+        # dashboard) can still open the database.
+        done = subprocess.run([sys.executable, "-c", READ_FROM_ANOTHER_PROCESS, str(path)],
+                              capture_output=True, text=True, timeout=60)
+        seen.append(done.stdout.strip() or done.stderr.strip().splitlines()[-1])
+        return finish(self)
+
+    monkeypatch.setattr(data.importer.staging.Stage, "finish", finish_while_another_process_reads)
+    import_file(boston.write(tmp_path / "export2.csv", SECOND), "boston311", url)
+    assert seen == ["3"]
