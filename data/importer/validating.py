@@ -38,6 +38,16 @@ REJECT_SCHEMA = {
     "message": pl.String(),
     "raw_row": pl.String(),
 }
+# How to read a text column into a typed one, for the message when a mapping forgot to.
+_READ_AS = {
+    pl.Datetime: 'timestamp = "FORMAT", e.g. timestamp = "%d/%m/%Y %H:%M"',
+    pl.Date: 'date = "FORMAT", e.g. date = "%d/%m/%Y"',
+    pl.Boolean: 'type = "boolean", a map to true/false, or sql = "..."',
+    pl.Int16: 'type = "integer"',
+    pl.Int32: 'type = "integer"',
+    pl.Int64: 'type = "integer"',
+    pl.Float64: 'type = "float"',
+}
 MARK_PREFIX = "_mark__"  # stage columns counting repairs and flags
 DIMENSION_PREFIX = "_dim__"  # stage columns holding dimension attributes
 
@@ -142,6 +152,13 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
 
     computed = compute_fields(raw, mapping)
     frame = computed.frame
+    field_names = set(mapping.field_names())
+    for name, column in target.columns.items():
+        if name in field_names and frame.schema[name] == pl.String and column.dtype != pl.String:
+            raise ImportFailed(
+                f"[fields.{name}] of mapping {mapping.name} is text, but {target.table}.{name} is {column.sql_type}: "
+                f"read it with {_READ_AS.get(type(column.dtype), 'a type')}"
+            )
     parse_stats: dict[tuple[str, str], FieldStats] = {}
     for failure in computed.failures:
         stats = parse_stats.setdefault((failure.column, failure.rule), FieldStats())
@@ -192,7 +209,13 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
         if column.required:
             fates.assign(values.is_null(), "missing_value", "quarantined", origin,
                          f"{name} is empty" + (f" ({origin} has no usable value)" if origin != name else ""))
-        cast = values.cast(column.dtype, strict=False) if values.dtype != column.dtype else values
+        try:
+            cast = values.cast(column.dtype, strict=False) if values.dtype != column.dtype else values
+        except Exception:  # noqa: BLE001 - Polars refuses some casts outright
+            raise ImportFailed(
+                f"[fields.{name}] of mapping {mapping.name} gives {values.dtype}, which cannot become "
+                f"{target.table}.{name} ({column.sql_type})"
+            ) from None
         wrong = values.is_not_null() & cast.is_null()
         fates.assign(wrong, "wrong_type", "quarantined", origin,
                      lambda rows, v=values, n=name, c=column: _as_messages(v, rows, f"{n} {{}} cannot be stored as {c.sql_type}"))

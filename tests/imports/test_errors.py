@@ -201,3 +201,16 @@ def test_a_duckdb_file_locked_by_another_process_is_named_after_retrying(tmp_pat
         "Try again when it has finished."
     )
     assert f"DuckDB file {path} is locked by another process; waiting for it" in capsys.readouterr().err
+
+
+def test_a_field_left_as_text_for_a_timestamp_column_is_named(tmp_path):
+    mapping = tmp_path / "no_format.toml"
+    mapping.write_text((MAPPINGS_DIR / "boston311.toml").read_text().replace(
+        '[fields.submitted_at]\nfrom = "OPEN_DT"\ntimestamp = "%m/%d/%Y %I:%M:%S %p"',
+        '[fields.submitted_at]\nfrom = "OPEN_DT"'))
+    with pytest.raises(ImportFailed) as error:
+        import_file(boston.write(tmp_path / "export.csv", CASES), mapping, f"duckdb:///{tmp_path / 'kpi.duckdb'}")
+    assert str(error.value) == (
+        "[fields.submitted_at] of mapping no_format is text, but cases.submitted_at is TIMESTAMP: read it with "
+        'timestamp = "FORMAT", e.g. timestamp = "%d/%m/%Y %H:%M"'
+    )
