@@ -14,6 +14,7 @@ read per second of wall time; peak memory is the process's maximum resident set.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -125,16 +126,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         mapping = load_mapping(mapping_path)
         url = f"duckdb:///{Path(folder) / 'bench.duckdb'}"
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
         result = import_file(csv_path, mapping, url, block_bytes=args.block_mb * 1024 * 1024, progress=False)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rate = result.reconciliation.read / seconds
         print(result.report())
+        for phase, spent in result.phases.items():
+            print(f"  {phase:<30} {spent:6.1f} s")
         print(
             f"imported {result.reconciliation.read:,} rows into DuckDB in {seconds:.1f} s: {rate:,.0f} rows/s "
-            f"(goal: {GOAL_ROWS_PER_SECOND:,}; {rate / GOAL_ROWS_PER_SECOND:.2f}x the goal); "
-            f"peak resident memory {peak_mb:,.0f} MB (before the import: {before / 1024:,.0f} MB)",
+            f"(goal: {GOAL_ROWS_PER_SECOND:,}; {rate / GOAL_ROWS_PER_SECOND:.2f}x the goal); {cpu_seconds:.1f} s of CPU "
+            f"on {os.cpu_count()} cores, load average {load:.1f} when it started; peak resident memory "
+            f"{peak_mb:,.0f} MB (before the import: {before / 1024:,.0f} MB)",
             flush=True,
         )
         started = time.perf_counter()

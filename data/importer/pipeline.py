@@ -38,6 +38,7 @@ class ImportResult:
     written: Written
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds: read, finish, write
 
     @property
     def load_id(self) -> int | None:
@@ -203,22 +204,29 @@ def import_file(
         _check_header(reader, mapping, path)
         from data.importer.validating import validate
 
+        phases: dict[str, float] = {}
         with tempfile.TemporaryDirectory(prefix="kpi-import-") as folder:
             stage = Stage(Path(folder), mapping)
+            mark = time.perf_counter()
             for batch in _read_ahead(reader.batches()):
                 stage.add(validate(batch, mapping, reader.line_label))
                 bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
                 _check_unparseable(stage, mapping, path, final=False)
             _check_unparseable(stage, mapping, path, final=True)
+            phases["read, map, validate, stage"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             staged = stage.finish()
+            phases["repeated keys, dimensions"] = time.perf_counter() - mark
             checksum = reader.checksum()
             bar.close()
             reconciliation = _reconciliation(staged, mapping)
             target_engine = engine
             if dry_run and database_file_missing(engine):
                 target_engine = create_engine("duckdb:///:memory:")  # rehearse on an empty database
+            mark = time.perf_counter()
             written = write(target_engine, staged, mapping, reconciliation, file_name=str(path.resolve()),
                             checksum=checksum, dry_run=dry_run, quiet=quiet)
+            phases["database transaction"] = time.perf_counter() - mark
     finally:
         bar.close()
     engine.dispose()
@@ -234,6 +242,7 @@ def import_file(
         written=written,
         warnings=staged.warnings,
         seconds=time.perf_counter() - started,
+        phases=phases,
     )
 
 

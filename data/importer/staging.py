@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from data.importer.errors import ImportFailed
@@ -149,7 +150,8 @@ class Stage:
             return staged
         # Equal keys have equal hashes: with no repeated hash, no key repeats, and the
         # counts kept per batch are final. Otherwise work it out exactly over the files.
-        if not pl.concat(self._key_hashes).is_duplicated().any():
+        hashes = np.sort(pl.concat(self._key_hashes).to_numpy())  # a sort needs less memory than a hash set
+        if not (hashes[1:] == hashes[:-1]).any():
             combinations = pl.concat(self._combinations) if self._combinations else None
             staged.dimensions = self._dimensions(combinations, staged)
             return staged
