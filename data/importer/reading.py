@@ -256,8 +256,9 @@ class DelimitedReader:
         layout = _scan(utf8, ord(self.delimiter), ord(self.quote) if self.quote else None) if utf8 is not None else None
         if layout is None:
             return self._slow(block.split(b"\n")[:-1], first_line)
-        starts, ends, fields, line_offsets, blank = layout
-        ok = (fields == len(self.header)) & ~blank
+        starts, ends, fields, line_offsets, blank, spans = layout
+        # A record spanning lines is checked one by one: a stray quote makes one of those.
+        ok = (fields == len(self.header)) & ~blank & (spans == 1)
         frames: list[pl.DataFrame] = []
         malformed: list[pl.DataFrame] = []
         if ok.any():
@@ -316,17 +317,24 @@ class DelimitedReader:
                     end += 1
                     record += b"\n" + lines[end]
             parsed = self._parse_record(record, encoding, width)
+            if isinstance(parsed, list) and end > index and any(
+                self._is_record(line, encoding, width) for line in lines[index + 1 : end + 1]
+            ):
+                # A line the join would swallow is a whole record by itself: the quote that
+                # opened the join is stray, not the start of a field spanning lines.
+                parsed = ("unbalanced_quote", "")
             if isinstance(parsed, list):
                 rows.append(parsed)
                 row_lines.append(number)
                 index = end + 1
                 continue
             if end > index:
-                # Joining lines did not give a good record: the quote was stray. Report the
-                # first line alone and read on from the next one.
+                # Joining lines did not give a good record: the quote was stray. Take the
+                # first line alone (a quote inside a value is kept as it is) or report it,
+                # and read on from the next line.
                 record = lines[index]
                 parsed = self._parse_record(record, encoding, width)
-                if isinstance(parsed, list):  # cannot happen with an odd quote count, but be safe
+                if isinstance(parsed, list):
                     rows.append(parsed)
                     row_lines.append(number)
                     index += 1
@@ -360,7 +368,7 @@ class DelimitedReader:
                 f"byte 0x{record[error.start]:02x} at position {error.start + 1} is not valid {encoding}",
             )
         try:
-            fields = next(
+            parsed = list(
                 csv.reader(
                     io.StringIO(text, newline=""),
                     delimiter=self.delimiter,
@@ -369,17 +377,27 @@ class DelimitedReader:
                     strict=True,
                 )
             )
-        except (csv.Error, StopIteration) as error:
+        except csv.Error as error:
             return ("malformed_quoting", f"the quoting is malformed ({error})")
+        if len(parsed) != 1:  # the text holds several records (or none): not one row
+            return ("malformed_quoting", "the quoting does not make one record of these lines")
+        fields = parsed[0]
         if len(fields) != width:
             return ("wrong_field_count", f"{len(fields)} fields where the header has {width}")
         return fields
+
+    def _is_record(self, line: bytes, encoding: str, width: int) -> bool:
+        """Whether one line is a complete, well-formed record on its own."""
+        quote = self.quote.encode() if self.quote else None
+        if quote and line.count(quote) % 2:
+            return False
+        return isinstance(self._parse_record(line, encoding, width), list)
 
 
 def _scan(block: bytes, delimiter: int, quote: int | None) -> tuple[np.ndarray, ...] | None:
     """Record boundaries of a block (which ends with a newline), with NumPy.
 
-    Returns (starts, ends, fields, line_offsets, blank) per record, or None when the
+    Returns (starts, ends, fields, line_offsets, blank, spans) per record, or None when the
     block's quotes do not pair up (then only the slow path can tell what is what).
     """
     arr = np.frombuffer(block, dtype=np.uint8)
@@ -397,10 +415,11 @@ def _scan(block: bytes, delimiter: int, quote: int | None) -> tuple[np.ndarray, 
     starts = np.concatenate(([0], ends[:-1] + 1))
     fields = np.diff(np.concatenate(([0], np.searchsorted(delimiters, ends)))) + 1
     line_offsets = np.searchsorted(newlines, starts)
+    spans = np.searchsorted(newlines, ends) - line_offsets + 1  # physical lines per record
     lengths = ends - starts
     last = arr[np.maximum(ends - 1, 0)]
     blank = (lengths == 0) | ((lengths == 1) & (last == 13))
-    return starts, ends, fields, line_offsets, blank
+    return starts, ends, fields, line_offsets, blank, spans
 
 
 class ParquetReader:
