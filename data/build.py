@@ -23,8 +23,6 @@ from sqlalchemy.engine import Engine
 
 from data.database import (
     DEFAULT_DUCKDB_PATH,
-    INDEX_FILE,
-    SCHEMA_DIR,
     DatabaseError,
     backend,
     bulk_load,
@@ -34,8 +32,8 @@ from data.database import (
     database_url,
     describe,
     duckdb_path,
+    index_statements,
     schema_statements,
-    split_statements,
 )
 from data.generate import Scenario, generate
 
@@ -82,7 +80,7 @@ def _load_tables(engine: Engine, tables: dict[str, pl.DataFrame], scenario: Scen
             total += written
             if not quiet:
                 print(f"  [{time.monotonic() - started:5.1f} s] loaded {written:>9,} rows into {name}", flush=True)
-        for statement in split_statements((SCHEMA_DIR / INDEX_FILE).read_text()):
+        for statement in index_statements(conn.dialect.name):
             conn.exec_driver_sql(statement)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE")  # fresh statistics for the planner after a bulk load

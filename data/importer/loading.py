@@ -25,15 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from data.database import (
-    INDEX_FILE,
-    SCHEMA_DIR,
     _is_lock_error,
     backend,
     bulk_load,
     connect,
     describe,
+    index_statements,
     schema_statements,
-    split_statements,
 )
 from data.importer.errors import ImportFailed
 from data.importer.mapping import Mapping
@@ -165,7 +163,7 @@ def _write(conn: Connection, staged: Staged, mapping: Mapping, reconciliation: R
     _write_rejects(conn, staged, load_id, file_name)
     _write_records(conn, mapping, reconciliation, load_id=load_id, file_name=file_name, checksum=checksum,
                    created=written.created, kept=written.kept)
-    for statement in split_statements((SCHEMA_DIR / INDEX_FILE).read_text()):
+    for statement in index_statements(conn.dialect.name):
         conn.exec_driver_sql(statement)
     if conn.dialect.name == "postgresql" and written.inserted > 10_000:
         conn.exec_driver_sql(f"ANALYZE {target.table}")

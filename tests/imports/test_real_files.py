@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import polars as pl
 import pytest
 
 from data.importer import import_file
@@ -92,6 +93,33 @@ def test_bank_headline_figures_come_out_of_the_contacts_table(imported):
     assert float(sl20) == 52.45
     assert float(asa) == 40.77
     assert float(aht) == 176.4
+
+
+def test_bank_headline_figures_through_the_metric_engine(imported):
+    """The same figures from the project's own metrics: the facts as the dashboard loads
+    them, the registry's definitions, February 1999 as one period."""
+    from datetime import date
+
+    from data.database import create_engine
+    from data.facts import load_facts
+    from metrics.engine import compute
+
+    url, _results = imported
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        departments = [row[0] for row in conn.exec_driver_sql("SELECT department_id FROM departments")]
+    facts = load_facts(engine, departments, date(1999, 2, 1), date(1999, 2, 28)).where(office_id="anonbank_contact_centre")
+    window = {"first_day": date(1999, 2, 1), "last_day": date(1999, 2, 28), "by": []}
+    at_20 = compute(facts, ["abandonment_rate", "service_level", "asa", "aht"], **window)
+    at_60 = compute(facts, ["service_level"], service_level_seconds=60, **window)
+    engine.dispose()
+    assert round(at_20.value("abandonment_rate"), 2) == 12.11
+    assert round(at_20.value("service_level"), 2) == 52.45
+    assert round(at_60.value("service_level"), 2) == 67.74
+    assert round(at_20.value("asa"), 2) == 40.77
+    assert round(at_20.value("aht") * 60, 1) == 176.4
+    assert at_20.values.filter(pl.col("kpi") == "asa")["n"].item() == 27_162
+    assert at_20.rule_counts["short_abandon_5s"] == 219
 
 
 def test_bank_calls_that_cross_midnight_end_on_the_next_day(imported):
