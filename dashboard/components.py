@@ -89,7 +89,7 @@ TILE_CSS = """
 .kpi-row{display:flex;justify-content:space-between;align-items:center;gap:8px;flex-wrap:wrap}
 .kpi-badge{display:inline-block;color:#fff;border-radius:999px;padding:1px 9px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .kpi-meta{font-size:.82rem;line-height:1.45;margin-top:4px;font-variant-numeric:tabular-nums}
-.kpi-meta dt{display:inline;font-weight:600}.kpi-meta dd{display:inline;margin:0 8px 0 2px}
+.kpi-meta dt{display:inline;font-weight:600;white-space:nowrap}.kpi-meta dd{display:inline;margin:0 8px 0 2px;white-space:nowrap}
 .kpi-note{font-size:.78rem;opacity:.85;margin-top:3px}
 .kpi-spark{margin-top:6px}.kpi-spark svg{width:100%;height:34px;display:block}
 </style>

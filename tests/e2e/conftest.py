@@ -93,18 +93,100 @@ def page(browser):
     context.close()
 
 
+RENDERED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (!document.querySelector('[data-testid="stMain"] h1')) return false;
+    if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-stale="true"]')) return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.every(chart => chart.querySelector('.main-svg'));
+}"""
+
+
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status)."""
+    """Wait until the page is fully rendered: connected, the script run over (not merely
+    not started), a title drawn, no spinner, skeleton or stale element left, and every
+    Plotly chart drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')",
-        timeout=timeout,
-    )
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(RENDERED, timeout=timeout, polling=50)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
-def screenshot(page, name: str) -> Path:
+def rerun_finished(page, until: str, timeout: float = 60_000) -> None:
+    """After a widget change: wait until the JavaScript condition ``until`` holds (what the
+    change must show, e.g. a new heading) on a fully rendered page. Waiting for the
+    content, not for the run state, is what makes this free of races."""
+    page.wait_for_function(f"() => ({until}) && ({RENDERED})()", timeout=timeout, polling=50)
+
+
+def page_height(page) -> int:
+    """The height of everything Streamlit drew (it scrolls inside its own container)."""
+    return int(page.evaluate(
+        """() => Math.max(document.body.scrollHeight,
+            ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]')]
+                .map(element => element.scrollHeight))"""
+    ))
+
+
+def screenshot(page, name: str, *, max_height: int = 12_000) -> Path:
+    """Save tests/e2e/screenshots/<name>.png of the whole page: the viewport is stretched
+    to the page's height for the shot (Streamlit scrolls inside a container, so a plain
+    full-page screenshot would stop at the window's edge), then put back."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    viewport = page.viewport_size
+    height = min(max(page_height(page) + 80, viewport["height"]), max_height)
+    if height != viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        page.wait_for_timeout(300)  # let responsive charts and the layout settle at the new size
+        wait_for_app(page)
     page.screenshot(path=str(path), full_page=True)
+    if height != viewport["height"]:
+        page.set_viewport_size(viewport)
     return path
+
+
+# Accessibility: axe-core, bundled with axe-playwright-python (no network needed).
+BLOCKING_IMPACTS = ("critical", "serious")
+# Known violations in Streamlit 1.50's own chrome, which no page can change: each is
+# (rule, CSS selector of the element). Anything else found fails the test; an entry that
+# no longer occurs is reported too, so the list shrinks when Streamlit fixes them.
+STREAMLIT_CHROME: tuple[tuple[str, str], ...] = (
+    # aria-expanded on a <section> and a <span> (it belongs on the button inside)
+    ("aria-allowed-attr", '[data-testid="stSidebar"]'),
+    ("aria-allowed-attr", "#MainMenu"),
+    ("aria-allowed-attr", ".stElementToolbar [aria-haspopup]"),
+    # the main menu's button has an empty aria-label
+    ("button-name", "#MainMenu button"),
+    # the sidebar navigation's <ul> holds its section headers as <div>s
+    ("list", '[data-testid="stSidebarNavItems"]'),
+    ("listitem", '[data-testid="stSidebarNavItems"] li'),
+)
+
+
+def axe_violations(page, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> tuple[list[str], set[tuple[str, str]]]:
+    """Run axe-core on the page. Returns the blocking violations that are not Streamlit's
+    known ones (one line each: rule, impact, element, message), and the known ones seen."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for violation in results["violations"]:
+        if violation["impact"] not in impacts:
+            continue
+        for node in violation["nodes"]:
+            known = [
+                (rule, selector) for rule, selector in STREAMLIT_CHROME
+                if rule == violation["id"] and page.evaluate(
+                    "([target, selector]) => { const e = document.querySelector(target); return !!e && e.matches(selector); }",
+                    [node["target"][-1] if isinstance(node["target"][-1], str) else "", selector],
+                )
+            ]
+            if known:
+                seen.update(known)
+                continue
+            messages = "; ".join(item["message"] for item in node.get("any", []) + node.get("all", []) + node.get("none", []))
+            problems.append(f"{violation['id']} ({violation['impact']}): {node['html'][:160]} — {messages[:300]}")
+    return problems, seen
