@@ -4,7 +4,7 @@ rules; when the data was loaded, what it covers, and how many rows each rule tou
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import date, timedelta
 
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import polars as pl
@@ -46,11 +46,11 @@ CARD_CSS = """
 
 
 @st.cache_data(ttl=state.CACHE_SECONDS, show_spinner=False)
-def rules_touched(_engine: Engine, url: str, departments: tuple[str, ...], week: str, weeks: int) -> pl.DataFrame:
+def rules_touched(_engine: Engine, url: str, departments: tuple[str, ...], week: str, weeks: int, as_of: date) -> pl.DataFrame:
     """Rows each rule touched over the ``weeks`` weeks ending with ``week``. The facts are
-    the year the Overview loads for that week (the same cache entry)."""
+    those the Overview loads for that week (the same cache entry)."""
     monday = parse_week(week)
-    facts = state.facts(_engine, url, departments, monday - timedelta(weeks=52), monday + timedelta(days=6))
+    facts = state.facts(_engine, url, departments, *state.facts_window(monday, as_of))
     result = compute(facts, None, by=(), first_day=monday - timedelta(weeks=weeks - 1), last_day=monday + timedelta(days=6))
     return rule_counts(result)
 
@@ -188,7 +188,7 @@ last_day = parse_week(week) + timedelta(days=6)
 first_day = last_day - timedelta(weeks=weeks) + timedelta(days=1)
 chosen = context.departments if department == state.ALL else (department,)
 with st.spinner("Counting the rows each rule touched…"):
-    touched = rules_touched(context.engine, str(context.engine.url), chosen, week, weeks)
+    touched = rules_touched(context.engine, str(context.engine.url), chosen, week, weeks, context.as_of)
 scope_name = "all departments" if department == state.ALL else context.department_names.get(department, department)
 st.markdown(f"From {first_day:%d %B %Y} to {last_day:%d %B %Y} ({weeks} weeks), {scope_name}:")
 st.markdown("\n".join(rule_line(row) for row in touched.iter_rows(named=True)))

@@ -198,3 +198,21 @@ def test_the_page_is_reached_through_the_navigation(app_env):
     at.switch_page("pages/catalogue.py").run()
     assert not at.exception
     assert at.title[0].value == "Metric catalogue and data quality"
+
+
+def test_the_facts_window_covers_each_weeks_year_and_is_shared_by_a_quarter_of_weeks():
+    from datetime import date
+
+    from dashboard.state import FACTS_BLOCK_WEEKS, facts_window
+
+    as_of = date(2026, 11, 25)  # a Wednesday: its week is in progress
+    latest = date(2026, 11, 23)
+    windows = {}
+    for back in range(104):
+        monday = latest - timedelta(weeks=back)
+        first, last = facts_window(monday, as_of)
+        assert first <= monday - timedelta(weeks=52) and last >= monday + timedelta(days=6)
+        assert (last - first).days + 1 == 7 * (52 + FACTS_BLOCK_WEEKS)
+        windows.setdefault((first, last), []).append(back)
+    assert all(len(backs) == FACTS_BLOCK_WEEKS for backs in windows.values())
+    assert windows[facts_window(latest, as_of)] == list(range(FACTS_BLOCK_WEEKS))  # this week and the 12 before

@@ -79,3 +79,17 @@ def test_imports_reconcile_when_read_equals_the_sum_of_outcomes():
     assert checked["reconciles"].to_list() == [True, False]
     other = pl.DataFrame({"file": ["a.csv"]})
     assert reconcile_imports(other).equals(other)
+
+
+def test_no_due_date_counts_only_cases_submitted_by_the_windows_end():
+    """Facts loaded past a window (a wider cached load) must not change its counts."""
+    from metrics.engine import compute
+    from tests.metrics.builders import cases, facts
+
+    data = facts(cases=cases(
+        {"submitted_at": "2026-03-03 09:00", "sla_days": None},  # open, no due date: counted
+        {"submitted_at": "2026-03-04 09:00", "sla_days": None, "closed_at": "2026-03-05 09:00"},  # closed in the week: counted
+        {"submitted_at": "2026-03-10 09:00", "sla_days": None},  # submitted after the week: not this week's
+    ))
+    result = compute(data, ["on_time_rate"], by=["week"], first_day=date(2026, 3, 2), last_day=date(2026, 3, 8))
+    assert result.rule_counts["no_due_date"] == 2
