@@ -6,6 +6,7 @@ Playwright's Python package; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,18 +37,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard on the small world; yields its base URL."""
+# Streamlit's own dark theme (what a viewer gets by choosing "Dark" in the app's settings);
+# every colour is given, since the light ones of .streamlit/config.toml would otherwise stay.
+DARK_THEME = {
+    "base": "dark", "primaryColor": "#FF4B4B", "backgroundColor": "#0E1117",
+    "secondaryBackgroundColor": "#262730", "textColor": "#FAFAFA",
+}
+
+
+@contextlib.contextmanager
+def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
+    """The dashboard on a free port (``python -m dashboard``) with Streamlit options;
+    yields its base URL and stops it afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    environment = {**os.environ, "KPI_DATABASE_URL": duckdb_url}
+    environment = {**os.environ, "KPI_DATABASE_URL": database_url}
     with open(log, "w") as output:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "dashboard",
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                "--browser.gatherUsageStats", "false",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options,
             ],
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
@@ -65,12 +74,29 @@ def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     else:
         process.terminate()
         raise RuntimeError(f"streamlit did not answer within 90 s:\n{log.read_text()}")
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on the small world; yields its base URL."""
+    with serve(duckdb_url, tmp_path_factory.mktemp("streamlit") / "server.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def dark_server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, in Streamlit's dark theme."""
+    options = [f"--theme.{key}={value}" for key, value in DARK_THEME.items()]
+    with serve(duckdb_url, tmp_path_factory.mktemp("streamlit-dark") / "server.log", *options) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

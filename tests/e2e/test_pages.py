@@ -5,7 +5,7 @@ read from the sidebar's links, so a page added to dashboard/app.py is covered wi
 touching this file. Each page is checked at 1280 and 390 pixels wide: fully rendered, no
 Streamlit exception box, "data as of" shown, no sideways overflow, a screenshot saved
 (tests/e2e/screenshots/<page>-<width>.png) and axe-core with no critical or serious
-violation. The Overview's week filter, a shared link and the scorecard CSV download are
+violation; and once more in Streamlit's dark theme at 1280 (<page>-dark-1280.png). The Overview's week filter, a shared link and the scorecard CSV download are
 checked against the metric engine.
 """
 
@@ -63,7 +63,11 @@ def world(duckdb_url: str, all_departments: list[str]):
     offices = run_extract(engine, "offices", departments=all_departments)
     services = run_extract(engine, "services", departments=all_departments)
     _first, last = data_extent(engine, all_departments, organisation_timezone(offices))
-    yield {"engine": engine, "departments": all_departments, "as_of": last, "services": services}
+    names = run_extract(engine, "departments", departments=all_departments)
+    yield {
+        "engine": engine, "departments": all_departments, "as_of": last, "services": services,
+        "department_names": dict(zip(names["department_id"], names["name"], strict=True)),
+    }
     engine.dispose()
 
 
@@ -104,21 +108,20 @@ def choose(page, label: str, option_text: str) -> None:
 # ---------------------------------------------------------------------- every page
 
 
-@pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_renders_cleanly_and_accessibly(browser, navigation, width):
-    """All pages at one width; every problem of every page is reported at once."""
+def check_pages(browser, pages: list[tuple[str, str]], width: int, shot_suffix: str = "") -> list[str]:
+    """Open every page at one width and return every problem found, page by page."""
     context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, accept_downloads=True)
     page = context.new_page()
     problems: list[str] = []
-    known_seen: set = set()
     try:
-        for name, url in navigation:
+        for name, url in pages:
+            shot = f"{name}{shot_suffix}-{width}"
             page.goto(url)
             try:
                 wait_for_app(page)
             except Exception as error:  # noqa: BLE001 (reported with the others below)
                 problems.append(f"{name}: not rendered within 60 s ({str(error).splitlines()[0]})")
-                screenshot(page, f"{name}-{width}")
+                screenshot(page, shot)
                 continue
             exceptions = page.get_by_test_id("stException")
             if exceptions.count():
@@ -130,12 +133,25 @@ def test_every_page_renders_cleanly_and_accessibly(browser, navigation, width):
             )
             if overflow > 1:
                 problems.append(f"{name}: the page is {overflow} px wider than the {width} px window")
-            screenshot(page, f"{name}-{width}")
-            found, seen = axe_violations(page)
-            known_seen |= seen
-            problems.extend(f"{name} at {width} px: axe: {line}" for line in found)
+            screenshot(page, shot)
+            found, _known = axe_violations(page)
+            problems.extend(f"{name} at {width} px{shot_suffix and ' (' + shot_suffix.strip('-') + ')'}: axe: {line}" for line in found)
     finally:
         context.close()
+    return problems
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_renders_cleanly_and_accessibly(browser, navigation, width):
+    """All pages at one width; every problem of every page is reported at once."""
+    problems = check_pages(browser, navigation, width)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_is_accessible_in_the_dark_theme(browser, navigation, server, dark_server):
+    """Streamlit's dark theme, at 1280 px: the same checks (axe's contrast rule included)."""
+    pages = [(name, url.replace(server, dark_server, 1)) for name, url in navigation]
+    problems = check_pages(browser, pages, 1280, shot_suffix="-dark")
     assert not problems, "\n".join(problems)
 
 
@@ -183,10 +199,10 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_browser(browser, server, w
     wait_for_app(page)
     heading = page.locator('[data-testid="stMain"] h3').first.text_content()
     assert heading.startswith(f"{service['name']}, {week}")
-    for label, text in (("Department", None), ("Service", service["name"]), ("Week", week)):
+    department = world["department_names"][service["department_id"]]
+    for label, text in (("Department", department), ("Service", service["name"]), ("Week", week)):
         box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-        if text:
-            assert text in box.inner_text()
+        assert text in box.inner_text(), (label, box.inner_text())
     expected = expected_scorecard(world, week, department=service["department_id"], service=service["service_id"])
     assert tile_values(page) == expected_tiles(expected)
     query = parse_qs(urlparse(page.url).query)
