@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard.components import mend_streamlit_accessibility
 from data.build import ensure_database
 from data.database import DatabaseError, connect
 from data.extracts import run_extract
@@ -86,6 +87,7 @@ class Context:
 
 def open_or_stop() -> Context:
     """The viewer's context, or a clear message and a stopped page."""
+    mend_streamlit_accessibility()
     try:
         current = engine()
         departments = visible_departments(current)

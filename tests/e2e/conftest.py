@@ -175,44 +175,23 @@ def screenshot(page, name: str, *, max_height: int = 12_000) -> Path:
 
 # Accessibility: axe-core, bundled with axe-playwright-python (no network needed).
 BLOCKING_IMPACTS = ("critical", "serious")
-# Known violations in Streamlit 1.50's own chrome, which no page can change: each is
-# (rule, CSS selector of the element). Anything else found fails the test; an entry that
-# no longer occurs is reported too, so the list shrinks when Streamlit fixes them.
-STREAMLIT_CHROME: tuple[tuple[str, str], ...] = (
-    # aria-expanded on a <section> and a <span> (it belongs on the button inside)
-    ("aria-allowed-attr", '[data-testid="stSidebar"]'),
-    ("aria-allowed-attr", "#MainMenu"),
-    ("aria-allowed-attr", ".stElementToolbar [aria-haspopup]"),
-    # the main menu's button has an empty aria-label
-    ("button-name", "#MainMenu button"),
-    # the sidebar navigation's <ul> holds its section headers as <div>s
-    ("list", '[data-testid="stSidebarNavItems"]'),
-    ("listitem", '[data-testid="stSidebarNavItems"] li'),
-)
 
 
-def axe_violations(page, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> tuple[list[str], set[tuple[str, str]]]:
-    """Run axe-core on the page. Returns the blocking violations that are not Streamlit's
-    known ones (one line each: rule, impact, element, message), and the known ones seen."""
+def axe_violations(page, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
+    """Run axe-core on the whole page (Streamlit's own furniture included: see
+    components.mend_streamlit_accessibility) and return the violations of the given
+    impacts, one line per element: rule, impact, element and axe's messages."""
     from axe_playwright_python.sync_playwright import Axe
 
+    with contextlib.suppress(Exception):  # without the mending script, axe reports what it would have mended
+        page.wait_for_function("() => window.__kpiMended === true", timeout=5_000)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     results = Axe().run(page).response
     problems: list[str] = []
-    seen: set[tuple[str, str]] = set()
     for violation in results["violations"]:
         if violation["impact"] not in impacts:
             continue
         for node in violation["nodes"]:
-            known = [
-                (rule, selector) for rule, selector in STREAMLIT_CHROME
-                if rule == violation["id"] and page.evaluate(
-                    "([target, selector]) => { const e = document.querySelector(target); return !!e && e.matches(selector); }",
-                    [node["target"][-1] if isinstance(node["target"][-1], str) else "", selector],
-                )
-            ]
-            if known:
-                seen.update(known)
-                continue
             messages = "; ".join(item["message"] for item in node.get("any", []) + node.get("all", []) + node.get("none", []))
             problems.append(f"{violation['id']} ({violation['impact']}): {node['html'][:160]} — {messages[:300]}")
-    return problems, seen
+    return problems

@@ -134,7 +134,7 @@ def check_pages(browser, pages: list[tuple[str, str]], width: int, shot_suffix: 
             if overflow > 1:
                 problems.append(f"{name}: the page is {overflow} px wider than the {width} px window")
             screenshot(page, shot)
-            found, _known = axe_violations(page)
+            found = axe_violations(page)
             problems.extend(f"{name} at {width} px{shot_suffix and ' (' + shot_suffix.strip('-') + ')'}: axe: {line}" for line in found)
     finally:
         context.close()
