@@ -221,6 +221,7 @@ def main(argv: list[str]) -> None:
 
     print(f"Overview render times in Chromium ({date.today():%d %b %Y}); goals: cold {GOALS['cold']:g} s, warm {GOALS['warm']:g} s, "
           f"week change {GOALS['filter']:g} s; scale 10 warm {GOALS['warm10']:g} s, memory < {GOALS['memory_gb']:g} GB", flush=True)
+    print(f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (times stretch with the load)", flush=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
