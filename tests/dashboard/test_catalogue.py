@@ -216,3 +216,20 @@ def test_the_facts_window_covers_each_weeks_year_and_is_shared_by_a_quarter_of_w
         windows.setdefault((first, last), []).append(back)
     assert all(len(backs) == FACTS_BLOCK_WEEKS for backs in windows.values())
     assert windows[facts_window(latest, as_of)] == list(range(FACTS_BLOCK_WEEKS))  # this week and the 12 before
+
+
+def test_an_empty_database_still_shows_the_catalogue_and_says_what_to_do(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("KPI_DATABASE_URL", f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = open_page()
+        assert len([e for e in at.dataframe if "Definition" in e.value.columns][0].value) == len(METRICS_LIST)
+        infos = " ".join(info.value for info in at.info)
+        assert "No data has been loaded yet. Run `python -m data generate`" in infos
+        assert "There are no cases or contacts in the database" in infos
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
