@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
 PORT ?= 8501
+FORECAST_LOG ?= data/forecast-run.log
 
 .PHONY: install run test test-fast bench lint data clean-data
 
@@ -16,9 +17,13 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-## Build the embedded database when absent, then serve the dashboard on http://localhost:$(PORT)
+## Build the embedded database when absent; when no stored forecast is up to date with the
+## data, forecast in the background (niced; about a minute at scale 1, log in
+## $(FORECAST_LOG); the planner page says so until it is stored); serve the dashboard on
+## http://localhost:$(PORT) at once.
 run: install
 	$(BIN)/python -m data ensure
+	nice -n 10 $(BIN)/python -m forecasting run --if-missing --no-progress > $(FORECAST_LOG) 2>&1 &
 	$(BIN)/python -m dashboard --server.port $(PORT) --server.headless true
 
 ## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import polars as pl
 
+from data.samples import shared_data_dir
 from forecasting.backtest import RECOMMENDED, BacktestResult, backtest
 from forecasting.models import ProphetForecaster, default_models
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BOSTON_CSV = REPO_ROOT.parent / "shared" / "data" / "boston311_2015.csv.gz"
+BOSTON_CSV = (shared_data_dir() or REPO_ROOT.parent / "shared" / "data") / "boston311_2015.csv.gz"
 ONLINE = "recommended, chosen online"
 
 

@@ -63,3 +63,21 @@ def holiday_closed_days(
         {id_col: [s for s in ids for _ in days], date_col: [d for _ in ids for d in days]},
         schema={id_col: pl.String, date_col: pl.Date},
     )
+
+
+def holiday_names(
+    country: str | None, subdivision: str | None, start: dt.date, end: dt.date
+) -> dict[dt.date, str]:
+    """{day: name} of the observed public holidays between start and end (inclusive).
+
+    The same days as `public_holidays` (national and subdivision lists), named for people
+    (a day in both lists keeps the subdivision's name, e.g. "Boxing Day"). None -> {}.
+    """
+    days = public_holidays(country, subdivision, start, end)
+    if not days:
+        return {}
+    years = range(start.year, end.year + 1)
+    names = dict(holidays.country_holidays(country, years=years))
+    if subdivision:
+        names.update(holidays.country_holidays(country, subdiv=subdivision, years=years))
+    return {day: str(names.get(day, "Public holiday")) for day in days}

@@ -275,6 +275,12 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
         "--subdivision", default=SUBDIVISION, help=f"holiday subdivision (default {SUBDIVISION})"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the latest stored run is up to date with the data "
+        "(make run calls this at every start)",
+    )
 
 
 def _run_fleet(args: argparse.Namespace) -> int:
@@ -290,6 +296,19 @@ def _run_fleet(args: argparse.Namespace) -> int:
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     started = time.perf_counter()
     engine = create_engine(args.database)
+    if args.if_missing:
+        from forecasting.store import current_run
+
+        try:
+            run = current_run(engine)
+        finally:
+            engine.dispose()
+        if run is not None:
+            print(
+                f"forecast run {run['run_id']} is up to date with the data (to "
+                f"{run['data_end']}, {run['series_count']} series): nothing to do"
+            )
+            return 0
     try:
         fleet = load_fleet_series(engine, horizon=args.horizon)
         if args.series:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import sqlalchemy as sa
@@ -362,11 +363,92 @@ def load_staffing_inputs(
     )
 
 
+def load_series_window(
+    engine: Engine,
+    first_day: dt.date,
+    last_day: dt.date,
+    departments: Sequence[str],
+    *,
+    horizon: int = 28,
+) -> FleetSeries:
+    """The fleet's series over local dates first_day..last_day only, as the viewer sees them.
+
+    For pages that show recent actuals beside a stored forecast: the same series ids,
+    zeros, gaps and closed days as `load_fleet_series`, read from a short window (cheap),
+    with closed days reaching `horizon` days past the window. A service series is
+    complete for a viewer of its department; total, office, channel and contacts series
+    are complete only for a viewer of every department (who alone is shown them).
+    Raises ForecastInputError(NO_CASES) when the window holds no case.
+    """
+    if first_day > last_day:
+        raise ForecastInputError(f"first_day {first_day} is after last_day {last_day}.")
+    visible = list(departments)
+    window = {"first_day": first_day, "last_day": last_day}
+    return build_fleet_series(
+        run_extract(engine, "daily_demand", departments=visible, **window),
+        run_extract(engine, "contact_intervals", departments=visible, **window),
+        run_extract(engine, "services", departments=visible),
+        run_extract(engine, "offices", departments=visible),
+        run_extract(engine, "office_hours", departments=visible),
+        run_extract(
+            engine,
+            "office_closures",
+            departments=visible,
+            first_day=first_day,
+            last_day=last_day + dt.timedelta(days=horizon + 1),
+        ),
+        horizon=horizon,
+    )
+
+
+def current_run(engine: Engine) -> dict | None:
+    """The latest stored run if it is up to date with the data, else None.
+
+    Up to date: its data_end is the last local date with a case (the offices' time zone,
+    as the fleet counts days) and it started after the latest data load recorded in
+    data_loads (a reload with the same last day still needs a new run). None as well
+    when no run or no case was ever stored.
+    """
+    from data.facts import organisation_timezone
+
+    if backend(engine) == "duckdb":
+        path = duckdb_path(str(engine.url))
+        if path is not None and not path.exists():
+            return None  # inspecting it would create an empty file
+    names = table_names(engine)
+    if "forecast_runs" not in names or "cases" not in names:
+        return None
+    with connect(engine) as conn:
+        run = conn.execute(
+            sa.text(
+                "SELECT run_id, started_at, data_end, horizon, series_count FROM forecast_runs "
+                "ORDER BY run_id DESC LIMIT 1"
+            )
+        ).mappings().first()
+        if run is None:
+            return None
+        last_case = conn.execute(sa.text("SELECT MAX(submitted_at) FROM cases")).scalar_one()
+        loaded = (
+            conn.execute(sa.text("SELECT MAX(loaded_at) FROM data_loads")).scalar_one()
+            if "data_loads" in names
+            else None
+        )
+    if last_case is None:
+        return None
+    zone = organisation_timezone(run_extract(engine, "offices", departments=all_departments(engine)))
+    last_day = last_case.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date()
+    if run["data_end"] != last_day or (loaded is not None and run["started_at"] < loaded):
+        return None
+    return dict(run)
+
+
 __all__ = [
     "DatabaseError",
     "all_departments",
     "case_date_range",
     "code_version",
+    "current_run",
+    "load_series_window",
     "forecast_runs",
     "latest_backtests",
     "latest_forecasts",

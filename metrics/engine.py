@@ -249,6 +249,10 @@ class _Context:
         lacking = [dim for dim in self.dims if not self.facts.records(fact, dim)]
         if lacking:
             return None, NOT_RECORDED.get(fact, {}).get(lacking[0], f"{fact} are not recorded by {lacking[0]}")
+        if fact == "costs" and "channel" in self.dims and frame["channel"].null_count():
+            # Costs without a channel (a back office, an online platform) would leave some
+            # channels looking free: no figure by channel rather than a wrong one.
+            return None, "costs are not all recorded by channel"
         return getattr(self, f"_{name}")(), ""
 
     def grid(self, measures: list[pl.DataFrame]) -> pl.DataFrame:

@@ -23,9 +23,10 @@ from sqlalchemy.engine import Engine
 from data.build import build
 from data.database import create_engine
 from data.generate import Scenario, generate
+from data.samples import shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
 POSTGRES_SERVER_URL = os.environ.get(
     "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

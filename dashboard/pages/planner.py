@@ -1,13 +1,241 @@
-"""Planner: being built (see the open issue); registered here so the navigation is stable."""
+"""Planner: the stored demand forecast of a series with its intervals and backtest, and the
+staff an office with a queue needs (Erlang C and A) against its roster, with what-ifs.
+
+Nothing is fitted here: forecasts come from the latest stored run (`python -m forecasting
+run`); a what-if recomputes staffing from the cached inputs.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
-from dashboard import state
+from dashboard import components, params, planner_state, state
+from dashboard import figures_planner as figures
+from forecasting.planning import default_settings
+from forecasting.store import series_forecast
+
+WHAT_IFS = ("volume", "aht", "shrinkage", "occupancy", "sl", "answer", "patience")
 
 context = state.open_or_stop()
-st.title("Planner")
+planner_state.styles()
+st.title("Demand and staffing")
 state.data_as_of(context)
-st.info("This page is being built.")
+url = str(context.engine.url)
+run = planner_state.latest_run(context.engine, url, context.departments)
+if run is None:
+    components.empty(
+        "No forecast has been stored yet, so there is nothing to plan from.",
+        "Run `python -m forecasting run` (about a minute at scale 1; `make run` starts one in the background "
+        "at a first start, logging to data/forecast-run.log), then reload this page.",
+    )
+    st.stop()
+
+series, forecasts, backtests = planner_state.stored(context.engine, url, context.departments, run["run_id"])
+sees_every_department = len(context.departments) == len(planner_state.every_department(context.engine, url))
+cutoffs = [dt.date.fromisoformat(day) for day in run["cutoffs"].split(",") if day]
+planner_state.note(
+    f"Forecast run {run['run_id']}, made {run['finished_at']:%d %b %Y %H:%M} UTC from data to "
+    f"{figures.day_label(run['data_end'], year=True)}: {run['horizon']} days ahead, models compared "
+    f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}; "
+    f"code {run['code_version']}."
+)
+if context.as_of and context.as_of > run["data_end"]:
+    st.warning(
+        f"The data now runs to {figures.day_label(context.as_of, year=True)}, past this forecast's last day of data: "
+        "run `python -m forecasting run` for a forecast from the newest data.",
+        icon=":material/update:",
+    )
+
+options = figures.series_options(series)
+names = figures.series_names(series)
+if not options:
+    components.empty(
+        "None of the stored forecast series belongs to your departments.",
+        "Totals, offices, channels and calls or visits pool every department, so only a viewer of every department "
+        "sees them; ask an administrator to forecast your services with `python -m forecasting run`.",
+    )
+    st.stop()
+
+# ---------------------------------------------------------------------------------- forecast
+st.header("Demand forecast")
+wanted = st.query_params.get("series")
+default_series = "total" if "total" in options else options[0]
+if wanted and wanted not in options:
+    if figures.crosses_departments(wanted) and not sees_every_department:
+        st.info(
+            f"“{wanted}” pools the demand of every department (totals, offices, channels and calls or visits do), "
+            f"so only a viewer of every department may see it. Showing {names[default_series]} instead: choose one "
+            "of your departments' services below.",
+            icon=":material/lock:",
+        )
+    else:
+        st.info(f"Forecast run {run['run_id']} has no series “{wanted}”: showing {names[default_series]} instead.", icon=":material/info:")
+left, right = st.columns([3, 1])
+series_id = params.choice("Series", "series", options, default_series, format_func=lambda s: names.get(s, s), container=left)
+weeks = params.choice("Actuals shown", "weeks", ["4", "8", "13", "26", "52"], "13", format_func=lambda w: f"Last {w} weeks", container=right)
+if not sees_every_department:
+    planner_state.note("Totals, offices, channels and calls or visits pool every department: only viewers of every department see them.")
+
+data_end = run["data_end"]
+recommended = series_forecast(forecasts, series_id)
+baseline = series_forecast(forecasts, series_id, recommended=False)
+model = recommended["model"][0]
+first_actual = data_end - dt.timedelta(weeks=int(weeks)) + dt.timedelta(days=1)
+last_actual = max(context.as_of or data_end, data_end)
+with st.spinner("Reading the recent actuals…"):
+    values, closed_days = planner_state.actuals(context.engine, url, context.departments, first_actual, last_actual, run["horizon"])
+actual, closed_history = figures.series_actuals(values, closed_days, series_id)
+holidays = planner_state.holidays(run["holidays"], first_actual, recommended["ds"].max())
+table = figures.forecast_table(actual, closed_history, recommended, baseline, holidays)
+office_kinds = dict(zip(context.offices["office_id"], context.offices["kind"], strict=True))
+unit = figures.unit_of(series_id, office_kinds)
+label = names[series_id]
+components.chart(
+    figures.forecast_figure(table, title=f"{unit.capitalize()} per day: actual and forecast", unit=unit, model=model, data_end=data_end),
+    figures.forecast_summary(table, label=label, unit=unit, model=model),
+    figures.forecast_display(table),
+    f"forecast-{series_id}",
+)
+
+st.header("Which model, and how well it forecast the past")
+st.markdown(figures.recommendation_text(backtests, series_id, recommended=model, cutoffs=cutoffs, horizon=run["horizon"]))
+components.table(figures.backtest_table(backtests, series_id), f"backtest-{series_id}", column_config={
+    "MASE": st.column_config.NumberColumn(format="%.2f"),
+    **{name: st.column_config.NumberColumn(format="%.1f") for name in ("sMAPE %", "Inside 80% interval %", "Inside 95% interval %")},
+    "95% interval width": st.column_config.NumberColumn(format="%.0f"),
+})
+planner_state.note(
+    "MASE: mean absolute error divided by that of repeating last week's same weekday in the history (below 1 beats it). "
+    "sMAPE: symmetric mean absolute percentage error. Inside 80% and 95% interval: the share of actual days inside the "
+    "band, about 80% and 95% when the band is honest. Width: the 95% band's mean width per day. Closed days are not scored."
+)
+by_horizon = figures.horizon_frame(backtests, series_id)
+if by_horizon.height:
+    components.chart(
+        figures.horizon_figure(by_horizon),
+        f"How the error grows with days ahead: {figures.model_name(model)} against the seasonal-naive baseline, "
+        f"over {len(cutoffs)} backtest windows.",
+        by_horizon,
+        f"backtest-by-days-ahead-{series_id}",
+    )
+
+# ---------------------------------------------------------------------------------- staffing
+st.header("Staffing")
+offices = figures.queue_offices(context.offices, options)
+if not offices:
+    if not sees_every_department:
+        components.empty(
+            "Staffing pools an office's whole queue of calls or visits, for every department: only a viewer of every "
+            "department may plan it.",
+            "Ask for access to every department to plan contact centres and service centres.",
+        )
+    else:
+        components.empty(
+            "The stored run has no forecast of calls or visits at a contact centre or service centre.",
+            "Run `python -m forecasting run` (every series) and reload this page.",
+        )
+    st.stop()
+
+planner_state.office_follows_series(series_id, figures.queue_office_of(series_id, offices))
+default_office = figures.queue_office_of(series_id, offices) or offices[0]
+top = st.columns([2, 2, 2])
+office = params.choice("Office to staff", "office", offices, default_office, format_func=context.office_names.get, container=top[0])
+horizon = figures.horizon_days(forecasts, f"contacts:{office}")
+first_day, last_day = planner_state.date_range(
+    "Days to plan", horizon[0], horizon[1], (horizon[0], min(horizon[0] + dt.timedelta(days=13), horizon[1])), container=top[1],
+    help="Any days inside the stored forecast.",
+)
+plan_for = params.choice(
+    "Plan for", "plan_for", ["yhat", "hi80", "hi95"], "yhat", container=top[2],
+    format_func={"yhat": "The forecast", "hi80": "Its upper 80% bound (a busy period)", "hi95": "Its upper 95% bound"}.get,
+)
+inputs = planner_state.staffing_inputs(context.engine, url, context.departments, run["run_id"], office, first_day, last_day)
+if isinstance(inputs, str):
+    components.empty(f"This office cannot be planned: {inputs}", "Choose another office or other days.")
+    st.stop()
+
+queue = inputs.queue
+base = default_settings(inputs.office_kind)
+aht_default = round(queue.aht_seconds)
+patience_default = round(queue.patience_seconds) if queue.patience_seconds else 86_400
+with st.container(border=True):
+    st.markdown("**What if…** Staffing is recomputed at once from the stored forecast; nothing is refitted.")
+    row = st.columns(4)
+    volume = planner_state.number("Volume change (%)", "volume", 0, min_value=-50, max_value=200, step=5, container=row[0], help="Applied to every day's forecast.")
+    aht = planner_state.number(
+        "Average handle time (seconds)", "aht", aht_default, min_value=10, max_value=7_200, step=10, container=row[1],
+        help=f"History: {queue.aht_seconds:.0f} s over {queue.answered:,} answered {queue.channel} contacts in the last 12 weeks.",
+    )
+    shrinkage = planner_state.number("Shrinkage (%)", "shrinkage", round(base.shrinkage * 100), min_value=0, max_value=80, container=row[2], help="Paid time off the queue: breaks, leave, training.")
+    occupancy = planner_state.number("Maximum occupancy (%)", "occupancy", round(base.max_occupancy * 100), min_value=50, max_value=100, container=row[3])
+    row = st.columns(4)
+    service_level = planner_state.number("Service level target (%)", "sl", round(base.service_level * 100), min_value=1, max_value=99, container=row[0])
+    answer = planner_state.number("Answered within (seconds)", "answer", round(base.target_seconds), min_value=1, max_value=3_600, step=5, container=row[1])
+    patience = planner_state.number(
+        "Caller patience (seconds)", "patience", patience_default, min_value=5, max_value=86_400, step=10, container=row[2],
+        help="Mean time a waiting caller or visitor stays before giving up (Erlang A). History: "
+        + (f"{queue.patience_seconds:.0f} s." if queue.patience_seconds else "nobody gave up."),
+    )
+    with row[3]:
+        st.markdown('<div style="height:1.75rem" aria-hidden="true"></div>', unsafe_allow_html=True)
+        if st.button("Reset what-ifs", icon=":material/restart_alt:", width="stretch"):
+            planner_state.reset(WHAT_IFS)
+            st.rerun()
+
+settings = figures.what_if_settings(
+    base,
+    volume_percent=volume,
+    aht_seconds=None if aht == aht_default else aht,
+    shrinkage_percent=shrinkage,
+    service_level_percent=service_level,
+    target_seconds=answer,
+    patience_seconds=None if patience == patience_default else patience,
+    max_occupancy_percent=occupancy,
+    forecast_column=plan_for,
+)
+with st.spinner("Computing Erlang C and Erlang A for every half hour…"):
+    plan = planner_state.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
+office_name = inputs.office_name
+contact_unit = figures.unit_of(f"contacts:{office}", office_kinds)
+planner_state.note(
+    f"{office_name}, {queue.channel.replace('_', ' ')} queue. From the 12 weeks to {figures.day_label(queue.last_day, year=True)}: "
+    f"{queue.arrivals:,} {contact_unit}, the intraday profile per weekday, handle time {queue.aht_seconds:.0f} s and "
+    f"patience {queue.patience_seconds or 0:.0f} s. Staff = agents ÷ (1 − shrinkage), kept fractional and rounded up "
+    "once per day. Rostered hours come from the office's staff costs; days after the last record assume the last "
+    "4 weeks' roster carries on, spread over the day like the arrivals."
+)
+for note in plan.notes:
+    planner_state.note(f"Note: {note}.")
+
+components.chart(
+    figures.days_figure(plan, title="Staff-hours per day: needed and rostered"),
+    figures.days_summary(plan, office=office_name),
+    figures.days_table(plan, unit=contact_unit),
+    f"staffing-by-day-{office}-{first_day}-{last_day}",
+)
+model_choice = params.choice("Half-hour gaps under", "model", list(figures.STAFFING_MODELS), "erlang_c", format_func=figures.STAFFING_MODELS.get)
+days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+gaps = figures.gap_frame(plan, model_choice, days)
+components.chart(
+    figures.gap_heatmap(gaps, title=f"Staff gap per half hour, {figures.STAFFING_MODELS[model_choice]}", closed=figures.closed_plan_days(plan)),
+    figures.gap_summary(plan, model_choice),
+    gaps,
+    f"staffing-gaps-{office}-{model_choice}-{first_day}-{last_day}",
+)
+st.markdown(planner_state.NARROW_HEATMAP_NOTE, unsafe_allow_html=True)
+
+st.markdown("**Download the plan** (with the what-if values it was made with)")
+left, right = st.columns(2)
+with left:
+    components.csv_download(
+        figures.plan_export(figures.days_table(plan, unit=contact_unit), plan, office=office_name),
+        f"staffing-plan-by-day-{office}-{first_day}-{last_day}", label="Plan by day (CSV)",
+    )
+with right:
+    components.csv_download(
+        figures.plan_export(figures.intervals_table(plan), plan, office=office_name),
+        f"staffing-plan-by-half-hour-{office}-{first_day}-{last_day}", label="Plan by half hour (CSV)",
+    )

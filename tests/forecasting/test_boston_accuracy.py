@@ -11,7 +11,7 @@ from forecasting.models import default_models
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not BOSTON_CSV.is_file(), reason="shared Boston 311 data not present")
+@pytest.mark.skipif(not BOSTON_CSV.is_file(), reason="the real sample files (../shared/data/) are not on this machine; set KPI_SHARED_DATA")
 def test_recommended_forecast_meets_the_boston_goal() -> None:
     frame = load_boston_daily()
     assert frame.height == 364  # 2015-07-22 is missing, not zero

@@ -350,3 +350,14 @@ def test_every_registered_metric_is_computed():
     missing = result.values.filter(pl.col("value").is_null())
     # no visits in this small world, and a backlog of two is too small for a median age
     assert set(missing["kpi"]) == {"wait_time_median", "wait_time_p90", "wait_within_target", "backlog_age_median"}
+
+
+def test_cost_per_transaction_is_not_split_by_channel_when_some_costs_have_none():
+    data = facts(
+        cases=make_cases(*five_closes_in_w10()),
+        costs=costs(("2026-03-02", "2026-03-08", 700.0)),  # no channel
+    )
+    result = compute(data, ["cost_per_transaction", "volume"], by=["channel"], **W10)
+    notes = set(result.values.filter(pl.col("kpi") == "cost_per_transaction")["note"])
+    assert notes == {"costs are not all recorded by channel"}
+    assert result.values.filter(pl.col("kpi") == "cost_per_transaction")["value"].null_count() == result.values.filter(pl.col("kpi") == "cost_per_transaction").height

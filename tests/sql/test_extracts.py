@@ -18,6 +18,14 @@ EXTRACTS = extract_names()
 # Filled by `python -m forecasting run`, so empty in a freshly built world; they are run
 # with stored runs in tests/forecasting/test_fleet_database.py.
 FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests"}
+# The rows behind a number (case_rows.sql and the like): every service, office and channel,
+# the rows rules leave out too, in one page. Their own tests are tests/sql/test_rows_behind.py.
+ROWS_BEHIND = {
+    "population": {"case_rows": "closed_or_overdue", "contact_rows": "calls_offered"},
+    "timezone": "Europe/London",
+    "all_services": True, "services": [], "all_offices": True, "offices": [], "all_channels": True, "channels": [],
+    "with_left_out": True, "limit": 1_000_000, "offset": 0,
+}
 
 
 def params_for(name: str) -> dict:
@@ -27,6 +35,9 @@ def params_for(name: str) -> dict:
         values.update(WINDOW)
     if "first_day" in declared:
         values.update(DAYS)
+    for key, value in ROWS_BEHIND.items():
+        if key in declared:
+            values[key] = value[name] if isinstance(value, dict) else value
     return values
 
 

@@ -1,0 +1,194 @@
+"""What the drill-down page loads and remembers: its path in the URL, cached figures from the
+metric engine, the individual values behind its distributions, and the rows behind a
+number from the SQL extracts. Caching lives here (and in state.py), never in the page."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboard import figures_drilldown as figures
+from dashboard import params, state
+from metrics import drilldown as drill
+from metrics.engine import compute
+from metrics.facts import Facts
+
+PAGE_SIZE = 50
+DOWNLOAD_CAP = 50_000  # rows in one CSV or Excel file
+URL_KEYS = {"department_id": "department", "service_id": "service", "office_id": "office", "channel": "channel"}
+FACTS_WEEKS = 52  # facts are loaded a year back, as the overview loads them: one shared cache entry
+
+
+# ---------------------------------------------------------------------- the path in the URL
+
+
+def scope(context: state.Context) -> drill.Scope:
+    """The scope named in the URL, limited to what the viewer may see."""
+    values = {key: st.query_params.get(key) for key in URL_KEYS.values()}
+    return drill.scope_from(
+        values, departments=context.departments, services=context.services, offices=context.offices["office_id"].to_list()
+    )
+
+
+def go_to(target: drill.Scope) -> None:
+    """Move the page to ``target``: the URL holds the path, the table starts at page 1."""
+    for level, key in URL_KEYS.items():
+        value = getattr(target, level)
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        else:
+            st.query_params[key] = value
+    first_page()
+
+
+def first_page() -> None:
+    if "page" in st.query_params:
+        del st.query_params["page"]
+    st.session_state.pop("param-page", None)
+
+
+def keep_page_for(cell: tuple) -> None:
+    """A new cell starts at the first page of its rows; a shared link keeps its page."""
+    previous = st.session_state.get("drill-cell")
+    if previous is not None and previous != cell:
+        first_page()
+    st.session_state["drill-cell"] = cell
+
+
+def requested_page() -> int:
+    try:
+        return max(1, int(st.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def pin(key: str, value: str) -> None:
+    """Keep ``value`` in the URL even when it is the default: a link to the rows behind
+    a number must still show the same week after the next week's data arrives."""
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def url_flag(key: str) -> bool:
+    return st.query_params.get(key) == "1"
+
+
+def set_url_flag(key: str, on: bool) -> None:
+    if on:
+        st.query_params[key] = "1"
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+def name_of(context: state.Context, level: str, value: str | None) -> str:
+    if level == drill.WEEK:
+        return value or ""
+    return context.name_of(level, value)
+
+
+def breadcrumbs(path: list[tuple[str, str]]) -> str | None:
+    """Breadcrumbs in one row that wraps on a phone: each level above a click away, the
+    last (where we are) in bold. ``path`` is [(label, key)]; returns the key clicked.
+    (components.breadcrumbs lays crumbs out in equal columns, which squeezes six long
+    names at 1280 pixels and stacks them at 390.)"""
+    clicked = None
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="drill-breadcrumbs"):
+        for index, (label, key) in enumerate(path):
+            if index == len(path) - 1:
+                st.markdown(f"**{html.escape(label)}**", width="content")
+                continue
+            if st.button(label, key=f"crumb-{key}", type="tertiary", help=f"Go up to {label}"):
+                clicked = key
+            st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True, width="content")
+    return clicked
+
+
+def crumbs(context: state.Context, where: drill.Scope, week: str) -> list[tuple[str, str]]:
+    """Breadcrumbs: all departments, each level chosen, and the week (where we are)."""
+    path = [("All departments", "all")]
+    path += [(name_of(context, level, value), level) for level, value in where.chosen().items()]
+    path.append((f"Week {week}", drill.WEEK))
+    return path
+
+
+def scope_words(context: state.Context, where: drill.Scope) -> str:
+    """'Passport application at Leeds Service Centre, phone channel', or 'all departments'."""
+    chosen = where.chosen()
+    if not chosen:
+        return "all departments"
+    parts = []
+    if where.service_id:
+        parts.append(context.name_of("service_id", where.service_id))
+    elif where.department_id:
+        parts.append(context.name_of("department_id", where.department_id))
+    else:
+        parts.append("all departments")
+    if where.office_id:
+        parts.append(f"at {context.name_of('office_id', where.office_id)}")
+    if where.channel:
+        parts[-1] += ","
+        parts.append(f"{context.name_of('channel', where.channel).lower()} channel")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------- figures from the engine
+
+
+def facts_for(context: state.Context, last_day: date) -> tuple[Facts, tuple]:
+    """The facts of every department the viewer may see, a year back from ``last_day``
+    (as the overview loads them for all departments: one shared cache entry), and the key
+    that names them in the caches below. A department is narrowed in memory, so walking
+    down and up never reloads facts."""
+    end_monday = last_day - timedelta(days=6)
+    first = end_monday - timedelta(weeks=FACTS_WEEKS)
+    loaded = state.scoped_facts(context, state.ALL, first, last_day)
+    return loaded, (str(context.engine.url), context.departments, first, last_day)
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, max_entries=256, show_spinner=False)
+def kpi_values(_facts: Facts, facts_key: tuple, narrowing: tuple, kpi: str, by: tuple[str, ...], first_day: date, last_day: date) -> pl.DataFrame:
+    """The engine's long values of one KPI in the scope (``narrowing``: its choices of
+    department, service, office and channel) at the grain ``by``."""
+    narrowed = _facts.where(**dict(narrowing)) if narrowing else _facts
+    return compute(narrowed, [kpi], by=list(by), first_day=first_day, last_day=last_day).values
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, max_entries=64, show_spinner=False)
+def cell_values(_facts: Facts, facts_key: tuple, narrowing: tuple, first_day: date, last_day: date) -> dict[str, pl.Series]:
+    """The individual processing times and waits of one cell (see metrics.drilldown)."""
+    narrowed = _facts.where(**dict(narrowing)) if narrowing else _facts
+    return drill.cell_values(narrowed, first_day, last_day)
+
+
+# ---------------------------------------------------------------------- the rows behind a number
+
+
+def rows(context: state.Context, query: drill.RowsQuery) -> pl.DataFrame:
+    """A page of the rows behind a number (cached like every extract)."""
+    return state.extract(context.engine, str(context.engine.url), query.extract, query.departments, **query.params)
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, max_entries=16, show_spinner=False)
+def files(_frame: pl.DataFrame, key: tuple, name: str) -> tuple[bytes, bytes]:
+    """The CSV and the Excel workbook of a frame (local times, readable headers); ``key``
+    names the frame (its cell) in the cache."""
+    frame = _frame
+    as_text = figures.on_screen(frame)
+    buffer = io.BytesIO()
+    frame.write_excel(
+        buffer, worksheet=name[:31] or "rows", autofit=True,
+        dtype_formats={pl.Datetime: "yyyy-mm-dd hh:mm:ss"}, float_precision=2,
+    )
+    return as_text.write_csv().encode(), buffer.getvalue()
+
+
+def week_choice(week: str, default: str) -> None:
+    """Move the page to another week (a click in the peer view of weeks)."""
+    params.set_value("week", week, default)
+    first_page()
+

@@ -1,0 +1,200 @@
+"""Figures and tables of the drill-down page: pure functions from frames to Plotly figures
+and to the readable tables people see and download. Built on dashboard/charts.py (one
+template, the Okabe-Ito palette)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import charts
+from metrics import drilldown as drill
+from metrics.formatting import axis_title, change, number
+from metrics.registry import Direction, Metric
+from metrics.status import STATUS_ICONS, STATUS_WORDS
+
+RULE_WORDS = {
+    "admin_close_60s": "Administrative close (within 60 s)",
+    "no_due_date": "No due date",
+    "short_abandon_5s": "Hung up within 5 s",
+    "resumed_journey": "Resumed session (not a new start)",
+}
+CHANNEL_WORDS = {
+    "online": "Online", "mobile_app": "Mobile app", "phone": "Phone", "in_person": "In person", "mail": "Mail", "other": "Other",
+}
+# The columns people see, per fact: (extract column, header). Ids first, then names,
+# local times, durations, what counted and what a rule left out.
+ROW_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "cases": [
+        ("case_id", "Case"), ("event", "Counted as"), ("submitted_at", "Submitted"), ("due_at", "Due"), ("closed_at", "Closed"),
+        ("processing_days", "Processing time (days)"), ("on_time", "On time"), ("left_out_by", "Left out by rule"),
+        ("status", "Status now"), ("age_days", "Age at week end (days)"), ("service", "Service"), ("office", "Office"),
+        ("channel", "Channel"), ("digital", "Digital"),
+    ],
+    "contacts": [
+        ("contact_id", "Contact"), ("arrived_at", "Arrived"), ("answered_at", "Answered"), ("ended_at", "Ended"),
+        ("wait_seconds", "Wait (s)"), ("within_target", "Within target"), ("handle_seconds", "Handle time (s)"),
+        ("abandoned", "Abandoned"), ("abandoned_after_seconds", "Hung up after (s)"), ("left_out_by", "Left out by rule"),
+        ("office", "Office"), ("service", "Service"), ("channel", "Channel"),
+    ],
+    "journeys": [
+        ("journey_id", "Journey"), ("started_at", "Started"), ("completed_at", "Completed at"), ("completed", "Completed"),
+        ("resumed_from", "Resumes journey"), ("left_out_by", "Left out by rule"), ("service", "Service"), ("channel", "Channel"),
+    ],
+    "feedback": [
+        ("feedback_id", "Rating"), ("submitted_at", "Given"), ("rating", "Score (1–5)"), ("top_2", "Satisfied (4 or 5)"),
+        ("service", "Service"), ("office", "Office"), ("channel", "Channel"),
+    ],
+}
+
+
+def _yes_no(column: str) -> pl.Expr:
+    return pl.col(column).replace_strict({True: "yes", False: "no"}, default=None, return_dtype=pl.String)
+
+
+def on_screen(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows as text where a table on screen would print 'None': times as
+    'YYYY-MM-DD HH:MM:SS' and empty cells empty. The CSV is written the same way."""
+    return frame.with_columns(
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S").fill_null(""),
+        pl.col(pl.String).fill_null(""),
+    )
+
+
+def display_rows(rows: pl.DataFrame, fact: str) -> pl.DataFrame:
+    """The rows behind a number as people read them: readable headers, yes/no, channel
+    and rule names in words, durations to two decimals, no paging columns."""
+    columns = ROW_COLUMNS[fact]
+    exprs = []
+    for column, header in columns:
+        dtype = rows.schema[column]
+        if dtype == pl.Boolean:
+            expr = _yes_no(column)
+        elif column == "channel":
+            expr = pl.col(column).replace_strict(CHANNEL_WORDS, default=pl.col(column), return_dtype=pl.String)
+        elif column == "left_out_by":
+            expr = pl.col(column).replace_strict(RULE_WORDS, default=pl.col(column), return_dtype=pl.String)
+        elif dtype == pl.Float64:
+            expr = pl.col(column).round(2)
+        elif column == "office" and fact == "feedback":
+            expr = pl.col(column).fill_null("(no office: anonymous survey)")
+        elif column == "service" and fact == "contacts":
+            expr = pl.col(column).fill_null("(service not recorded)")
+        else:
+            expr = pl.col(column)
+        exprs.append(expr.alias(header))
+    return rows.select(exprs)
+
+
+def week_change(value: float | None, before: float | None, metric: Metric) -> str | None:
+    """The change on the week before, in words that say which way is better:
+    '−2.1 pts on the week before (worse)'. Never colour alone."""
+    if value is None or before is None:
+        return None
+    difference = value - before
+    judgement = ""
+    if difference and metric.better != Direction.CONTEXT:
+        improved = (difference > 0) == (metric.better == Direction.HIGHER)
+        judgement = " (better)" if improved else " (worse)"
+    return f"{change(difference, metric)} on the week before{judgement}"
+
+
+def trend(series: pl.DataFrame, metric: Metric, *, target: float | None, week: str, where: str) -> go.Figure:
+    """The KPI over the weeks of the window, its target dashed, the chosen week ringed."""
+    figure = charts.trend(series, metric, target=target, title=f"{axis_title(metric)} by week")
+    # the legend goes under the plot: above it, it collides with a long title
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}, height=380)
+    chosen = series.filter((pl.col("period") == week) & pl.col("value").is_not_null())
+    if chosen.height:
+        figure.add_scatter(
+            x=chosen["period_start"].to_list(), y=chosen["value"].to_list(), mode="markers", name=f"Week {week}",
+            marker={"symbol": "circle-open", "size": 16, "line": {"width": 3}, "color": charts.PALETTE[5]},
+            hovertemplate="%{y:,." + str(metric.decimals) + "f}",
+        )
+    return figure
+
+
+def peer_bars(table: pl.DataFrame, metric: Metric, level: str, *, overall: float | None, target: float | None, highlight: str | None = None) -> go.Figure:
+    """Each member of the next level against the others, the overall figure and the
+    target. The two lines are named in a legend under the chart rather than labelled on
+    it, where long bars and a phone's width would cover or cut the labels."""
+    frame = table.select(pl.col("name"), pl.col("value"))
+    figure = charts.bars(frame, metric, category="name", highlight=highlight, title=f"{axis_title(metric)} by {drill.LEVEL_WORDS[level][0]}")
+    figure.update_traces(showlegend=False, selector={"type": "bar"})
+    for value, name, line in (
+        (overall, "Overall", {"color": charts.PALETTE[5], "dash": "dot", "width": 2}),
+        (target, "Target", {"color": "rgba(128,128,128,0.9)", "dash": "dash", "width": 2}),
+    ):
+        if value is None:
+            continue
+        figure.add_vline(x=value, line=line)
+        figure.add_scatter(x=[None], y=[None], mode="lines", line=line, name=f"{name} {number(value, metric)}", hoverinfo="skip")
+    height = max(320, 28 * frame.height + 150)
+    below_axis_title = 64 / (height - 110)  # the legend's offset under the plot, as a share of the plot's height
+    figure.update_layout(
+        showlegend=True, legend={"orientation": "h", "yanchor": "top", "y": -below_axis_title, "xanchor": "left", "x": 0},
+        height=height, margin={"b": 60},
+    )
+    return figure
+
+
+def status_word(state: str, value: float | None, target: float | None, *, partial: bool = False) -> str:
+    """The status in words; grey has three reasons, and says which."""
+    if state != "grey":
+        return STATUS_WORDS[state]
+    if partial:
+        return "Week in progress"
+    return "Too little data" if value is None else "No target" if target is None else STATUS_WORDS[state]
+
+
+def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
+    """The peer view as a table: the same numbers as the bars, with n, target and status
+    (icon and word, never colour alone)."""
+    words = [
+        f"{STATUS_ICONS[row['status']]} {status_word(row['status'], row['value'], row['target'])}"
+        for row in table.iter_rows(named=True)
+    ]
+    return table.with_columns(pl.Series("status_words", words, dtype=pl.String)).select(
+        pl.col("name").alias(drill.LEVEL_WORDS[level][0].capitalize()),
+        pl.col("value").round(metric.decimals).alias(axis_title(metric)),
+        pl.col("gap_to_overall").round(metric.decimals).alias("Gap to overall"),
+        pl.col("target").alias("Target"),
+        pl.col("status_words").alias("Status"),
+        pl.col("n").alias(f"Observations ({metric.observations})"),
+        pl.col("note").fill_null("").alias("Note"),
+    )
+
+
+def histogram(bins: pl.DataFrame, *, title: str, x_title: str, y_title: str) -> go.Figure:
+    """A distribution from its bins (metrics.drilldown.histogram_bins): the chart draws
+    exactly the table's counts; an open-ended last bin is marked "and over"."""
+    figure = go.Figure()
+    figure.update_layout(template=charts.TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=320)
+    if bins.height:
+        width = float(bins["bin_from"][1] - bins["bin_from"][0]) if bins.height > 1 else float(bins["bin_to"][0] or 1.0)
+        labels = [
+            f"{start:,.4g} and over" if end is None else f"{start:,.4g} to {end:,.4g}"
+            for start, end in zip(bins["bin_from"], bins["bin_to"], strict=True)
+        ]
+        figure.add_bar(
+            x=[start + width / 2 for start in bins["bin_from"]], y=bins["count"].to_list(), width=[width] * bins.height,
+            marker_color=charts.PALETTE[0], marker_line={"width": 0.5, "color": "rgba(255,255,255,0.6)"},
+            customdata=labels, hovertemplate="%{customdata}: %{y:,}<extra></extra>",
+        )
+        if bins["bin_to"][-1] is None:
+            figure.add_annotation(
+                x=float(bins["bin_from"][-1]) + width / 2, y=int(bins["count"][-1]), text="and over", showarrow=False, yshift=10, font={"size": 11},
+            )
+    figure.update_xaxes(title=x_title, rangemode="tozero")
+    figure.update_yaxes(title=y_title, rangemode="tozero")
+    figure.update_layout(hovermode="closest", bargap=0, showlegend=False)
+    return figure
+
+
+def bins_table(bins: pl.DataFrame, *, unit: str, what: str) -> pl.DataFrame:
+    """The histogram as a table; an open-ended last bin has no upper bound."""
+    return bins.select(
+        pl.col("bin_from").alias(f"From ({unit})"),
+        pl.col("bin_to").alias(f"To, not including ({unit}; empty: and over)"),
+        pl.col("count").alias(what.capitalize()),
+    )

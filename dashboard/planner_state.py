@@ -1,0 +1,224 @@
+"""The planner page's cached loaders and its URL-bound inputs (what-ifs and dates).
+
+Loaders read the stored forecast run (nothing is fitted here); frames are cached by the
+run's id, so a new run (for example the one `make run` starts in the background at a
+first start) shows up within LATEST_RUN_SECONDS. A staffing plan is cached by its inputs
+and settings: a what-if recomputes Erlang C and A from the cached inputs, never refits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from forecasting import ForecastInputError
+from forecasting.calendar import holiday_names
+from forecasting.planning import StaffingPlan, StaffingSettings, plan_staffing
+from forecasting.store import (
+    StaffingInputs,
+    forecast_runs,
+    latest_backtests,
+    latest_forecasts,
+    latest_series,
+    load_series_window,
+    load_staffing_inputs,
+)
+
+CACHE_SECONDS = 600
+LATEST_RUN_SECONDS = 20
+
+
+@st.cache_data(ttl=LATEST_RUN_SECONDS, show_spinner=False)
+def latest_run(_engine: Engine, url: str, departments: tuple[str, ...]) -> dict[str, Any] | None:
+    """The latest stored forecast run (a dict of forecast_runs' columns), or None."""
+    runs = forecast_runs(_engine, departments)
+    return runs.row(0, named=True) if runs.height else None
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def stored(_engine: Engine, url: str, departments: tuple[str, ...], run_id: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(series, forecasts, backtests) of the latest run that the viewer may see."""
+    return latest_series(_engine, departments), latest_forecasts(_engine, departments), latest_backtests(_engine, departments)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def actuals(
+    _engine: Engine, url: str, departments: tuple[str, ...], first_day: dt.date, last_day: dt.date, horizon: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(values, closed_days) of every series the viewer may see over first_day..last_day."""
+    try:
+        window = load_series_window(_engine, first_day, last_day, departments, horizon=horizon)
+    except ForecastInputError:
+        empty = pl.DataFrame(schema={"series_id": pl.String, "ds": pl.Date, "y": pl.Float64})
+        return empty, empty.drop("y")
+    return window.values, window.closed_days
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def holidays(calendar: str | None, first_day: dt.date, last_day: dt.date) -> dict[dt.date, str]:
+    """{day: name} from a run's holiday calendar such as 'GB/ENG' (None: no holidays)."""
+    if not calendar:
+        return {}
+    country, _, subdivision = calendar.partition("/")
+    try:
+        return holiday_names(country, subdivision or None, first_day, last_day)
+    except ForecastInputError:
+        return {}
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=16, show_spinner=False)
+def staffing_inputs(
+    _engine: Engine, url: str, departments: tuple[str, ...], run_id: int, office_id: str, first_day: dt.date, last_day: dt.date
+) -> StaffingInputs | str:
+    """What a plan of one office needs (shared, never mutated), or why it cannot be planned."""
+    try:
+        return load_staffing_inputs(_engine, office_id, first_day, last_day, list(departments))
+    except ForecastInputError as error:
+        return str(error)
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def staffing_plan(_inputs: StaffingInputs, run_id: int, office_id: str, first_day: dt.date, last_day: dt.date, settings: StaffingSettings) -> StaffingPlan:
+    """Erlang C and A against the roster for the inputs (keyed by run, office, days) and settings."""
+    return plan_staffing(_inputs.forecast, _inputs.queue, _inputs.rostered, settings)
+
+
+# --------------------------------------------------------------------------- URL inputs
+
+
+def _remember(key: str, value: str | None) -> None:
+    if value is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def number(
+    label: str,
+    key: str,
+    default: int,
+    *,
+    min_value: int,
+    max_value: int,
+    step: int = 1,
+    container: Any = st,
+    help: str | None = None,
+) -> int:
+    """A whole-number input whose value is ?key=value in the URL (absent: the default).
+
+    The widget's key carries the default, so a default that changes (the handle time of
+    another office) starts a fresh widget rather than keeping the old office's number.
+    """
+    raw = st.query_params.get(key)
+    try:
+        wanted = int(round(float(raw))) if raw is not None else default
+    except ValueError:
+        wanted = default
+    wanted = min(max(wanted, min_value), max_value)
+    widget_key = f"whatif-{key}-{default}"
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = wanted
+    value = container.number_input(label, min_value=min_value, max_value=max_value, step=step, key=widget_key, help=help)
+    value = int(value)
+    _remember(key, None if value == default else str(value))
+    return value
+
+
+def reset(keys: Sequence[str]) -> None:
+    """Forget some URL inputs (their widgets start again from their defaults)."""
+    for key in keys:
+        if key in st.query_params:
+            del st.query_params[key]
+    for widget in [k for k in st.session_state if isinstance(k, str) and k.startswith("whatif-")]:
+        if widget.split("-")[1] in keys:
+            del st.session_state[widget]
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def date_range(
+    label: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    default: tuple[dt.date, dt.date],
+    *,
+    keys: tuple[str, str] = ("from", "to"),
+    container: Any = st,
+    help: str | None = None,
+) -> tuple[dt.date, dt.date]:
+    """A date range inside first_day..last_day, kept in the URL as ?from=&to= (ISO dates)."""
+    start = _date(st.query_params.get(keys[0])) or default[0]
+    end = _date(st.query_params.get(keys[1])) or default[1]
+    start, end = (min(max(d, first_day), last_day) for d in (start, end))
+    if start > end:
+        start, end = end, start
+    widget_key = f"dates-{first_day}-{last_day}"
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = (start, end)
+    chosen = container.date_input(label, min_value=first_day, max_value=last_day, key=widget_key, format="YYYY-MM-DD", help=help)
+    if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
+        start, end = chosen
+    # a half-chosen range (one click so far) keeps the last whole one
+    _remember(keys[0], None if start == default[0] else start.isoformat())
+    _remember(keys[1], None if end == default[1] else end.isoformat())
+    return start, end
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def every_department(_engine: Engine, url: str) -> tuple[str, ...]:
+    """Every department in the database (to tell a viewer of only some what they miss)."""
+    from forecasting.store import all_departments
+
+    return tuple(all_departments(_engine))
+
+
+def office_follows_series(series_id: str, office_id: str | None) -> None:
+    """When the chosen series changes to an office's series, staff that office."""
+    previous = st.session_state.get("planner-series")
+    st.session_state["planner-series"] = series_id
+    if previous is not None and previous != series_id and office_id is not None:
+        st.session_state.pop("param-office", None)
+        if "office" in st.query_params:
+            del st.query_params["office"]
+
+
+# The page's own styles. Number inputs' +/- buttons have no accessible name in Streamlit
+# 1.50 (axe: button-name) and are out of the tab order anyway: the what-ifs are typed.
+# Notes are small but at full text colour (Streamlit's caption grey is under 4.5:1). On a
+# phone the heatmap's cells are too narrow for their numbers: hidden there, with a note
+# saying where they are (the table under the chart), so colour never carries them alone.
+PAGE_CSS = """<style>
+[class*="st-key-whatif-"] button[data-testid^="stNumberInputStep"]{display:none}
+[class*="st-key-planner-note"] p{font-size:.875rem;line-height:1.5;margin-bottom:.25rem}
+.planner-narrow-note{display:none}
+@media (max-width: 700px){.stPlotlyChart g.heatmap-label{display:none}.planner-narrow-note{display:block}}
+</style>"""
+NARROW_HEATMAP_NOTE = (
+    '<p class="planner-narrow-note">Each cell\'s number (rostered minus needed staff; minus is short) is in the '
+    "table under the chart: the cells are too narrow for it on this screen.</p>"
+)
+
+
+def styles() -> None:
+    """The page's styles; call first (it also numbers the notes of this run from 0)."""
+    st.session_state["_planner_notes"] = 0
+    st.html(PAGE_CSS)
+
+
+def note(text: str) -> None:
+    """A small note in Markdown, at full text contrast."""
+    count = st.session_state.get("_planner_notes", 0)
+    with st.container(key=f"planner-note-{count}"):
+        st.markdown(text)
+    st.session_state["_planner_notes"] = count + 1

@@ -1,0 +1,61 @@
+"""Cached loaders of the queues page: the contacts of a window, and what the metric engine
+and metrics/queues.py make of them for one scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from dashboard.state import CACHE_SECONDS
+from data.facts import load_facts
+from metrics.engine import compute
+from metrics.facts import Facts
+from metrics.queues import QUEUE_KINDS, QueueScope, visit_queue_values, weekday_hour_profile
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=6, show_spinner=False)
+def contact_facts(_engine: Engine, url: str, departments: tuple[str, ...], first_day: date, last_day: date) -> Facts:
+    """The calls and visits of a window (only contacts: the queues page needs no cases)."""
+    return load_facts(_engine, departments, first_day, last_day, include=("contacts",))
+
+
+@dataclass(frozen=True)
+class QueueView:
+    profile: pl.DataFrame  # weekday_hour_profile of the scope
+    trend: pl.DataFrame  # the scope's queue metrics by week (engine's long format)
+    by_office: pl.DataFrame  # every office of the scope's kind, in the last week
+    overall: pl.DataFrame  # all offices of the scope's kind, in the last week
+    rule_counts: dict[str, int]
+
+
+def scope_values(facts: Facts, scope: QueueScope, office_ids: tuple[str, ...], by: list[str], first_day: date, last_day: date) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The scope kind's metrics for some offices: the registry's from the engine, the
+    visit measures from metrics/queues.py, in one long frame."""
+    narrowed = facts.where(office_id=list(office_ids), channel=scope.kind.channel)
+    result = compute(narrowed, list(scope.kind.engine_metrics), by=by, first_day=first_day, last_day=last_day)
+    values = result.values
+    if scope.kind.own_metrics:
+        own = visit_queue_values(narrowed, by, first_day=first_day, last_day=last_day)
+        values = pl.concat([values, own.select(values.columns)], how="vertical_relaxed").sort(["period_start", *[d for d in by if d != "week"]], maintain_order=True)
+    return values, result.rule_counts
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def queue_view(
+    _engine: Engine, url: str, departments: tuple[str, ...], kind: str, scope_key: str, office_ids: tuple[str, ...],
+    kind_offices: tuple[str, ...], first_day: date, last_day: date, last_monday: date,
+) -> QueueView:
+    """A scope's heatmap profile and weekly metrics over the window, and every office of
+    its kind in the window's last week (Monday ``last_monday`` to ``last_day``)."""
+    scope = QueueScope(scope_key, QUEUE_KINDS[kind], office_ids, scope_key)
+    facts = contact_facts(_engine, url, departments, first_day, last_day)
+    narrowed = facts.where(office_id=list(scope.office_ids), channel=scope.kind.channel)
+    profile = weekday_hour_profile(narrowed, first_day, last_day, wait_unit=scope.kind.wait_unit)
+    trend, rule_counts = scope_values(facts, scope, scope.office_ids, ["week"], first_day, last_day)
+    by_office, _ = scope_values(facts, scope, kind_offices, ["week", "office_id"], last_monday, last_day)
+    overall, _ = scope_values(facts, scope, kind_offices, ["week"], last_monday, last_day)
+    return QueueView(profile, trend, by_office, overall, rule_counts)

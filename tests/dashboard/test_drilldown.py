@@ -1,0 +1,210 @@
+"""The drill-down page through AppTest on the small world: the numbers are the engine's
+for the measure, scope and week in the URL; walking down and up moves the URL; a measure
+not recorded at a level, an empty cell and the rows behind the number are handled."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.database import create_engine
+from data.facts import load_facts
+from metrics.engine import compute
+from metrics.formatting import number
+from metrics.periods import parse_week
+from tests.conftest import ROOT
+from tests.dashboard.conftest import APP
+
+PAGE = "pages/drilldown.py"
+PAGE_FILE = str(ROOT / "dashboard" / PAGE)
+# A page run on its own finds dashboard/_boot.py the way app.py lets it: on the path.
+if str(ROOT / "dashboard") not in sys.path:
+    sys.path.insert(0, str(ROOT / "dashboard"))
+LATEST = "2026-W47"  # the small world ends on Sunday 22 November 2026
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    """The page as a shared link opens it: a new session, straight to the page with the
+    URL's query string (after the home page, its filters would carry over instead)."""
+    at = AppTest.from_file(PAGE_FILE, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    # the page checks that the rows behind the number are as many as the figure's n
+    assert not [warning.value for warning in at.warning if "do not match" in warning.value]
+    return at
+
+
+def test_the_page_is_routed_from_the_app(app_env):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Drill-down"
+
+
+def engine_figure(url: str, kpi: str, week: str, department: str | None = None, **narrowing: str) -> dict:
+    """The engine's figure for one cell, computed apart from the page, with the rows its
+    rules left out (``rule_counts``)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        departments = [row[0] for row in conn.exec_driver_sql("SELECT department_id FROM departments").fetchall()]
+    monday = parse_week(week)
+    facts = load_facts(engine, [department] if department else departments, monday - timedelta(weeks=1), monday + timedelta(days=6))
+    engine.dispose()
+    facts = facts.where(**narrowing) if narrowing else facts
+    result = compute(facts, [kpi], by=["week"], first_day=monday, last_day=monday + timedelta(days=6))
+    return {**result.values.row(0, named=True), "rule_counts": result.rule_counts}
+
+
+def headline(at: AppTest) -> str:
+    return at.metric[0].value
+
+
+def table_starting(at: AppTest, column: str):
+    """The table whose first column is ``column`` (the peer view or the rows behind)."""
+    return next(frame.value for frame in at.dataframe if len(frame.value.columns) and frame.value.columns[0] == column)
+
+
+def test_the_default_view_shows_the_engines_on_time_rate_for_the_last_complete_week(app_env):
+    at = open_page()
+    assert at.title[0].value == "Drill-down"
+    assert any("Data as of" in caption.value for caption in at.caption)
+    figure = engine_figure(app_env, "on_time_rate", LATEST)
+    assert headline(at) == number(figure["value"], "on_time_rate")
+    assert at.metric[0].label == f"On-time rate, week {LATEST}"
+    subheaders = [header.value for header in at.subheader]
+    assert f"On-time rate, all departments, week {LATEST}" in subheaders
+    assert f"Departments compared, week {LATEST}" in subheaders
+    assert "The cases behind the number" in subheaders
+    peers = table_starting(at, "Department")
+    assert len(peers) == 4 and peers.columns[1] == "On-time rate (%)"
+    rows = table_starting(at, "Case")
+    assert len(rows) == 50
+    assert any(f"**{int(figure['n']):,} cases**" in md.value for md in at.markdown)
+
+
+@pytest.mark.parametrize(
+    ("query", "kpi", "week", "department", "narrowing"),
+    [
+        ({"kpi": "volume", "week": "2026-W40"}, "volume", "2026-W40", None, {}),
+        ({"kpi": "processing_time_median", "week": "2026-W45", "service": "passport"}, "processing_time_median", "2026-W45", "civil", {"service_id": "passport"}),
+        ({"kpi": "asa", "week": "2026-W44", "office": "sheffield_cc", "channel": "phone"}, "asa", "2026-W44", None, {"office_id": "sheffield_cc", "channel": "phone"}),
+        ({"kpi": "satisfaction", "week": "2026-W46", "department": "benefits"}, "satisfaction", "2026-W46", "benefits", {}),
+    ],
+    ids=["volume-week-40", "processing-time-of-a-service", "asa-of-a-contact-centre", "satisfaction-of-a-department"],
+)
+def test_another_week_measure_and_scope_give_that_cells_engine_figure(app_env, query, kpi, week, department, narrowing):
+    at = open_page(query)
+    figure = engine_figure(app_env, kpi, week, department, **narrowing)
+    assert figure["value"] is not None
+    assert headline(at) == number(figure["value"], kpi)
+
+
+def test_walking_down_by_choosing_and_back_up_by_a_breadcrumb(app_env):
+    at = open_page()
+    at.selectbox(key=next(box.key for box in at.selectbox if box.label == "Go down to a department")).select("civil").run()
+    assert not at.exception
+    assert not at.exception
+    assert at.query_params["department"] in ("civil", ["civil"])
+    assert headline(at) == number(engine_figure(app_env, "on_time_rate", LATEST, "civil")["value"], "on_time_rate")
+    assert any(header.value == f"Services compared, week {LATEST}" for header in at.subheader)
+
+    at.selectbox(key=next(box.key for box in at.selectbox if box.label == "Go down to a service")).select("passport").run()
+    assert at.query_params["service"] in ("passport", ["passport"])
+    assert headline(at) == number(engine_figure(app_env, "on_time_rate", LATEST, "civil", service_id="passport")["value"], "on_time_rate")
+    assert any(header.value == f"Offices compared, week {LATEST}" for header in at.subheader)
+
+    at.button(key="crumb-all").click().run()
+    assert not at.exception
+    assert "department" not in at.query_params and "service" not in at.query_params
+    assert any(header.value == f"Departments compared, week {LATEST}" for header in at.subheader)
+
+
+def test_a_measure_not_recorded_at_a_level_says_so(app_env):
+    at = open_page({"kpi": "completion_rate", "department": "civil", "service": "passport"})
+    assert any("not recorded by office (online journeys are not recorded by office), so the next level is the channel" in info.value for info in at.info)
+    assert any(header.value == f"Channels compared, week {LATEST}" for header in at.subheader)
+
+    at = open_page({"kpi": "completion_rate", "office": "leeds"})
+    assert any("Completion rate cannot be shown for one office: online journeys are not recorded by office." in info.value for info in at.info)
+    assert not at.metric
+
+
+def test_an_empty_cell_says_why_and_what_to_do(app_env):
+    at = open_page({"kpi": "wait_time_median", "channel": "online"})
+    assert headline(at) == "–"
+    messages = [info.value for info in at.info]
+    assert any("There are no visits behind wait in person (median) for all departments, online channel in week" in m for m in messages)
+    assert any("No visitors served for all departments, online channel in week" in m for m in messages)
+    assert any("No visits are behind this number" in m for m in messages)
+
+
+def test_the_rows_page_on_and_the_files_are_offered(app_env):
+    at = open_page({"kpi": "volume", "department": "benefits"})
+    first = table_starting(at, "Case")
+    at.button(key="drill-next").click().run()
+    assert not at.exception
+    assert at.query_params["page"] in ("2", ["2"])
+    second = table_starting(at, "Case")
+    assert set(first["Case"]).isdisjoint(second["Case"])
+    assert any("Rows 51 to 100" in md.value for md in at.markdown)
+
+    volume = engine_figure(app_env, "volume", LATEST, "benefits")
+    assert at.button(key="drill-prepare").label == f"Prepare the CSV and Excel files of all {volume['n']:,} rows"
+    at.button(key="drill-prepare").click().run()
+    assert not at.exception
+    labels = [element.proto.label for element in at.get("download_button")]
+    assert "Download CSV" in labels and "Download Excel" in labels
+    assert not at.warning
+
+
+def test_a_huge_set_of_rows_is_capped_in_the_files_with_a_message(app_env, monkeypatch):
+    from dashboard import drilldown_data
+
+    monkeypatch.setattr(drilldown_data, "DOWNLOAD_CAP", 100)
+    at = open_page({"kpi": "volume"})
+    volume = engine_figure(app_env, "volume", LATEST)
+    assert at.button(key="drill-prepare").label == "Prepare the CSV and Excel files of all 100 rows"
+    at.button(key="drill-prepare").click().run()
+    assert not at.exception
+    assert at.warning[0].value == (
+        f"The files hold the first 100 of {volume['n']:,} rows. Narrow the scope (a service, an office or a channel) to get them all."
+    )
+
+
+def test_the_week_stays_in_the_link_even_when_it_is_the_latest(app_env):
+    at = open_page()
+    assert at.query_params["week"] in (LATEST, [LATEST])
+
+
+def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
+    at = open_page({"kpi": "service_level", "office": "coventry_cc"})
+    figure = engine_figure(app_env, "service_level", LATEST, office_id="coventry_cc")
+    left_out = figure["rule_counts"]["short_abandon_5s"]
+    assert left_out > 0
+    assert any(f"**{figure['n']:,} calls**; {left_out:,} more left out by rules" in md.value for md in at.markdown)
+    at.toggle(key="drill-left-out").set_value(True).run()
+    assert not at.exception
+    assert at.query_params["left_out"] in ("1", ["1"])
+    assert any(f"**{figure['n'] + left_out:,} calls** ({left_out:,} of them left out by rules)" in md.value for md in at.markdown)
+
+    at = open_page({"kpi": "wait_time_median"})  # no rule leaves a served visitor out
+    assert not at.toggle
+
+
+def test_below_the_channel_the_weeks_are_the_peers_and_choosing_one_moves_the_week(app_env):
+    at = open_page({"office": "leeds", "channel": "in_person"})
+    assert any(header.value.startswith("Each week compared") for header in at.subheader)
+    weeks = next(frame.value for frame in at.dataframe if "Gap to overall" in frame.value.columns)
+    assert weeks.columns[0] == "Week" and len(weeks) == 13 and weeks["Week"].iloc[-1] == LATEST
+    box = next(box for box in at.selectbox if box.label == "Go to a week")
+    box.select("2026-W44").run()
+    assert not at.exception
+    assert at.query_params["week"] in ("2026-W44", ["2026-W44"])
+    figure = engine_figure(app_env, "on_time_rate", "2026-W44", office_id="leeds", channel="in_person")
+    assert headline(at) == number(figure["value"], "on_time_rate")
+    assert at.metric[0].label == "On-time rate, week 2026-W44"

@@ -1,0 +1,187 @@
+"""The planner page through AppTest: the stored forecast, the backtest, Erlang C and A
+staffing against the roster, what-ifs, and the empty and limited-viewer states.
+
+Numbers are checked against the stored run (forecasting.store) and against
+forecasting.planning.plan_staffing called directly with the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from data.database import create_engine
+from forecasting.planning import StaffingPlan, default_settings, plan_staffing
+from forecasting.store import latest_backtests, latest_forecasts, load_staffing_inputs, series_forecast
+from tests.dashboard.conftest import APP
+from tests.dashboard.planner_world import EVERY_DEPARTMENT, HORIZON, make_planner_world
+
+FIRST = dt.date(2026, 11, 23)  # the small world ends on Sunday 2026-11-22
+DEFAULT_LAST = FIRST + dt.timedelta(days=13)  # the page plans two weeks unless told
+DAYS_TABLE = "Needed, Erlang C (staff-hours)"
+
+
+@pytest.fixture(scope="module")
+def planner_url(small_tables, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return make_planner_world(tmp_path_factory.mktemp("planner"), small_tables)
+
+
+@pytest.fixture
+def planner_env(planner_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("KPI_DATABASE_URL", planner_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield planner_url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_planner(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/planner.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    for element in at.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with a column {column!r}: {[list(e.value.columns) for e in at.dataframe]}")
+
+
+def expected_plan(url: str, office: str, first: dt.date, last: dt.date, **what_if: float) -> StaffingPlan:
+    engine = create_engine(url)
+    try:
+        inputs = load_staffing_inputs(engine, office, first, last, EVERY_DEPARTMENT)
+    finally:
+        engine.dispose()
+    settings = dataclasses.replace(default_settings(inputs.office_kind), **what_if)
+    return plan_staffing(inputs.forecast, inputs.queue, inputs.rostered, settings)
+
+
+def assert_days_match(shown: pd.DataFrame, plan: StaffingPlan) -> None:
+    days = plan.days
+    assert [pd.Timestamp(d).date() for d in shown["Date"]] == days["ds"].to_list()
+    for column, source in (
+        (DAYS_TABLE, "hours_needed_erlang_c"),
+        ("Needed, Erlang A (staff-hours)", "hours_needed_erlang_a"),
+        ("Rostered (staff-hours)", "rostered_hours"),
+        ("Gap, Erlang C", "gap_hours_erlang_c"),
+    ):
+        assert shown[column].tolist() == pytest.approx(days[source].round(1).to_list(), abs=1e-9), column
+
+
+def stored_forecast(url: str, series_id: str) -> pl.DataFrame:
+    engine = create_engine(url)
+    try:
+        return series_forecast(latest_forecasts(engine, EVERY_DEPARTMENT), series_id)
+    finally:
+        engine.dispose()
+
+
+def test_without_a_stored_run_the_page_says_what_to_do(app_env):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/planner.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Demand and staffing"
+    assert "No forecast has been stored yet" in at.info[0].value
+    assert "python -m forecasting run" in at.info[0].value
+    assert any("Data as of" in c.value for c in at.caption)
+
+
+def test_the_page_shows_the_stored_forecast_backtest_and_plan(planner_env):
+    at = open_planner()
+    assert at.title[0].value == "Demand and staffing"
+    assert any("Forecast run 1" in m.value for m in at.markdown)
+    # the total's forecast, as stored (the recommended model's, with its intervals)
+    expected = stored_forecast(planner_env, "total")
+    shown = frame_with(at, "95% high")
+    future = shown[shown["Forecast"].notna()]
+    assert len(future) == HORIZON
+    assert future["Forecast"].tolist() == pytest.approx(expected["yhat"].round(1).to_list())
+    assert future["95% high"].tolist() == pytest.approx(expected["hi95"].round(1).to_list())
+    assert shown["Actual"].notna().sum() == 13 * 7  # the last 13 weeks of actuals
+    assert "Late Summer Bank Holiday" in shown["Public holiday"].tolist()  # 31 Aug 2026, marked in words
+    # the backtest: the recommended model first, the baseline beside it, scores as stored
+    backtest = frame_with(at, "MASE")
+    assert backtest["Role"].tolist()[:2] in (["Recommended", "Baseline"], ["Recommended (the baseline)", "Candidate"])
+    engine = create_engine(planner_env)
+    try:
+        scores = latest_backtests(engine, EVERY_DEPARTMENT).filter((pl.col("series_id") == "total") & (pl.col("step") == 0))
+    finally:
+        engine.dispose()
+    assert sorted(backtest["MASE"].tolist()) == pytest.approx(sorted(scores["mase"].round(3).to_list()))
+    assert any("is recommended" in m.value for m in at.markdown)
+    # staffing: the first contact centre over the first two weeks, as plan_staffing says
+    assert at.selectbox(key="param-office").value == "sheffield_cc"
+    assert_days_match(frame_with(at, DAYS_TABLE), expected_plan(planner_env, "sheffield_cc", FIRST, DEFAULT_LAST))
+    labels = [button.label for button in at.get("download_button")]
+    assert "Plan by day (CSV)" in labels and "Plan by half hour (CSV)" in labels
+
+
+def test_another_series_shows_its_own_stored_forecast(planner_env):
+    at = open_planner()
+    at.selectbox(key="param-series").set_value("service:marriage_notice").run()
+    assert not at.exception
+    assert at.query_params["series"] == ["service:marriage_notice"]
+    expected = stored_forecast(planner_env, "service:marriage_notice")
+    shown = frame_with(at, "95% high")
+    future = shown[shown["Forecast"].notna()]
+    assert future["Forecast"].tolist() == pytest.approx(expected["yhat"].round(1).to_list())
+    assert future["Forecast"].sum() != pytest.approx(stored_forecast(planner_env, "total")["yhat"].round(1).sum())
+
+
+def test_another_office_and_days_from_the_url_give_that_plan(planner_env):
+    first, last = FIRST + dt.timedelta(days=7), FIRST + dt.timedelta(days=20)
+    at = open_planner(office="leeds", **{"from": first.isoformat(), "to": last.isoformat()})
+    assert at.selectbox(key="param-office").value == "leeds"
+    assert_days_match(frame_with(at, DAYS_TABLE), expected_plan(planner_env, "leeds", first, last))
+    # choosing the series of an office's calls or visits staffs that office
+    at.selectbox(key="param-series").set_value("contacts:sheffield_cc").run()
+    assert at.selectbox(key="param-office").value == "sheffield_cc"
+    assert_days_match(frame_with(at, DAYS_TABLE), expected_plan(planner_env, "sheffield_cc", first, last))
+
+
+def test_twenty_percent_more_volume_raises_the_staff_needed_as_plan_staffing_says(planner_env):
+    at = open_planner()
+    before = frame_with(at, DAYS_TABLE)
+    at.number_input(key="whatif-volume-0").set_value(20).run()
+    assert not at.exception
+    assert at.query_params["volume"] == ["20"]
+    after = frame_with(at, DAYS_TABLE)
+    assert_days_match(after, expected_plan(planner_env, "sheffield_cc", FIRST, DEFAULT_LAST, volume_change=0.2))
+    open_days = before[DAYS_TABLE] > 0
+    assert (after[DAYS_TABLE][open_days] > before[DAYS_TABLE][open_days]).all()
+    forecast_column = "Forecast calls"
+    assert after[forecast_column].sum() == pytest.approx(before[forecast_column].sum() * 1.2, rel=1e-3)
+
+
+def test_what_ifs_from_a_shared_link_are_applied(planner_env):
+    at = open_planner(volume="-10", aht="300", shrinkage="35", sl="90", answer="30", patience="200", occupancy="90")
+    assert at.number_input(key="whatif-volume-0").value == -10
+    plan = expected_plan(
+        planner_env, "sheffield_cc", FIRST, DEFAULT_LAST, volume_change=-0.1, aht_seconds=300.0, shrinkage=0.35,
+        service_level=0.9, target_seconds=30.0, patience_seconds=200.0, max_occupancy=0.9,
+    )
+    assert_days_match(frame_with(at, DAYS_TABLE), plan)
+
+
+def test_a_viewer_of_some_departments_is_told_why_pooled_series_are_not_shown(planner_env, monkeypatch):
+    monkeypatch.setattr(state, "visible_departments", lambda engine: ("civil",))
+    at = open_planner(series="total")
+    assert any("only a viewer of every department may see it" in i.value for i in at.info)
+    assert at.selectbox(key="param-series").value == "service:marriage_notice"
+    assert any("only a viewer of every" in i.value and "plan it" in i.value for i in at.info)
+    assert not at.get("download_button") or "Plan by day (CSV)" not in [b.label for b in at.get("download_button")]

@@ -1,0 +1,73 @@
+"""Small Playwright steps for the page tests: open a page at a width, pick an option in a
+Streamlit select box, read the view's subheader, and run axe-core."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import wait_for_app
+
+
+def open_at(browser, url: str, *, width: int, height: int):
+    """A fresh page (own context, as a new visitor) at ``url``. Streamlit scrolls inside
+    its own container, so a tall viewport is what makes a whole-page screenshot."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url)
+    wait_for_app(page)
+    page.locator('[data-testid="stHeading"] h3').first.wait_for()
+    return page
+
+
+def settle(page) -> None:
+    """Wait until every visible table (not those in closed expanders) has drawn its
+    canvas: tables load after the script ends."""
+    wait_for_app(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"]')].filter(t => !t.closest('details:not([open])')).every(t => t.querySelector('canvas'))",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(800)  # the grid paints its first frame
+
+
+def subheader(page) -> str:
+    return page.locator('[data-testid="stHeading"] h3').first.inner_text()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Open the select box labelled ``label`` and pick ``option``."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True))
+    box.locator('[data-baseweb="select"]').click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+# Violations that come from Streamlit's own frame, not from a page: they need an
+# app-wide fix (theme or Streamlit itself) and are reported, not failed, here.
+STREAMLIT_FRAME = {
+    "aria-allowed-attr": ("stSidebar", "MainMenu", "aria-haspopup"),  # sidebar, menu, table toolbar
+    "button-name": ("MainMenu",),  # the main menu's icon button
+    "list": ("stSidebarNavItems",),  # the page navigation
+    "listitem": ("st-emotion-cache",),  # its items
+    "color-contrast": ("stCaptionContainer",),  # st.caption's faded grey (theme)
+    "aria-valid-attr-value": ('aria-haspopup="listbox"',),  # a select box's input once its list has closed
+}
+
+
+def _from_frame(rule: str, node: dict) -> bool:
+    where = " ".join(str(t) for t in node.get("target", [])) + " " + node.get("html", "")
+    return any(mark in where for mark in STREAMLIT_FRAME.get(rule, ()))
+
+
+def axe_serious(page) -> list[str]:
+    """The critical and serious axe-core violations of the page's own content, as
+    'id: help (nodes)'; those of Streamlit's frame (STREAMLIT_FRAME) are left out."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for violation in results.response.get("violations", []):
+        if violation.get("impact") not in ("critical", "serious"):
+            continue
+        nodes = [node for node in violation["nodes"] if not _from_frame(violation["id"], node)]
+        if nodes:
+            found.append(f"{violation['id']}: {violation['help']} ({'; '.join(node['html'][:80] for node in nodes)})")
+    return found

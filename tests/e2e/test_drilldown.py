@@ -1,0 +1,144 @@
+"""The drill-down page served for real and driven in Chromium: walk down two levels by
+clicking, go back up by a breadcrumb, open the shared link and get the same view,
+download the rows behind the number as CSV and Excel and check them against the
+extract, and check accessibility with axe-core."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import polars as pl
+import pytest
+
+from data.database import create_engine
+from data.extracts import run_extract
+from metrics.drilldown import Scope, rows_query
+from metrics.registry import METRICS
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+WEEK = "2026-W47"
+MONDAY, SUNDAY = date(2026, 11, 16), date(2026, 11, 22)
+
+
+def settle(page, heading: str) -> None:
+    """Wait until the rerun has drawn ``heading`` and finished."""
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
+    wait_for_app(page, timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``."""
+    # Streamlit names a select box "Selected <value>. <label>"
+    page.get_by_role("combobox", name=re.compile(f"\\. {re.escape(label)}$")).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def select_row(page, level: str, row: int) -> None:
+    """Tick row ``row`` (0 = the first) of the peer table of ``level`` (its rows are 35
+    pixels high under a header of the same height; the tick box is the first column)."""
+    grid = page.locator(f'[class*="st-key-peers-{level}"] [data-testid="stDataFrameResizable"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+
+
+def headline(page) -> tuple[str, str]:
+    metric = page.get_by_test_id("stMetric").first
+    return metric.get_by_test_id("stMetricLabel").inner_text().strip(), metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def crumbs(page) -> str:
+    return page.locator(".st-key-drill-breadcrumbs").inner_text()
+
+
+# axe-core on the page's own content. Left out, as no page can change them: Streamlit's
+# sidebar, header and the toolbar it puts on every st.dataframe (aria-expanded on a
+# div), and the shared "data as of" caption (Streamlit's caption grey is 4.37:1, under
+# 4.5:1; this page writes its own notes at full contrast instead).
+AXE_SCOPE = {
+    "include": [['[data-testid="stMain"]']],
+    "exclude": [[".stElementToolbar"], ['[data-testid="stCaptionContainer"]']],
+}
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=AXE_SCOPE)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} - {[node['html'][:120] for node in violation['nodes'][:3]]}"
+        for violation in results.response["violations"]
+        if violation["impact"] in ("critical", "serious")
+    ]
+
+
+def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb_url, all_departments):
+    page.goto(f"{server}/drilldown")
+    settle(page, f"Departments compared, week {WEEK}")
+    assert headline(page)[0] == f"On-time rate, week {WEEK}"
+    assert serious_violations(page) == []
+
+    # down two levels, by clicking: a choice in the select box, then a row of the table
+    choose(page, "Go down to a department", "Civil Registration and Permits")
+    settle(page, f"Services compared, week {WEEK}")
+    best = page.get_by_text(re.compile(r"^Of \d+ services, ")).first.inner_text().split(", ")[1].split(" had the highest")[0]
+    select_row(page, "service_id", 0)  # sorted best first
+    settle(page, f"Offices compared, week {WEEK}")
+    assert "department=civil" in page.url and "service=" in page.url
+    assert best in crumbs(page)
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 1280, "height": 4200})
+    screenshot(page, "drilldown-1280")
+    page.set_viewport_size({"width": 390, "height": 7000})
+    page.wait_for_timeout(1500)  # let the charts redraw at the new width
+    screenshot(page, "drilldown-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # back up one level by its breadcrumb
+    page.locator(".st-key-drill-breadcrumbs").get_by_role("button", name="Civil Registration and Permits").click()
+    settle(page, f"Services compared, week {WEEK}")
+    page.wait_for_function("() => !location.search.includes('service=')", timeout=30_000)
+    assert "department=civil" in page.url
+    view = headline(page), crumbs(page)
+
+    # the shared link gives the same view in a new session
+    shared = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    other = shared.new_page()
+    other.goto(page.url)
+    settle(other, f"Services compared, week {WEEK}")
+    other.locator(".st-key-drill-breadcrumbs").get_by_role("button", name="All departments").wait_for()
+    assert (headline(other), crumbs(other)) == view
+    shared.close()
+
+    # the rows behind the number, as CSV and Excel, are the extract's rows
+    total = int(re.search(r"([\d,]+) cases", page.get_by_text(re.compile(r"^[\d,]+ cases")).first.inner_text()).group(1).replace(",", ""))
+    page.get_by_role("button", name=re.compile("Prepare the CSV and Excel files")).click()
+    csv_button, excel_button = page.locator(".st-key-drill-csv button"), page.locator(".st-key-drill-xlsx button")
+    csv_button.wait_for(timeout=120_000)
+    with page.expect_download() as csv_download:
+        csv_button.click()
+    csv_path = tmp_path / csv_download.value.suggested_filename
+    csv_download.value.save_as(csv_path)
+    with page.expect_download() as excel_download:
+        excel_button.click()
+    excel_path = tmp_path / excel_download.value.suggested_filename
+    excel_download.value.save_as(excel_path)
+    assert csv_path.suffix == ".csv" and excel_path.suffix == ".xlsx"
+
+    from_csv = pl.read_csv(csv_path, infer_schema_length=None)
+    from_excel = pl.read_excel(excel_path)
+    engine = create_engine(duckdb_url)
+    query = rows_query(METRICS["on_time_rate"], Scope(department_id="civil"), all_departments, MONDAY, SUNDAY, timezone="Europe/London", limit=1_000_000)
+    expected = run_extract(engine, query.extract, departments=list(query.departments), **query.params)
+    engine.dispose()
+    assert from_csv.height == from_excel.height == expected.height == total
+    assert from_csv.columns[:4] == ["Case", "Counted as", "Submitted", "Due"]
+    assert from_csv["Case"].to_list() == expected["case_id"].to_list()
+    assert from_excel["Case"].cast(pl.Int64).to_list() == expected["case_id"].to_list()
+    on_time = expected["on_time"].sum()
+    assert (from_csv["On time"] == "yes").sum() == (from_excel["On time"] == "yes").sum() == on_time
+    assert from_csv["Submitted"][0] == expected["submitted_at"][0].strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,148 @@
+"""The rows behind a number (sql/case_rows.sql, contact_rows.sql, journey_rows.sql and
+feedback_rows.sql) are exactly what the metric engine counted: for every KPI in cells of
+several scopes and weeks (both clock changes among them), on DuckDB and PostgreSQL, the
+rows give the engine's n, numerator, denominator and value; paging and the rows left out
+by rules add up; times are local; values are bound, never formatted into the SQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from data.extracts import run_extract
+from data.facts import load_facts
+from metrics.drilldown import DrilldownError, Scope, blocked_by, fact_of, rows_query, tally
+from metrics.engine import compute
+from metrics.registry import METRICS
+
+EVERYTHING = 10_000_000
+CELLS = {
+    "all, spring clock change": (date(2026, 3, 23), Scope()),
+    "a department, autumn clock change": (date(2026, 10, 19), Scope(department_id="benefits")),
+    "a service, last week": (date(2026, 11, 16), Scope(department_id="civil", service_id="passport")),
+    "an office's channel": (date(2026, 11, 9), Scope(office_id="leeds", channel="in_person")),
+    "a channel, summer": (date(2026, 6, 8), Scope(channel="phone")),
+    "a service at an office by channel": (
+        date(2026, 9, 14), Scope(department_id="transport", service_id="driving_licence", office_id="sheffield_cc", channel="phone"),
+    ),
+    "online by app": (date(2026, 8, 3), Scope(department_id="revenue", channel="mobile_app")),
+}
+
+
+def engine_values(db, departments: list[str], monday: date, scope: Scope):
+    """The engine's figures for one week of a scope, from facts loaded as the page loads
+    them (the scope's department, a window wider than the week)."""
+    if scope.department_id:
+        departments = [scope.department_id]
+    sunday = monday + timedelta(days=6)
+    facts = load_facts(db, departments, monday - timedelta(weeks=2), sunday)
+    narrowed = facts.where(**scope.narrowing()) if scope.narrowing() else facts
+    result = compute(narrowed, None, by=["week"], first_day=monday - timedelta(weeks=2), last_day=sunday)
+    this_week = result.values.filter(pl.col("period_start") == monday)
+    return {row["kpi"]: row for row in this_week.iter_rows(named=True)}, facts.timezone
+
+
+def all_rows(db, departments, kpi: str, scope: Scope, monday: date, timezone: str, *, with_left_out: bool = False) -> pl.DataFrame:
+    query = rows_query(
+        METRICS[kpi], scope, departments, monday, monday + timedelta(days=6), timezone=timezone, limit=EVERYTHING, with_left_out=with_left_out,
+    )
+    return run_extract(db, query.extract, departments=list(query.departments), **query.params)
+
+
+def close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS), ids=list(CELLS))
+def test_the_rows_behind_every_kpi_give_the_engines_figure(db, all_departments, cell):
+    monday, scope = CELLS[cell]
+    figures, timezone = engine_values(db, all_departments, monday, scope)
+    problems = []
+    compared = 0
+    for kpi, metric in METRICS.items():
+        engine = figures[kpi]
+        if blocked_by(metric, scope):
+            assert engine["value"] is None and "not recorded" in engine["note"], kpi
+            continue
+        counted = tally(metric, all_rows(db, all_departments, kpi, scope, monday, timezone))
+        expected_numerator = engine["numerator"] if kpi != "cost_per_transaction" else None  # cost is not a sum over cases
+        if counted.n != engine["n"]:
+            problems.append(f"{kpi}: {counted.n} rows, engine n {engine['n']}")
+        if not close(counted.numerator, expected_numerator):
+            problems.append(f"{kpi}: numerator {counted.numerator} from rows, engine {expected_numerator}")
+        if not close(counted.denominator, engine["denominator"]):
+            problems.append(f"{kpi}: denominator {counted.denominator} from rows, engine {engine['denominator']}")
+        if kpi != "cost_per_transaction" and not close(counted.value, engine["value"]):
+            problems.append(f"{kpi}: value {counted.value} from rows, engine {engine['value']}")
+        compared += counted.n > 0
+    assert not problems, "\n".join(problems)
+    assert compared >= 10, f"only {compared} KPIs had rows in {cell}: pick a fuller cell"
+
+
+@pytest.mark.parametrize(
+    ("kpi", "rule"),
+    [("processing_time_median", "admin_close_60s"), ("service_level", "short_abandon_5s"), ("completion_rate", "resumed_journey")],
+)
+def test_rows_left_out_are_named_and_counted_as_the_engine_counts_them(db, all_departments, kpi, rule):
+    monday, scope = date(2026, 11, 16), Scope()
+    sunday = monday + timedelta(days=6)
+    facts = load_facts(db, all_departments, monday, sunday)
+    counts = compute(facts, [kpi], by=["week"], first_day=monday, last_day=sunday).rule_counts
+    counted = all_rows(db, all_departments, kpi, scope, monday, facts.timezone)
+    everything = all_rows(db, all_departments, kpi, scope, monday, facts.timezone, with_left_out=True)
+    left_out = everything.filter(pl.col("left_out_by").is_not_null())
+    assert counts[rule] > 0
+    assert left_out.height == counts[rule] == everything["left_out_rows"][0] == counted["left_out_rows"][0]
+    assert set(left_out["left_out_by"]) == {rule}
+    assert everything.height == counted.height + left_out.height == everything["total_rows"][0]
+    assert counted["total_rows"][0] == counted.height
+
+
+def test_pages_add_up_to_the_whole_set_in_a_stable_order(db, all_departments):
+    kpi, monday, scope = "on_time_rate", date(2026, 11, 9), Scope(department_id="benefits")
+    whole = all_rows(db, all_departments, kpi, scope, monday, "Europe/London")
+    pages = []
+    for page in range(4):
+        query = rows_query(METRICS[kpi], scope, all_departments, monday, monday + timedelta(days=6), timezone="Europe/London", limit=50, offset=page * 50)
+        pages.append(run_extract(db, query.extract, departments=list(query.departments), **query.params))
+    assert [p.height for p in pages[:3]] == [50, 50, 50]
+    assert all((p["total_rows"] == whole.height).all() for p in pages if p.height)
+    assert_frame = pl.concat(pages)
+    assert assert_frame.equals(whole.head(assert_frame.height))
+    # closed cases first, then those overdue at the week's end
+    events = whole["event"].to_list()
+    assert events == sorted(events, key=lambda e: {"closed": 0, "overdue at the end": 1}[e])
+    assert whole.select(pl.struct("event", "case_id").is_unique().all()).item()
+
+
+def test_times_are_shown_in_the_offices_local_time(db, all_departments):
+    monday = date(2026, 6, 8)  # British summer time: local is UTC + 1 hour
+    rows = all_rows(db, all_departments, "volume", Scope(department_id="civil"), monday, "Europe/London")
+    raw = run_extract(db, "cases", departments=all_departments, start=datetime(2026, 6, 6), end=datetime(2026, 6, 16))
+    joined = rows.join(raw.select("case_id", pl.col("submitted_at").alias("utc")), on="case_id")
+    assert joined.height == rows.height > 0
+    assert (joined["submitted_at"] - joined["utc"] == timedelta(hours=1)).all()
+    # and every case is in the week by its local date
+    assert joined["submitted_at"].dt.date().is_between(monday, monday + timedelta(days=6)).all()
+
+
+def test_values_are_bound_not_formatted_into_the_sql(db, all_departments):
+    hostile = Scope(department_id="civil", service_id="passport' OR '1'='1")
+    query = rows_query(METRICS["volume"], hostile, all_departments, date(2026, 11, 16), date(2026, 11, 22), timezone="Europe/London", limit=10)
+    assert query.params["services"] == ["passport' OR '1'='1"]
+    assert run_extract(db, query.extract, departments=list(query.departments), **query.params).height == 0
+
+
+def test_a_cell_that_cannot_be_listed_says_why(all_departments):
+    with pytest.raises(DrilldownError, match="Completion rate cannot be shown for one office: online journeys are not recorded by office"):
+        rows_query(METRICS["completion_rate"], Scope(office_id="leeds"), all_departments, date(2026, 11, 16), date(2026, 11, 22), timezone="UTC", limit=10)
+    with pytest.raises(DrilldownError, match="department 'secret' is not one the viewer may see"):
+        rows_query(METRICS["volume"], Scope(department_id="secret"), all_departments, date(2026, 11, 16), date(2026, 11, 22), timezone="UTC", limit=10)
+
+
+def test_every_population_has_its_rows():
+    assert {fact_of(metric) for metric in METRICS.values()} == {"cases", "contacts", "journeys", "feedback"}
