@@ -1,4 +1,4 @@
-"""Command line: ``python -m data generate|ensure|counts``."""
+"""Command line: ``python -m data generate|ensure|counts|import``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 from data.database import DatabaseError
+from data.importer.errors import ImportFailed
 
 
 def _date(text: str) -> date:
@@ -42,6 +43,17 @@ def parser() -> argparse.ArgumentParser:
 
     counts = commands.add_parser("counts", help="print the rows in each table")
     counts.add_argument("--database", default=None)
+
+    imports = commands.add_parser(
+        "import",
+        help="import an export (CSV, gzipped CSV, TSV, Parquet, Excel) with a mapping",
+        description="Import an export with a mapping; see README, 'Importing your own exports'.",
+    )
+    imports.add_argument("file", help="the export file")
+    imports.add_argument("--mapping", required=True, help="a shipped mapping's name (see data/mappings/) or the path of a .toml file")
+    imports.add_argument("--dry-run", action="store_true", help="read, check and count everything, write nothing")
+    imports.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
+    imports.add_argument("--quiet", action="store_true", help="no progress bar")
     return main
 
 
@@ -65,7 +77,15 @@ def main(argv: list[str] | None = None) -> int:
 
             for table, count in row_counts(create_engine(args.database)).items():
                 print(f"{table:<16} {count:>12,}")
-    except DatabaseError as error:
+        elif args.command == "import":
+            from data.importer import import_file
+
+            result = import_file(
+                args.file, args.mapping, args.database, dry_run=args.dry_run, quiet=args.quiet,
+                progress=False if args.quiet else None,
+            )
+            print(result.report())
+    except (DatabaseError, ImportFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,623 @@
+"""Mappings: TOML files that say how a source's export becomes rows of a canonical table.
+
+A mapping is read and checked here without touching any data: every problem found is
+reported at once, each naming the section and saying what to write instead. The shipped
+mappings live in data/mappings/; README.md ("Importing your own exports") explains the
+format with examples. In short::
+
+    [source]      name, key, timezone, optional format/delimiter/encoding/...
+    [target]      table
+    [fields]      name = { from = "COLUMN", timestamp = "%d/%m/%Y %H:%M" } ...
+    [[rules]]     name, action (exclude|quarantine|repair|flag), when, ...
+    [dimensions.services]  service_id = "field", name = "field", digital = false ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from data.importer.errors import ImportFailed, did_you_mean
+from data.importer.targets import DIMENSIONS, TARGETS, Target
+
+MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+FORMATS = ("csv", "tsv", "parquet", "excel")
+ACTIONS = ("exclude", "quarantine", "repair", "flag")
+TYPES = ("string", "integer", "float", "boolean")
+# A field is computed by exactly one of these.
+KINDS = ("from", "combine", "coalesce", "add_seconds", "slug", "value", "sql")
+# Options that turn a raw column (kind "from") into a typed value; at most one.
+PARSERS = ("timestamp", "date", "time", "type", "map")
+FIELD_OPTIONS = set(KINDS) | set(PARSERS) | {
+    "extract", "otherwise", "when", "null", "timezone", "after", "prefix", "required",
+    "date_format", "time_format",
+}
+SOURCE_OPTIONS = {
+    "name", "key", "timezone", "format", "delimiter", "quote", "encoding", "sheet",
+    "skip_lines", "null_values", "trim", "max_unparseable",
+}
+RULE_OPTIONS = {"name", "action", "when", "on", "set", "why", "column"}
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# The importer's own rules (reading, parsing, the tables' invariants), which a mapping's
+# rules must not be named after.
+RESERVED_RULES = {
+    "blank_line", "bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting", "missing_key",
+    "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_boolean", "unmapped_value",
+    "nonexistent_local_time", "missing_value", "wrong_type", "too_long", "not_allowed_value", "duplicate_row",
+    "conflicting_duplicate", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
+    "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
+    "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
+    "negative_cost",
+}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Source:
+    """How to read the export and what identifies its rows."""
+
+    name: str  # imports of the same source update one another
+    key: tuple[str, ...]  # empty: the whole row is the key
+    timezone: str
+    format: str | None = None  # None: from the file name
+    delimiter: str | None = None  # None: from the format (tab for tsv, else comma)
+    quote: str | None = '"'
+    encoding: str = "utf-8"
+    sheet: str | int = 0
+    skip_lines: int = 0  # lines above the header (titles, notes)
+    null_values: tuple[str, ...] = ()
+    trim: bool = True
+    max_unparseable: float = 0.1  # stop, rather than quarantine, above this share
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field: a target column or a helper the rules and other fields use."""
+
+    name: str
+    kind: str  # one of KINDS
+    column: str | None = None  # kind "from": the source column
+    parser: str | None = None  # one of PARSERS, or None for the text as it is
+    formats: tuple[str, ...] = ()  # timestamp/date/time formats, tried in order
+    type: str | None = None  # parser "type"
+    mapping: dict[str, Any] | None = None  # parser "map"
+    otherwise: Any = _MISSING  # map: value for codes not in the map (explicit, counted)
+    extract: str | None = None  # regular expression whose first group is kept
+    inputs: tuple[str, ...] = ()  # combine/coalesce/add_seconds/slug: names of fields or columns
+    value: Any = None  # kind "value"
+    sql: str | None = None  # kind "sql"
+    when: str | None = None  # the field is NULL where this is not true
+    null: tuple[str, ...] = ()  # raw values meaning "missing"
+    timezone: str | None = None  # overrides the source's
+    after: str | None = None  # combine: a timestamp field the result may not be 12 h before
+    prefix: str = ""  # slug
+    required: bool = False
+    date_format: str = "%Y-%m-%d"  # combine, when the date is raw text
+    time_format: str = "%H:%M:%S"  # combine, when the time is raw text
+
+    @property
+    def has_otherwise(self) -> bool:
+        return self.otherwise is not _MISSING
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rule: excludes, quarantines, repairs or flags the rows where ``when`` holds."""
+
+    name: str
+    action: str
+    when: str
+    on: str = "fields"  # "source": raw columns, checked before any parsing
+    set: tuple[tuple[str, str], ...] = ()  # repair: field -> SQL expression
+    why: str = ""
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Rows of a dimension table made from the imported rows (added when absent)."""
+
+    table: str
+    columns: dict[str, tuple[str, Any]]  # column -> ("field", name) or ("value", constant)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed, checked mapping."""
+
+    name: str
+    path: Path
+    checksum: str
+    description: str
+    source: Source
+    target: Target
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[Rule, ...]
+    dimensions: tuple[Dimension, ...]
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def source_columns(self) -> list[str]:
+        """Every source column the mapping reads (to check against a file's header)."""
+        fields: set[str] = set()
+        needed: list[str] = list(self.source.key)
+        for spec in self.fields:
+            if spec.column:
+                needed.append(spec.column)
+            for name in _references(spec):
+                if name not in fields:
+                    needed.append(name)
+            fields.add(spec.name)
+        for rule in self.rules:
+            for name in _sql_names(rule.when):
+                if rule.on == "source" or name not in fields:
+                    needed.append(name)
+            for _target, expression in rule.set:
+                needed.extend(n for n in _sql_names(expression) if n not in fields)
+        return list(dict.fromkeys(needed))
+
+
+def known_mappings() -> list[str]:
+    return sorted(path.stem for path in MAPPINGS_DIR.glob("*.toml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """The mapping file for a shipped mapping's name or a path to a .toml file."""
+    candidate = Path(name_or_path).expanduser()
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        if candidate.is_file():
+            return candidate
+        raise ImportFailed(f"no mapping file {name_or_path}; known mappings: {', '.join(known_mappings())}")
+    path = MAPPINGS_DIR / f"{name_or_path}.toml"
+    if path.is_file():
+        return path
+    raise ImportFailed(
+        f"unknown mapping {name_or_path!r}{did_you_mean(name_or_path, known_mappings())}; known mappings: "
+        f"{', '.join(known_mappings())} (or give the path of a .toml file)"
+    )
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """Read and check a mapping; raise ImportFailed listing every problem found."""
+    path = name_or_path if isinstance(name_or_path, Path) else resolve(name_or_path)
+    raw = path.read_bytes()
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ImportFailed(f"mapping {path.name} is not valid TOML: {error}") from None
+    return parse_mapping(document, path, hashlib.sha256(raw).hexdigest())
+
+
+def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> Mapping:
+    """Build a Mapping from a TOML document; ImportFailed lists every problem at once."""
+    problems: list[str] = []
+    for key in document:
+        if key not in ("description", "source", "target", "fields", "rules", "dimensions"):
+            problems.append(
+                f"unknown section [{key}]{did_you_mean(key, ['source', 'target', 'fields', 'rules', 'dimensions'])}"
+            )
+    source = _parse_source(document.get("source"), problems)
+    target = _parse_target(document.get("target"), problems)
+    fields = _parse_fields(document.get("fields"), source, problems)
+    field_names = [f.name for f in fields]
+    for position, spec in enumerate(fields):
+        later = set(field_names[position + 1 :])
+        for name in _references(spec):
+            if name in later:
+                problems.append(f"[fields.{spec.name}] uses {name!r}, which is defined below it: move {name} above")
+    rules = _parse_rules(document.get("rules", []), field_names, problems)
+    dimensions = _parse_dimensions(document.get("dimensions", {}), field_names, problems)
+    if target is not None:
+        for column in target.required():
+            if column not in field_names:
+                problems.append(
+                    f"[fields] gives no {column}, which {target.table} needs{did_you_mean(column, field_names)}"
+                )
+        if target.id_column in field_names:
+            problems.append(
+                f"[fields] must not give {target.id_column}: the importer numbers imported rows itself "
+                "(use [source] key for the export's own identifier)"
+            )
+    if problems:
+        raise ImportFailed(f"mapping {path.name}: " + "; ".join(problems))
+    assert source is not None and target is not None
+    return Mapping(
+        name=path.stem,
+        path=path,
+        checksum=checksum,
+        description=str(document.get("description", "")),
+        source=source,
+        target=target,
+        fields=tuple(fields),
+        rules=tuple(rules),
+        dimensions=tuple(dimensions),
+    )
+
+
+def _unknown_options(section: str, table: dict[str, Any], known: set[str], problems: list[str]) -> None:
+    for key in table:
+        if key not in known:
+            problems.append(f"{section} has unknown option {key!r}{did_you_mean(key, known)}")
+
+
+def _check_timezone(section: str, name: Any, problems: list[str]) -> bool:
+    if not isinstance(name, str) or not name:
+        problems.append(f"{section} needs a timezone such as 'America/New_York' or 'UTC'")
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{section}: {name!r} is not a time zone (use an IANA name such as 'Europe/London')")
+        return False
+    return True
+
+
+def _parse_source(table: Any, problems: list[str]) -> Source | None:
+    if not isinstance(table, dict):
+        problems.append("it needs a [source] section with name, key and timezone")
+        return None
+    _unknown_options("[source]", table, SOURCE_OPTIONS, problems)
+    name = table.get("name")
+    if not isinstance(name, str) or not NAME.match(name) or len(name) > 100:
+        problems.append("[source] name must be a short snake_case name (it ties the imports of one source together)")
+        name = "invalid"
+    key = table.get("key")
+    if key == "*":
+        key_columns: tuple[str, ...] = ()
+    elif isinstance(key, str) and key:
+        key_columns = (key,)
+    elif isinstance(key, list) and key and all(isinstance(k, str) and k for k in key):
+        key_columns = tuple(key)
+    else:
+        problems.append(
+            '[source] key must name the column(s) that identify a row across exports, e.g. key = ["CASE_ID"], '
+            'or be "*" when only the whole row does'
+        )
+        key_columns = ()
+    timezone = table.get("timezone")
+    _check_timezone("[source]", timezone, problems)
+    fmt = table.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(f"[source] format {fmt!r} is not one of {', '.join(FORMATS)}")
+    delimiter = table.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter.encode()) != 1):
+        problems.append("[source] delimiter must be one character, e.g. ',' or '\\t' or ';'")
+    quote = table.get("quote", '"')
+    if quote == "":
+        quote = None
+    if quote is not None and (not isinstance(quote, str) or len(quote.encode()) != 1):
+        problems.append("[source] quote must be one character, or '' for none")
+    encoding = table.get("encoding", "utf-8")
+    try:
+        "".encode(encoding)
+    except (LookupError, TypeError):
+        problems.append(f"[source] encoding {encoding!r} is not known to Python (e.g. 'utf-8', 'cp1252', 'latin-1')")
+        encoding = "utf-8"
+    share = table.get("max_unparseable", 0.1)
+    if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        problems.append("[source] max_unparseable must be a share between 0 and 1 (e.g. 0.1 for 10%)")
+        share = 0.1
+    skip = table.get("skip_lines", 0)
+    if not isinstance(skip, int) or skip < 0:
+        problems.append("[source] skip_lines must be a whole number of lines above the header")
+        skip = 0
+    nulls = table.get("null_values", [])
+    if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
+        problems.append('[source] null_values must be a list of texts, e.g. ["NULL", "N/A"]')
+        nulls = []
+    sheet = table.get("sheet", 0)
+    if not isinstance(sheet, (str, int)):
+        problems.append("[source] sheet must be a sheet name or its position from 0")
+        sheet = 0
+    return Source(
+        name=name,
+        key=key_columns,
+        timezone=timezone if isinstance(timezone, str) else "UTC",
+        format=fmt if fmt in FORMATS else None,
+        delimiter=delimiter if isinstance(delimiter, str) else None,
+        quote=quote if isinstance(quote, str) or quote is None else '"',
+        encoding=encoding,
+        sheet=sheet,
+        skip_lines=skip,
+        null_values=tuple(nulls),
+        trim=bool(table.get("trim", True)),
+        max_unparseable=float(share),
+    )
+
+
+def _parse_target(table: Any, problems: list[str]) -> Target | None:
+    if not isinstance(table, dict) or "table" not in table:
+        problems.append(f"it needs a [target] section with table = one of {', '.join(TARGETS)}")
+        return None
+    _unknown_options("[target]", table, {"table"}, problems)
+    name = table["table"]
+    if name not in TARGETS:
+        problems.append(
+            f"[target] table {name!r} cannot be imported{did_you_mean(str(name), TARGETS)}; "
+            f"choose one of {', '.join(TARGETS)}"
+        )
+        return None
+    return TARGETS[name]
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str) and value:
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    return None
+
+
+def _sql_names(text: str | None) -> list[str]:
+    """The column names a SQL expression refers to (empty if it does not parse)."""
+    if not text:
+        return []
+    try:
+        return pl.sql_expr(text).meta.root_names()
+    except Exception:  # noqa: BLE001 - reported by _check_sql
+        return []
+
+
+def _check_sql(section: str, text: Any, problems: list[str]) -> bool:
+    if not isinstance(text, str) or not text.strip():
+        problems.append(f"{section} needs a SQL condition, e.g. \"outcome = 'PHANTOM'\"")
+        return False
+    try:
+        pl.sql_expr(text)
+    except Exception as error:  # noqa: BLE001 - Polars raises several kinds
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        problems.append(f"{section}: cannot read {text!r} as SQL ({first})")
+        return False
+    return True
+
+
+def _references(spec: FieldSpec) -> list[str]:
+    names = list(spec.inputs) + _sql_names(spec.sql) + _sql_names(spec.when)
+    if spec.after:
+        names.append(spec.after)
+    return names
+
+
+def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> list[FieldSpec]:
+    if not isinstance(table, dict) or not table:
+        problems.append('it needs a [fields] section, e.g. submitted_at = { from = "OPEN_DT", timestamp = "%m/%d/%Y" }')
+        return []
+    fields: list[FieldSpec] = []
+    for name, options in table.items():
+        section = f"[fields.{name}]"
+        if not NAME.match(name):
+            problems.append(f"{section}: field names are snake_case (letters, digits, _)")
+            continue
+        if not isinstance(options, dict):
+            problems.append(f'{section} must be a table, e.g. {name} = {{ from = "COLUMN" }}')
+            continue
+        _unknown_options(section, options, FIELD_OPTIONS, problems)
+        kinds = [k for k in KINDS if k in options]
+        if len(kinds) != 1:
+            problems.append(
+                f"{section} needs exactly one of {', '.join(KINDS)}" + (f" (it has {', '.join(kinds)})" if kinds else "")
+            )
+            continue
+        kind = kinds[0]
+        parsers = [p for p in PARSERS if p in options]
+        if len(parsers) > 1:
+            problems.append(f"{section} has more than one of {', '.join(PARSERS)}: choose one")
+            continue
+        if parsers and kind != "from":
+            problems.append(f"{section}: {parsers[0]} applies to a source column (from = ...), not to {kind}")
+            continue
+        parser = parsers[0] if parsers else None
+        spec_args: dict[str, Any] = {"name": name, "kind": kind}
+        if kind == "from":
+            if not isinstance(options["from"], str) or not options["from"]:
+                problems.append(f"{section} from must name a column of the file")
+                continue
+            spec_args["column"] = options["from"]
+            spec_args["parser"] = parser
+            if parser in ("timestamp", "date", "time"):
+                formats = _names(options[parser])
+                if formats is None:
+                    problems.append(f'{section} {parser} must be a format such as "%Y-%m-%d %H:%M:%S" (or a list of them)')
+                    continue
+                spec_args["formats"] = formats
+            elif parser == "type":
+                if options["type"] not in TYPES:
+                    problems.append(f"{section} type must be one of {', '.join(TYPES)}")
+                    continue
+                spec_args["type"] = options["type"]
+            elif parser == "map":
+                mapping = options["map"]
+                if not isinstance(mapping, dict) or not mapping:
+                    problems.append(f'{section} map must be a table of codes, e.g. map = {{ "Phone" = "phone" }}')
+                    continue
+                kinds_of_values = {type(v) for v in mapping.values()}
+                if "otherwise" in options:
+                    kinds_of_values.add(type(options["otherwise"]))
+                if len(kinds_of_values) != 1 or not kinds_of_values <= {str, int, float, bool}:
+                    problems.append(f"{section} map values (and otherwise) must all be texts, or all numbers, or all true/false")
+                    continue
+                spec_args["mapping"] = dict(mapping)
+                if "otherwise" in options:
+                    spec_args["otherwise"] = options["otherwise"]
+            if "extract" in options:
+                try:
+                    if re.compile(options["extract"]).groups < 1:
+                        raise re.error("no group")
+                except (re.error, TypeError):
+                    problems.append(f"{section} extract must be a regular expression with one (group)")
+                    continue
+                spec_args["extract"] = options["extract"]
+        elif kind in ("combine", "add_seconds"):
+            inputs = _names(options[kind])
+            if inputs is None or len(inputs) != 2:
+                what = "[DATE, TIME]" if kind == "combine" else "[TIMESTAMP, SECONDS]"
+                problems.append(f"{section} {kind} must name two fields or columns: {what}")
+                continue
+            spec_args["inputs"] = inputs
+        elif kind in ("coalesce", "slug"):
+            inputs = _names(options[kind])
+            if inputs is None:
+                problems.append(f"{section} {kind} must name one or more fields or columns")
+                continue
+            spec_args["inputs"] = inputs
+        elif kind == "value":
+            spec_args["value"] = options["value"]
+        elif kind == "sql":
+            if not _check_sql(section, options["sql"], problems):
+                continue
+            spec_args["sql"] = options["sql"]
+        if "otherwise" in options and parser != "map":
+            problems.append(f"{section}: otherwise goes with map")
+        if "extract" in options and kind != "from":
+            problems.append(f"{section}: extract goes with from")
+        if "when" in options:
+            if not _check_sql(f"{section} when", options["when"], problems):
+                continue
+            spec_args["when"] = options["when"]
+        if "null" in options:
+            nulls = _names(options["null"])
+            if nulls is None:
+                problems.append(f'{section} null must list the texts that mean "missing", e.g. ["0:00:00"]')
+                continue
+            spec_args["null"] = nulls
+        if "timezone" in options:
+            if not _check_timezone(section, options["timezone"], problems):
+                continue
+            spec_args["timezone"] = options["timezone"]
+        if "after" in options:
+            if kind != "combine" or not isinstance(options["after"], str):
+                problems.append(f"{section}: after goes with combine and names a timestamp field")
+                continue
+            spec_args["after"] = options["after"]
+        for option in ("prefix", "date_format", "time_format"):
+            if option in options:
+                if not isinstance(options[option], str):
+                    problems.append(f"{section} {option} must be a text")
+                    continue
+                spec_args[option] = options[option]
+        if "required" in options:
+            spec_args["required"] = bool(options["required"])
+        spec = FieldSpec(**spec_args)
+        known = {f.name for f in fields}
+        for reference in spec.inputs + ((spec.after,) if spec.after else ()):
+            if reference == name:
+                problems.append(f"{section} refers to itself")
+        if spec.after and spec.after not in known:
+            problems.append(f"{section} after = {spec.after!r} must name a timestamp field defined above it")
+        fields.append(spec)
+    return fields
+
+
+def _parse_rules(table: Any, field_names: list[str], problems: list[str]) -> list[Rule]:
+    if not isinstance(table, list):
+        problems.append("rules are written [[rules]], one block per rule")
+        return []
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for position, options in enumerate(table, start=1):
+        name = options.get("name") if isinstance(options, dict) else None
+        section = f"[[rules]] {name!r}" if isinstance(name, str) else f"[[rules]] #{position}"
+        if not isinstance(options, dict):
+            problems.append(f"{section} must be a table")
+            continue
+        _unknown_options(section, options, RULE_OPTIONS, problems)
+        if not isinstance(name, str) or not NAME.match(name):
+            problems.append(f"{section} needs a snake_case name (it is shown with the rows it counts)")
+            continue
+        if name in seen:
+            problems.append(f"{section}: two rules have this name")
+        if name in RESERVED_RULES:
+            problems.append(f"{section}: {name} is the name of a built-in rule; choose another")
+        seen.add(name)
+        action = options.get("action")
+        if action not in ACTIONS:
+            problems.append(f"{section} action must be one of {', '.join(ACTIONS)}")
+            continue
+        if not _check_sql(f"{section} when", options.get("when"), problems):
+            continue
+        on = options.get("on", "fields")
+        if on not in ("source", "fields"):
+            problems.append(f"{section} on must be 'source' (raw columns, before parsing) or 'fields'")
+            continue
+        if on == "source" and action == "repair":
+            problems.append(f"{section}: a repair changes fields, so it cannot run on the source")
+            continue
+        changes = options.get("set", {})
+        if action == "repair":
+            if not isinstance(changes, dict) or not changes:
+                problems.append(f'{section}: a repair needs set = {{ field = "SQL expression" }}')
+                continue
+            for field_name, expression in changes.items():
+                if field_name not in field_names:
+                    problems.append(f"{section} sets {field_name!r}, which is not a field{did_you_mean(field_name, field_names)}")
+                _check_sql(f"{section} set.{field_name}", expression, problems)
+        elif changes:
+            problems.append(f"{section}: only a repair has set")
+        rules.append(
+            Rule(
+                name=name,
+                action=action,
+                when=options["when"],
+                on=on,
+                set=tuple((k, v) for k, v in changes.items()) if isinstance(changes, dict) else (),
+                why=str(options.get("why", "")),
+                column=options.get("column"),
+            )
+        )
+    return rules
+
+
+def _parse_dimensions(table: Any, field_names: list[str], problems: list[str]) -> list[Dimension]:
+    if not isinstance(table, dict):
+        problems.append("dimensions are written [dimensions.services], [dimensions.offices], ...")
+        return []
+    dimensions: list[Dimension] = []
+    for name, options in table.items():
+        section = f"[dimensions.{name}]"
+        if name not in DIMENSIONS:
+            problems.append(f"{section}: no such dimension{did_you_mean(name, DIMENSIONS)}; choose {', '.join(DIMENSIONS)}")
+            continue
+        if not isinstance(options, dict):
+            problems.append(f"{section} must be a table of column = field")
+            continue
+        spec = DIMENSIONS[name]
+        columns: dict[str, tuple[str, Any]] = {}
+        for column, value in options.items():
+            if column not in spec.columns:
+                problems.append(f"{section} has no column {column!r}{did_you_mean(column, spec.columns)}")
+                continue
+            if isinstance(value, str):
+                if value not in field_names:
+                    problems.append(
+                        f"{section} {column} = {value!r} must name a field{did_you_mean(value, field_names)} "
+                        f"(write {{ value = {value!r} }} for a fixed text)"
+                    )
+                    continue
+                columns[column] = ("field", value)
+            elif isinstance(value, dict) and set(value) == {"value"}:
+                columns[column] = ("value", value["value"])
+            elif isinstance(value, (bool, int, float)):
+                columns[column] = ("value", value)
+            else:
+                problems.append(f"{section} {column} must name a field, or be {{ value = ... }}")
+                continue
+            allowed = spec.columns[column].allowed
+            kind, constant = columns[column]
+            if kind == "value" and allowed and constant not in allowed:
+                problems.append(f"{section} {column} must be one of {', '.join(allowed)}")
+            if kind == "value" and column == "timezone":
+                _check_timezone(section, constant, problems)
+        missing = [c for c, col in spec.columns.items() if col.required and c not in columns]
+        if missing:
+            problems.append(f"{section} needs {', '.join(missing)}")
+        dimensions.append(Dimension(table=name, columns=columns))
+    return dimensions

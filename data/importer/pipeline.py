@@ -1,0 +1,262 @@
+"""One import from start to end: read, map, validate, stage, write, reconcile."""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from data.database import create_engine, describe
+from data.importer.errors import ImportFailed, close_matches
+from data.importer.loading import Written, database_file_missing, write
+from data.importer.mapping import Mapping, load_mapping
+from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
+from data.importer.reconciling import Reconciliation
+from data.importer.staging import Stage, Staged
+
+# Parse failures are judged once this many values have been seen (or at the end).
+EARLY_VERDICT_VALUES = 10_000
+READER_RULES = ("bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting")
+
+
+@dataclass
+class ImportResult:
+    """What an import did, for the command line and the tests."""
+
+    file: Path
+    mapping: Mapping
+    database: str
+    dry_run: bool
+    checksum: str
+    reconciliation: Reconciliation
+    written: Written
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds: read, finish, write
+
+    @property
+    def load_id(self) -> int | None:
+        return self.written.load_id if self.written.committed else None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.reconciliation.read / self.seconds if self.seconds else 0.0
+
+    def report(self) -> str:
+        """The text printed at the end of the import."""
+        mapping = self.mapping
+        head = "Dry run (nothing written): " if self.dry_run else "Imported "
+        lines = [f"{head}{self.file.name} into {mapping.target.table} of {self.database}, mapping {mapping.name}"
+                 + (f", load {self.load_id}" if self.load_id else "")]
+        if self.written.already and not self.written.committed and not self.dry_run:
+            load_id, when = self.written.already
+            lines.append(f"  this file was already imported (load {load_id}, {when:%Y-%m-%d %H:%M} UTC) and nothing "
+                         "has changed since: nothing written")
+        lines += self.reconciliation.report(dry_run=self.dry_run)
+        created = {table: n for table, n in self.written.created.items() if n}
+        if created:
+            verb = "would create" if self.dry_run else "created"
+            lines.append(f"  {verb} dimension rows: " + ", ".join(f"{table} {n:,}" for table, n in created.items())
+                         + " (existing ones are kept as they are)")
+        if self.written.kept:
+            lines.append(f"  {self.written.kept:,} row(s) from earlier imports of {mapping.source.name} are not in this "
+                         "file; they are kept")
+        lines += [f"  warning: {text}" for text in self.warnings]
+        lines.append(f"  {self.reconciliation.read:,} rows in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+        return "\n".join(lines)
+
+
+def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
+    """The batches, read by a second thread while this one maps and stages the previous
+    ones (parsing and decompressing release the GIL, so the two overlap)."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            slots.put(error)
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _check_header(reader: Reader, mapping: Mapping, path: Path) -> None:
+    """Stop with one line when the file lacks columns the mapping reads."""
+    header = reader.header
+    missing = [c for c in mapping.source_columns() if c not in header and c not in mapping.field_names()]
+    if not missing:
+        return
+    if isinstance(reader, DelimitedReader):
+        used = reader.delimiter
+        other = guess_delimiter(reader.raw_header, used)
+        if other is not None:
+            name = {"\t": "'\\t' (tab)", ",": "','", ";": "';'", "|": "'|'"}[other]
+            shown = "'\\t' (tab)" if used == "\t" else repr(used)
+            raise ImportFailed(
+                f"{path.name}: the header does not split on {shown} into columns but does on {name}: "
+                f"set delimiter = {name.split(' ')[0]} in the [source] of mapping {mapping.name}"
+            )
+    parts = []
+    for column in missing:
+        matches = close_matches(column, header)
+        parts.append(f"{column!r}" + (f" (did you mean {' or '.join(repr(m) for m in matches)}?)" if matches else ""))
+    shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+    raise ImportFailed(
+        f"{path.name} lacks column{'s' if len(missing) > 1 else ''} {', '.join(parts)} that mapping "
+        f"{mapping.name} reads; its header has: {shown}"
+    )
+
+
+def _check_unparseable(stage: Stage, mapping: Mapping, path: Path, *, final: bool) -> None:
+    """Stop when so many values fail that the mapping (a format, a map) must be wrong."""
+    limit = mapping.source.max_unparseable
+    for (column, rule), stats in stage.parse_stats.items():
+        if not stats.failed or (not final and stats.seen < EARLY_VERDICT_VALUES):
+            continue
+        share = stats.failed / max(stats.seen, 1)
+        if share > limit:
+            field_name = next((f.name for f in mapping.fields if f.column == column or column in f.inputs), column)
+            what = {
+                "bad_timestamp": "are not timestamps in the format the mapping gives",
+                "bad_date": "are not dates in the format the mapping gives",
+                "bad_time": "are not times in the format the mapping gives",
+                "bad_number": "are not numbers",
+                "bad_boolean": "are not true/false",
+                "unmapped_value": "are not in the field's map",
+                "nonexistent_local_time": "are local times that do not exist in the time zone",
+            }.get(rule, f"fail {rule}")
+            raise ImportFailed(
+                f"{path.name}: {stats.failed:,} of {stats.seen:,} values of {column} ({share:.0%}) {what}, e.g. "
+                f"{'; '.join(stats.examples)}. Fix [fields.{field_name}] in mapping {mapping.name} (or raise "
+                f"[source] max_unparseable above {limit:g} to quarantine such rows instead)"
+            )
+    read = max(stage.read, 1)
+    if not final and stage.read < EARLY_VERDICT_VALUES:
+        return
+    for rule in READER_RULES:
+        count = stage.quarantined.get(rule, 0)
+        if count and count / read > limit:
+            examples = "; ".join(stage.examples.get(rule, []))
+            advice = (
+                f"is the file in another encoding? set encoding = 'cp1252' (or the file's own) in the [source] of {mapping.name}"
+                if rule == "bad_encoding"
+                else "is the delimiter or the quote character right? set delimiter / quote in [source]"
+            )
+            raise ImportFailed(f"{path.name}: {count:,} of {stage.read:,} lines ({count / read:.0%}) fail {rule} "
+                               f"(e.g. {examples}); {advice}")
+
+
+def import_file(
+    path: str | Path,
+    mapping: str | Path | Mapping,
+    database: str | None = None,
+    *,
+    dry_run: bool = False,
+    quiet: bool = True,
+    progress: bool | None = None,
+    block_bytes: int | None = None,
+) -> ImportResult:
+    """Import one export file with a mapping (its name, its path, or a loaded Mapping).
+
+    Returns the ImportResult; raises ImportFailed (one line, nothing written) for a
+    mistake in the file or the mapping, DatabaseError when the database cannot be used.
+    ``progress``: a progress bar on stderr (None: only on a terminal).
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    fmt = detect_format(path, mapping.source.format)
+    engine = create_engine(database)
+    bar = tqdm(total=path.stat().st_size if path.is_file() else None, unit="B", unit_scale=True,
+               desc=f"reading {path.name}", disable=(not progress) if progress is not None else None, leave=False)
+    try:
+        options = {"block_bytes": block_bytes} if block_bytes else {}
+        reader = open_reader(path, fmt=fmt, source=mapping.source, on_bytes=bar.update, **options)
+        _check_header(reader, mapping, path)
+        from data.importer.validating import validate
+
+        phases: dict[str, float] = {}
+        with tempfile.TemporaryDirectory(prefix="kpi-import-") as folder:
+            stage = Stage(Path(folder), mapping)
+            mark = time.perf_counter()
+            for batch in _read_ahead(reader.batches()):
+                stage.add(validate(batch, mapping, reader.line_label))
+                bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
+                _check_unparseable(stage, mapping, path, final=False)
+            _check_unparseable(stage, mapping, path, final=True)
+            phases["read, map, validate, stage"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            staged = stage.finish()
+            phases["repeated keys, dimensions"] = time.perf_counter() - mark
+            checksum = reader.checksum()
+            bar.close()
+            reconciliation = _reconciliation(staged, mapping)
+            target_engine = engine
+            if dry_run and database_file_missing(engine):
+                target_engine = create_engine("duckdb:///:memory:")  # rehearse on an empty database
+            mark = time.perf_counter()
+            written = write(target_engine, staged, mapping, reconciliation, file_name=str(path.resolve()),
+                            checksum=checksum, dry_run=dry_run, quiet=quiet)
+            phases["database transaction"] = time.perf_counter() - mark
+    finally:
+        bar.close()
+    engine.dispose()
+    if not reconciliation.balanced:  # a bug, never the data's fault: say so loudly
+        raise AssertionError(f"the reconciliation of {path.name} does not add up: {reconciliation.as_dict()}")
+    return ImportResult(
+        file=path,
+        mapping=mapping,
+        database=describe(engine),
+        dry_run=dry_run,
+        checksum=checksum,
+        reconciliation=reconciliation,
+        written=written,
+        warnings=staged.warnings,
+        seconds=time.perf_counter() - started,
+        phases=phases,
+    )
+
+
+def _reconciliation(staged: Staged, mapping: Mapping) -> Reconciliation:
+    actions = {rule.name: rule.action for rule in mapping.rules}
+    why = {rule.name: rule.why for rule in mapping.rules if rule.why}
+    return Reconciliation(
+        read=staged.read,
+        unchanged=0,
+        inserted=staged.rows,  # until the database says how many are new
+        excluded=dict(staged.excluded),
+        quarantined=dict(staged.quarantined),
+        repaired={name: n for name, n in staged.marks.items() if actions.get(name) == "repair"},
+        flagged={name: n for name, n in staged.marks.items() if actions.get(name) != "repair"},
+        examples=staged.examples,
+        why=why,
+    )

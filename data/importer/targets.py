@@ -1,0 +1,197 @@
+"""The canonical fact tables an import can write, described as data.
+
+Each target lists its columns with their Polars and SQL types, which of them must be
+present, the longest text each may hold, and the table's invariants (the CHECK clauses of
+sql/schema/010_tables.sql) as conditions over the row. The importer quarantines a row that
+breaks one of them instead of letting the database refuse the whole load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+CHANNELS = ("online", "mobile_app", "phone", "in_person", "mail", "other")
+_CHANNEL_LIST = ", ".join(f"'{c}'" for c in CHANNELS)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a target table."""
+
+    dtype: pl.DataType
+    sql_type: str
+    required: bool = False
+    max_length: int | None = None
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """An invariant of the table: rows where ``condition`` is false are quarantined."""
+
+    rule: str
+    condition: str  # Polars SQL over the row's fields; NULL counts as satisfied
+    column: str  # the column the message points at
+
+
+@dataclass(frozen=True)
+class Target:
+    """A fact table an import can write."""
+
+    table: str
+    id_column: str
+    columns: dict[str, Column]
+    checks: tuple[Check, ...] = ()
+    # Columns naming a dimension row that must exist: column -> dimension table.
+    references: dict[str, str] = field(default_factory=dict)
+
+    def required(self) -> list[str]:
+        return [name for name, column in self.columns.items() if column.required]
+
+
+_TEXT64 = Column(pl.String(), "VARCHAR(64)", required=True, max_length=64)
+_TS = Column(pl.Datetime("us"), "TIMESTAMP")
+_TS_REQUIRED = Column(pl.Datetime("us"), "TIMESTAMP", required=True)
+_CHANNEL = Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=CHANNELS)
+
+TARGETS: dict[str, Target] = {
+    "cases": Target(
+        table="cases",
+        id_column="case_id",
+        columns={
+            "service_id": _TEXT64,
+            "office_id": _TEXT64,
+            "channel": _CHANNEL,
+            "submitted_at": _TS_REQUIRED,
+            "due_at": _TS,
+            "closed_at": _TS,
+            "status": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=("open", "closed")),
+            "outcome": Column(pl.String(), "VARCHAR(32)", max_length=32),
+        },
+        checks=(
+            Check("closed_before_submitted", "closed_at IS NULL OR closed_at >= submitted_at", "closed_at"),
+            Check("status_disagrees_with_closed_at", "(status = 'closed') = (closed_at IS NOT NULL)", "status"),
+            Check("due_before_submitted", "due_at IS NULL OR due_at >= submitted_at", "due_at"),
+        ),
+        references={"service_id": "services", "office_id": "offices"},
+    ),
+    "contacts": Target(
+        table="contacts",
+        id_column="contact_id",
+        columns={
+            "office_id": _TEXT64,
+            "service_id": Column(pl.String(), "VARCHAR(64)", max_length=64),
+            "channel": _CHANNEL,
+            "arrived_at": _TS_REQUIRED,
+            "answered_at": _TS,
+            "ended_at": _TS,
+            "abandoned": Column(pl.Boolean(), "BOOLEAN", required=True),
+        },
+        checks=(
+            Check("answered_before_arrival", "answered_at IS NULL OR answered_at >= arrived_at", "answered_at"),
+            Check("ended_before_arrival", "ended_at IS NULL OR ended_at >= arrived_at", "ended_at"),
+            Check(
+                "ended_before_answer",
+                "ended_at IS NULL OR answered_at IS NULL OR ended_at >= answered_at",
+                "ended_at",
+            ),
+            Check("abandoned_but_answered", "NOT abandoned OR answered_at IS NULL", "abandoned"),
+        ),
+        references={"service_id": "services", "office_id": "offices"},
+    ),
+    "feedback": Target(
+        table="feedback",
+        id_column="feedback_id",
+        columns={
+            "service_id": _TEXT64,
+            "office_id": Column(pl.String(), "VARCHAR(64)", max_length=64),
+            "channel": _CHANNEL,
+            "submitted_at": _TS_REQUIRED,
+            "rating": Column(pl.Int16(), "SMALLINT", required=True),
+        },
+        checks=(Check("rating_out_of_range", "rating BETWEEN 1 AND 5", "rating"),),
+        references={"service_id": "services", "office_id": "offices"},
+    ),
+    "journeys": Target(
+        table="journeys",
+        id_column="journey_id",
+        columns={
+            "service_id": _TEXT64,
+            "started_at": _TS_REQUIRED,
+            "completed_at": _TS,
+            "device": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16),
+        },
+        checks=(Check("completed_before_start", "completed_at IS NULL OR completed_at >= started_at", "completed_at"),),
+        references={"service_id": "services"},
+    ),
+    "costs": Target(
+        table="costs",
+        id_column="cost_id",
+        columns={
+            "office_id": _TEXT64,
+            "service_id": Column(pl.String(), "VARCHAR(64)", max_length=64),
+            "channel": Column(pl.String(), "VARCHAR(16)", max_length=16, allowed=CHANNELS),
+            "period_start": Column(pl.Date(), "DATE", required=True),
+            "period_end": Column(pl.Date(), "DATE", required=True),
+            "staff_hours": Column(pl.Float64(), "DOUBLE PRECISION", required=True),
+            "cost": Column(pl.Float64(), "DOUBLE PRECISION", required=True),
+        },
+        checks=(
+            Check("period_ends_before_start", "period_end >= period_start", "period_end"),
+            Check("negative_staff_hours", "staff_hours >= 0", "staff_hours"),
+            Check("negative_cost", "cost >= 0", "cost"),
+        ),
+        references={"service_id": "services", "office_id": "offices"},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DimensionTable:
+    """A dimension an import may add rows to (never changes existing rows)."""
+
+    table: str
+    id_column: str
+    columns: dict[str, Column]
+
+
+DIMENSIONS: dict[str, DimensionTable] = {
+    "departments": DimensionTable(
+        "departments",
+        "department_id",
+        {
+            "department_id": _TEXT64,
+            "name": Column(pl.String(), "VARCHAR(200)", required=True, max_length=200),
+        },
+    ),
+    "services": DimensionTable(
+        "services",
+        "service_id",
+        {
+            "service_id": _TEXT64,
+            "department_id": _TEXT64,
+            "name": Column(pl.String(), "VARCHAR(200)", required=True, max_length=200),
+            "sla_days": Column(pl.Int32(), "INTEGER"),
+            "digital": Column(pl.Boolean(), "BOOLEAN", required=True),
+        },
+    ),
+    "offices": DimensionTable(
+        "offices",
+        "office_id",
+        {
+            "office_id": _TEXT64,
+            "name": Column(pl.String(), "VARCHAR(200)", required=True, max_length=200),
+            "region": Column(pl.String(), "VARCHAR(100)", required=True, max_length=100),
+            "kind": Column(
+                pl.String(),
+                "VARCHAR(20)",
+                required=True,
+                max_length=20,
+                allowed=("service_centre", "contact_centre", "online"),
+            ),
+            "timezone": _TEXT64,
+        },
+    ),
+}

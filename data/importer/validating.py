@@ -1,0 +1,325 @@
+"""Deciding each record's fate: loaded, excluded by a named rule, or quarantined (no I/O).
+
+A record takes the first fate that applies, in this order:
+
+1. the reader could not split it into fields (blank line, wrong number of fields, stray
+   quote, bytes not in the file's encoding);
+2. the mapping's rules with ``on = "source"``, in the order written;
+3. its key is empty (``missing_key``);
+4. a value it needs does not parse (``bad_timestamp``, ``unmapped_value``, ...);
+5. the mapping's other rules, in the order written (repairs change the fields that
+   later rules and checks see; flags only count);
+6. a column the table requires is empty (``missing_value``), or a value does not fit
+   its column (``wrong_type``, ``too_long``, ``not_allowed_value``);
+7. the table's own invariants (e.g. ``closed_before_submitted``).
+
+Repairs and flags are counted over the rows finally loaded, so "197 repaired" means 197
+rows in the table carry a repaired value.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from data.importer.errors import ImportFailed
+from data.importer.fields import compute_fields
+from data.importer.mapping import Mapping
+from data.importer.reading import RawBatch, normalise
+
+KEY_SEPARATOR = "\x1f"
+REJECT_SCHEMA = {
+    "line": pl.Int64(),
+    "column_name": pl.String(),
+    "rule": pl.String(),
+    "message": pl.String(),
+    "raw_row": pl.String(),
+}
+# How to read a text column into a typed one, for the message when a mapping forgot to.
+_READ_AS = {
+    pl.Datetime: 'timestamp = "FORMAT", e.g. timestamp = "%d/%m/%Y %H:%M"',
+    pl.Date: 'date = "FORMAT", e.g. date = "%d/%m/%Y"',
+    pl.Boolean: 'type = "boolean", a map to true/false, or sql = "..."',
+    pl.Int16: 'type = "integer"',
+    pl.Int32: 'type = "integer"',
+    pl.Int64: 'type = "integer"',
+    pl.Float64: 'type = "float"',
+}
+MARK_PREFIX = "_mark__"  # stage columns counting repairs and flags
+DIMENSION_PREFIX = "_dim__"  # stage columns holding dimension attributes
+
+
+@dataclass
+class FieldStats:
+    """How many values of one input were present and how many failed to parse."""
+
+    seen: int = 0
+    failed: int = 0
+    examples: list[str] = field(default_factory=list)  # 'line 17: OPEN_DT '13/45/2015' ...'
+
+
+@dataclass
+class BatchOutcome:
+    """One batch, sorted: rows to load, rows quarantined, rows excluded."""
+
+    rows: pl.DataFrame  # target columns, dimension attributes, _key, _line, _hash, marks
+    rejects: pl.DataFrame  # REJECT_SCHEMA
+    read: int
+    excluded: Counter[str]
+    quarantined: Counter[str]
+    parse_stats: dict[tuple[str, str], FieldStats]  # (column, rule) -> stats
+    examples: dict[str, list[str]]  # rule -> a few 'line N: message' texts
+
+
+class _Fates:
+    """Who is still alive, and what happened to the others."""
+
+    def __init__(self, raw: pl.DataFrame) -> None:
+        self.raw = raw
+        self.alive = pl.repeat(True, raw.height, eager=True, dtype=pl.Boolean)
+        self.decided: list[tuple[pl.Series, str, str, str | None, pl.Series]] = []
+
+    def assign(
+        self,
+        mask: pl.Series,
+        rule: str,
+        action: str,
+        column: str | None,
+        message: str | Callable[[pl.Series], pl.Series],
+    ) -> None:
+        newly = self.alive & mask.fill_null(False)
+        count = int(newly.sum())
+        if not count:
+            return
+        self.alive = self.alive & ~newly
+        messages = message(newly) if callable(message) else pl.repeat(message, count, eager=True, dtype=pl.String)
+        self.decided.append((newly, rule, action, column, messages))
+
+
+def _key(raw: pl.DataFrame, mapping: Mapping) -> pl.Series:
+    """The source key as text: the key columns joined, or the whole row for key = "*"."""
+    columns = list(mapping.source.key) or [c for c in raw.columns if c != "_line"]
+    parts = [pl.col(c).cast(pl.String) for c in columns]
+    if not mapping.source.key:
+        parts = [p.fill_null("") for p in parts]
+    return raw.select(pl.concat_str(parts, separator=KEY_SEPARATOR).alias("_key")).to_series()
+
+
+def _describe_values(frame: pl.DataFrame, columns: list[str], rows: pl.Series) -> pl.Series:
+    selected = frame.filter(rows).select(columns)
+    pieces = [pl.format(f"{c}={{}}", pl.col(c).cast(pl.String).fill_null("NULL")) for c in columns]
+    return selected.select(pl.concat_str(pieces, separator=", ").alias("m")).to_series()
+
+
+def _sql_mask(frame: pl.DataFrame, sql: str, where: str, *, null_means: bool = False) -> pl.Series:
+    try:
+        value = frame.select(pl.sql_expr(sql).alias("_mask")).to_series()
+    except Exception as error:  # noqa: BLE001 - Polars raises several kinds
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ImportFailed(f"{where}: {sql!r} failed on the data ({first}); use TRY_CAST for values that may not convert") from None
+    if value.dtype != pl.Boolean:
+        raise ImportFailed(f"{where}: {sql!r} is not a condition (it gives {value.dtype}, not true/false)")
+    return value.fill_null(null_means)
+
+
+def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> BatchOutcome:
+    """Compute the fields of a batch and give every record exactly one fate."""
+    source = mapping.source
+    # Blanks around values and the null markers matter only in the columns the mapping reads
+    # (all of them when the whole row is the key).
+    used = [c for c in (mapping.source_columns() if source.key else batch.frame.columns) if c in batch.frame.columns and c != "_line"]
+    raw = normalise(batch.frame, used, trim=source.trim, null_values=source.null_values)
+    target = mapping.target
+    fates = _Fates(raw)
+    marks: dict[str, pl.Series] = {}
+
+    for rule in mapping.rules:
+        if rule.on != "source":
+            continue
+        mask = _sql_mask(raw, rule.when, f"[[rules]] {rule.name}")
+        if rule.action == "flag":
+            marks[rule.name] = mask
+        else:
+            fates.assign(mask, rule.name, _past(rule.action), rule.column, rule.why or f"matches {rule.when}")
+
+    key = _key(raw, mapping)
+    key_label = ", ".join(mapping.source.key) or "the row"
+    fates.assign(key.is_null(), "missing_key", "quarantined", mapping.source.key[0] if mapping.source.key else None,
+                 f"the key ({key_label}) is empty; every row needs one")
+
+    computed = compute_fields(raw, mapping)
+    frame = computed.frame
+    field_names = set(mapping.field_names())
+    for name, column in target.columns.items():
+        if name in field_names and frame.schema[name] == pl.String and column.dtype != pl.String:
+            raise ImportFailed(
+                f"[fields.{name}] of mapping {mapping.name} is text, but {target.table}.{name} is {column.sql_type}: "
+                f"read it with {_READ_AS.get(type(column.dtype), 'a type')}"
+            )
+    parse_stats: dict[tuple[str, str], FieldStats] = {}
+    for failure in computed.failures:
+        stats = parse_stats.setdefault((failure.column, failure.rule), FieldStats())
+        stats.seen += failure.seen
+        failed = int(failure.mask.sum())
+        stats.failed += failed
+        if failed and len(stats.examples) < 3:
+            lines = raw.get_column("_line").filter(failure.mask).head(3 - len(stats.examples)).to_list()
+            values = failure.values.filter(failure.mask).head(3 - len(stats.examples)).to_list()
+            stats.examples.extend(f"{line_label} {n}: {v!r}" for n, v in zip(lines, values, strict=True))
+        fates.assign(failure.mask, failure.rule, "quarantined", failure.column, failure.messages)
+    marks.update(computed.otherwise)
+
+    for rule in mapping.rules:
+        if rule.on == "source":
+            continue
+        where = f"[[rules]] {rule.name}"
+        mask = _sql_mask(frame, rule.when, where)
+        if rule.action in ("exclude", "quarantine"):
+            fates.assign(mask, rule.name, _past(rule.action), rule.column, rule.why or f"matches {rule.when}")
+        elif rule.action == "flag":
+            marks[rule.name] = mask & fates.alive
+        else:  # repair
+            rows = mask & fates.alive
+            marks[rule.name] = rows
+            if rows.any():
+                changes = []
+                for name, expression in rule.set:
+                    try:
+                        new = frame.select(pl.sql_expr(expression)).to_series()
+                    except Exception as error:  # noqa: BLE001
+                        raise ImportFailed(f"{where} set.{name}: {expression!r} failed on the data ({error})") from None
+                    changes.append(pl.when(pl.lit(rows)).then(pl.lit(new)).otherwise(pl.col(name)).alias(name))
+                frame = frame.with_columns(changes)
+
+    sources = {spec.name: spec.column or spec.name for spec in mapping.fields}
+    for spec in mapping.fields:
+        if spec.required and spec.name not in target.columns:
+            fates.assign(frame.get_column(spec.name).is_null(), "missing_value", "quarantined", sources[spec.name],
+                         f"{spec.name} is empty (required by the mapping)")
+    columns: dict[str, pl.Series] = {}
+    for name, column in target.columns.items():
+        if name not in frame.columns or name not in sources:
+            columns[name] = pl.repeat(None, raw.height, eager=True, dtype=column.dtype)
+            continue
+        values = frame.get_column(name)
+        origin = sources[name]
+        if column.required:
+            fates.assign(values.is_null(), "missing_value", "quarantined", origin,
+                         f"{name} is empty" + (f" ({origin} has no usable value)" if origin != name else ""))
+        try:
+            cast = values.cast(column.dtype, strict=False) if values.dtype != column.dtype else values
+        except Exception:  # noqa: BLE001 - Polars refuses some casts outright
+            raise ImportFailed(
+                f"[fields.{name}] of mapping {mapping.name} gives {values.dtype}, which cannot become "
+                f"{target.table}.{name} ({column.sql_type})"
+            ) from None
+        wrong = values.is_not_null() & cast.is_null()
+        fates.assign(wrong, "wrong_type", "quarantined", origin,
+                     lambda rows, v=values, n=name, c=column: _as_messages(v, rows, f"{n} {{}} cannot be stored as {c.sql_type}"))
+        if column.max_length:
+            long = cast.str.len_chars() > column.max_length
+            fates.assign(long, "too_long", "quarantined", origin,
+                         lambda rows, v=cast, n=name, c=column: _as_messages(v.str.len_chars(), rows,
+                                                                             f"{n} has {{}} characters; it may have {c.max_length}"))
+        if column.allowed:
+            bad = cast.is_not_null() & ~cast.is_in(list(column.allowed))
+            fates.assign(bad, "not_allowed_value", "quarantined", origin,
+                         lambda rows, v=cast, n=name, c=column: _as_messages(v, rows, f"{n} {{}} is not one of {', '.join(c.allowed)}"))
+        columns[name] = cast
+    typed = pl.DataFrame(columns)
+    for check in target.checks:
+        mask = ~_sql_mask(typed, check.condition, f"check {check.rule}", null_means=True)
+        names = [c for c in pl.sql_expr(check.condition).meta.root_names() if c in typed.columns]
+        fates.assign(mask, check.rule, "quarantined", sources.get(check.column, check.column),
+                     lambda rows, cond=check.condition, names=names: pl.select(pl.concat_str(
+                         [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
+
+    return _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label)
+
+
+def _as_messages(values: pl.Series, rows: pl.Series, template: str) -> pl.Series:
+    """``template`` with its one ``{}`` replaced by each selected row's value."""
+    chosen = values.filter(rows).cast(pl.String)
+    shown = chosen.map_elements(repr, return_dtype=pl.String, skip_nulls=True) if values.dtype == pl.String else chosen
+    before, after = template.split("{}", 1)
+    return pl.select(pl.concat_str([pl.lit(before), pl.lit(shown).fill_null("NULL"), pl.lit(after)])).to_series()
+
+
+def _past(action: str) -> str:
+    return {"exclude": "excluded", "quarantine": "quarantined"}[action]
+
+
+def _outcome(
+    batch: RawBatch,
+    raw: pl.DataFrame,
+    mapping: Mapping,
+    fates: _Fates,
+    typed: pl.DataFrame,
+    frame: pl.DataFrame,
+    key: pl.Series,
+    marks: dict[str, pl.Series],
+    parse_stats: dict[tuple[str, str], FieldStats],
+    line_label: str,
+) -> BatchOutcome:
+    """Split the batch by fate: rows to stage (with their marks), rejects, counts."""
+    alive = fates.alive
+    rows = typed.with_columns(
+        _key=key,
+        _line=raw.get_column("_line"),
+        _hash=raw.drop("_line").hash_rows(),
+    )
+    for dimension in mapping.dimensions:
+        for column, (kind, name) in dimension.columns.items():
+            if kind == "field":
+                rows = rows.with_columns(frame.get_column(name).alias(f"{DIMENSION_PREFIX}{dimension.table}__{column}"))
+    rows = rows.with_columns(pl.Series(f"{MARK_PREFIX}{name}", mask.fill_null(False)) for name, mask in marks.items())
+    rows = rows.filter(alive)
+
+    excluded: Counter[str] = Counter()
+    quarantined: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
+    rejects = [batch.malformed.filter(pl.col("action") == "quarantined").select(
+        line="_line", column_name=pl.lit(None, dtype=pl.String), rule="rule", message="message", raw_row="raw_row")]
+    for rule, action in batch.malformed.select("rule", "action").iter_rows():
+        (excluded if action == "excluded" else quarantined)[rule] += 1
+    for row in batch.malformed.head(50).iter_rows(named=True):
+        if len(examples.setdefault(row["rule"], [])) < 3:
+            examples[row["rule"]].append(f"{line_label} {row['_line']}: {row['message']}")
+    source_columns = [c for c in raw.columns if c != "_line"]
+    for mask, rule, action, column, messages in fates.decided:
+        count = int(mask.sum())
+        lines = raw.get_column("_line").filter(mask)
+        if len(examples.setdefault(rule, [])) < 3:
+            examples[rule].extend(
+                f"{line_label} {n}: {m}" for n, m in zip(lines.head(3).to_list(), messages.head(3).to_list(), strict=True)
+            )
+            del examples[rule][3:]
+        if action == "excluded":
+            excluded[rule] += count
+            continue
+        quarantined[rule] += count
+        raw_rows = raw.filter(mask).select(pl.struct(source_columns).struct.json_encode().alias("raw_row")).to_series()
+        rejects.append(
+            pl.DataFrame(
+                {
+                    "line": lines,
+                    "column_name": pl.repeat(column, count, eager=True, dtype=pl.String),
+                    "rule": pl.repeat(rule, count, eager=True, dtype=pl.String),
+                    "message": messages,
+                    "raw_row": raw_rows,
+                },
+                schema=REJECT_SCHEMA,
+            )
+        )
+    return BatchOutcome(
+        rows=rows,
+        rejects=pl.concat(rejects, how="vertical") if rejects else pl.DataFrame(schema=REJECT_SCHEMA),
+        read=raw.height + batch.malformed.height,
+        excluded=excluded,
+        quarantined=quarantined,
+        parse_stats=parse_stats,
+        examples=examples,
+    )
