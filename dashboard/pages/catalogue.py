@@ -12,6 +12,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import components, params, state
+from data.database import DatabaseError
 from data.extracts import ExtractError, extract_names
 from metrics.catalogue import (
     BETTER_WORDS,
@@ -29,7 +30,12 @@ from metrics.targets import load_targets
 
 WEEKS = ("4", "13", "26", "52")
 DEFAULT_WEEKS = "13"
-IMPORT_EXTRACTS = ("imports", "import_rule_counts")
+IMPORT_COLUMNS = {  # the imports extract's columns as the table heads them, in this order
+    "load_id": "Load", "imported_at": "Imported (UTC)", "source": "Source", "target_table": "Into",
+    "rows_read": "Read", "rows_inserted": "Inserted", "rows_updated": "Updated", "rows_unchanged": "Unchanged",
+    "rows_excluded": "Excluded", "rows_quarantined": "Quarantined", "accounted": "Accounted for",
+    "reconciles": "Adds up", "file_name": "File", "mapping": "Mapping",
+}
 
 CARD_CSS = """
 <style>
@@ -90,6 +96,19 @@ def rule_line(row: dict) -> str:
         touched = f"{row['rows']:,} rows"
     kind = "can be switched off" if row["switchable"] else "part of the definition"
     return f"- **{row['rule'].replace('_', ' ')}**: {touched}. {row['description']} ({kind})"
+
+
+def import_line(row: dict) -> str:
+    """One import's reconciliation in words (needs the imports extract's counts)."""
+    loaded = sum(row.get(k) or 0 for k in ("rows_inserted", "rows_updated", "rows_unchanged"))
+    when = f"{row['imported_at']:%d %b %Y %H:%M} UTC" if row.get("imported_at") else "at an unknown time"
+    verdict = "✔ adds up" if row["reconciles"] else "✖ does **not** add up"
+    return (
+        f"- Load {row.get('load_id', '?')}, {row.get('source', '')} into {row.get('target_table', '')}, {when}: "
+        f"{row['rows_read']:,} read = {loaded:,} loaded ({row.get('rows_inserted') or 0:,} new, {row.get('rows_updated') or 0:,} updated, "
+        f"{row.get('rows_unchanged') or 0:,} unchanged) + {row.get('rows_excluded') or 0:,} excluded + "
+        f"{row.get('rows_quarantined') or 0:,} quarantined: {verdict}"
+    )
 
 
 context = state.open_or_stop()
@@ -214,11 +233,12 @@ if "imports" not in available:
 else:
     try:
         imports = context.get("imports")
-    except ExtractError as error:
+    except (ExtractError, DatabaseError) as error:
         imports = None
         st.warning(f"The imports cannot be read: {error}", icon=":material/warning:")
     if imports is not None and imports.height == 0:
-        st.markdown("There have been no imports yet.")
+        st.markdown("There have been no imports: the data was generated (`python -m data generate`). "
+                    "`python -m data import FILE --mapping NAME` loads an export of your own.")
     elif imports is not None:
         reconciled = reconcile_imports(imports)
         if "reconciles" in reconciled.columns:
@@ -227,7 +247,20 @@ else:
                 f"{reconciled.height:,} import{'s' if reconciled.height != 1 else ''}; rows read = rows loaded + excluded + quarantined "
                 + ("holds for every one." if broken == 0 else f"does **not** hold for {broken:,} of them (marked below).")
             )
-        components.table(reconciled, "imports")
+            st.markdown("\n".join(import_line(row) for row in reconciled.head(5).iter_rows(named=True)))
+        ordered = [name for name in IMPORT_COLUMNS if name in reconciled.columns] + [c for c in reconciled.columns if c not in IMPORT_COLUMNS]
+        shown = reconciled.select(ordered).rename({name: label for name, label in IMPORT_COLUMNS.items() if name in reconciled.columns})
+        if "Adds up" in shown.columns:
+            shown = shown.with_columns(pl.when(pl.col("Adds up")).then(pl.lit("✔ yes")).otherwise(pl.lit("✖ no")).alias("Adds up"))
+        config = {label: st.column_config.NumberColumn(format="localized") for label in shown.columns if shown.schema[label].is_integer() and label != "Load"}
+        if "Imported (UTC)" in shown.columns:
+            config["Imported (UTC)"] = st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")
+        components.table(shown, "imports", column_config=config)
         if "import_rule_counts" in available:
-            with st.expander("Rows each import rule excluded, quarantined or repaired"):
-                components.table(context.get("import_rule_counts"), "import-rule-counts")
+            counts = context.get("import_rule_counts")
+            if counts.height:
+                with st.expander(f"Rows each import rule excluded, quarantined, repaired or flagged ({counts.height:,} rules)"):
+                    components.table(
+                        counts.rename({"load_id": "Load", "rule": "Rule", "action": "Action", "row_count": "Rows", "description": "What it does"}),
+                        "import-rule-counts",
+                    )

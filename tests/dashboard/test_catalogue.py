@@ -164,13 +164,13 @@ def test_rule_counts_of_one_department(app_env, window, small_tables):
     assert dict(zip(shown["Rule"], shown["Rows touched"], strict=True)) == expected
 
 
-def test_without_an_imports_extract_the_page_says_there_were_no_imports(app_env):
+def test_without_imports_the_page_says_there_were_none(app_env):
     at = open_page()
     assert "There have been no imports" in text(at)
 
 
 def test_imports_are_shown_with_their_reconciliation_when_the_extract_exists(app_env, monkeypatch):
-    """The import feature adds an ``imports`` extract; until it lands, one is faked here."""
+    """Any frame with rows_read and outcome counts is reconciled (one that does not add up is marked)."""
     import data.extracts
     from dashboard import state
 
@@ -181,14 +181,14 @@ def test_imports_are_shown_with_their_reconciliation_when_the_extract_exists(app
         }
     )
     real_names, real_run = data.extracts.extract_names, state.run_extract
-    monkeypatch.setattr(data.extracts, "extract_names", lambda: [*real_names(), "imports"])
+    monkeypatch.setattr(data.extracts, "extract_names", lambda: sorted({*real_names(), "imports"} - {"import_rule_counts"}))
     monkeypatch.setattr(state, "run_extract", lambda engine, name, **kw: imports if name == "imports" else real_run(engine, name, **kw))
     at = open_page()
     body = text(at)
     assert "2 imports; rows read = rows loaded + excluded + quarantined does **not** hold for 1 of them" in body
-    shown = pl.from_pandas(frame_titled(at, "load_id"))
-    assert shown["accounted"].to_list() == [100, 49]
-    assert shown["reconciles"].to_list() == [True, False]
+    shown = pl.from_pandas([e.value for e in at.dataframe if "Accounted for" in e.value.columns][0])
+    assert shown["Accounted for"].to_list() == [100, 49]
+    assert shown["Adds up"].to_list() == ["✔ yes", "✖ no"]
 
 
 def test_the_page_is_reached_through_the_navigation(app_env):
@@ -230,6 +230,42 @@ def test_an_empty_database_still_shows_the_catalogue_and_says_what_to_do(tmp_pat
         infos = " ".join(info.value for info in at.info)
         assert "No data has been loaded yet. Run `python -m data generate`" in infos
         assert "There are no cases or contacts in the database" in infos
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, request, backend):
+    """An export in Boston 311's layout imported into an empty database: the page lists
+    the import as the importer recorded it (the imports extracts, on both databases), and
+    says its rows add up."""
+    import streamlit as st
+
+    from data.importer import import_file
+    from tests.imports import boston
+
+    export = boston.write(tmp_path / "export.csv", [
+        boston.case(101, "01/05/2015 09:00:00 AM", "01/06/2015 10:00:00 AM"),
+        boston.case(102, "01/05/2015 09:30:00 AM"),
+        boston.case(103, "01/05/2015 10:00:00 AM", source="Citizens Connect App"),
+    ])
+    url = f"duckdb:///{tmp_path / 'imported.duckdb'}" if backend == "duckdb" else request.getfixturevalue("make_postgres_database")()
+    result = import_file(export, "boston311", url)
+    monkeypatch.setenv("KPI_DATABASE_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = open_page()
+        shown = pl.from_pandas([e.value for e in at.dataframe if "Accounted for" in e.value.columns][0])
+        row = shown.row(0, named=True)
+        assert (row["Load"], row["Into"], row["Read"]) == (result.load_id, "cases", result.reconciliation.read)
+        assert row["Inserted"] == result.reconciliation.inserted == 3
+        assert row["Accounted for"] == row["Read"] and row["Adds up"] == "✔ yes"
+        assert "1 import; rows read = rows loaded + excluded + quarantined holds for every one." in text(at)
+        assert "3 read = 3 loaded (3 new, 0 updated, 0 unchanged) + 0 excluded + 0 quarantined: ✔ adds up" in text(at)
+        loads = pl.from_pandas(frame_titled(at, "Load"))
+        assert loads["Kind"].to_list() == ["import"]
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
