@@ -18,6 +18,7 @@ BENCHMARKS = {
     "forecast_accuracy": "bench.forecast_accuracy",
     "forecast_fleet": "bench.forecast_fleet",
     "import_rate": "bench.import_rate",
+    "dashboard_render": "bench.dashboard_render",
 }
 
 

@@ -8,6 +8,7 @@ by icon and word.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Sequence
 
@@ -37,10 +38,29 @@ pio.templates[TEMPLATE] = go.layout.Template(
 )
 
 
+LEGEND_MARGIN_TOP = 84  # room for the title and, under it, a legend of a line or two
+
+
 def _base(title: str, height: int = 360) -> go.Figure:
+    # The title hangs from the top of the figure, so that a legend above the plot (the
+    # template's) sits under it rather than on it.
     figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=height)
+    figure.update_layout(
+        template=TEMPLATE, height=height,
+        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+    )
     return figure
+
+
+def _with_legend(figure: go.Figure) -> go.Figure:
+    figure.update_layout(showlegend=True, margin={"t": LEGEND_MARGIN_TOP}, height=figure.layout.height + LEGEND_MARGIN_TOP - 40)
+    return figure
+
+
+def _reference(figure: go.Figure, name: str, line: dict) -> None:
+    """A legend entry for a reference line drawn as a shape (shapes have none): text in
+    the legend wraps at any width, where a label on the line ran off a narrow chart."""
+    figure.add_scatter(x=[None], y=[None], mode="lines", name=name, line=line, hoverinfo="skip")
 
 
 def _y_range(metric: Metric, values: pl.Series) -> dict:
@@ -71,6 +91,8 @@ def trend(frame: pl.DataFrame, metric: Metric | str, *, x: str = "period_start",
         figure.add_hline(y=target, line={"dash": "dash", "color": "rgba(128,128,128,0.9)"}, annotation_text=f"Target {number(target, metric)}", annotation_position="top left")
     figure.update_yaxes(title=axis_title(metric), **_y_range(metric, frame["value"]))
     figure.update_xaxes(title=None)
+    if len(groups) > 1:
+        _with_legend(figure)
     return figure
 
 
@@ -82,15 +104,23 @@ def bars(frame: pl.DataFrame, metric: Metric | str, *, category: str, overall: f
     figure = _base(title or axis_title(metric), height=max(260, 28 * ordered.height + 90))
     figure.add_bar(
         y=[str(c) for c in ordered[category].to_list()], x=ordered["value"].to_list(), orientation="h", marker_color=colours,
-        text=[number(v, metric) for v in ordered["value"].to_list()], textposition="auto", hovertemplate="%{y}: %{x:,." + str(metric.decimals) + "f}<extra></extra>",
+        # outside the bar: readable in both themes and on the hatched (highlighted) bar
+        text=[number(v, metric) for v in ordered["value"].to_list()], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:,." + str(metric.decimals) + "f}<extra></extra>", showlegend=False,
         marker_pattern_shape=["/" if highlight is not None and str(c) == highlight else "" for c in ordered[category].to_list()],
     )
     if overall is not None:
-        figure.add_vline(x=overall, line={"color": PALETTE[5], "dash": "dot", "width": 2}, annotation_text=f"Overall {number(overall, metric)}", annotation_position="bottom right")
+        line = {"color": PALETTE[5], "dash": "dot", "width": 2}
+        figure.add_vline(x=overall, line=line)
+        _reference(figure, f"Overall {number(overall, metric)}", line)
     if target is not None:
-        figure.add_vline(x=target, line={"color": "rgba(128,128,128,0.9)", "dash": "dash"}, annotation_text=f"Target {number(target, metric)}", annotation_position="top right")
+        line = {"color": "rgba(128,128,128,0.9)", "dash": "dash", "width": 2}
+        figure.add_vline(x=target, line=line)
+        _reference(figure, f"Target {number(target, metric)}", line)
     figure.update_xaxes(title=axis_title(metric), **_y_range(metric, frame["value"]))
-    figure.update_layout(hovermode="closest", showlegend=False)
+    figure.update_layout(hovermode="closest", showlegend=False, margin={"r": 56})
+    if overall is not None or target is not None:
+        _with_legend(figure)
     return figure
 
 
@@ -117,14 +147,20 @@ def box(frame: pl.DataFrame, *, value: str, group: str, title: str, unit_title: 
 def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, title: str, value_title: str, x_order: Sequence | None = None, y_order: Sequence | None = None) -> go.Figure:
     """A value by two categories (weekday by hour), in a sequential colour-blind-safe scale."""
     wide = frame.pivot(on=x, index=y, values=value, aggregate_function="sum", sort_columns=True)
-    columns = [str(c) for c in (x_order or [c for c in wide.columns if c != y])]
+    names = [c for c in wide.columns if c != y]
+    if x_order is None:
+        with contextlib.suppress(ValueError):  # numbers (hours) in numeric order, not "10" before "9"
+            names = sorted(names, key=float)
+    columns = [str(c) for c in (x_order or names)]
     rows = list(y_order or wide[y].to_list())
     lookup = {row[y]: row for row in wide.iter_rows(named=True)}
     z = [[(lookup.get(r, {}) or {}).get(c) for c in columns] for r in rows]
     figure = _base(title, height=max(300, 34 * len(rows) + 120))
     figure.add_heatmap(z=z, x=columns, y=[str(r) for r in rows], colorscale="Cividis", colorbar={"title": value_title}, hovertemplate="%{y} %{x}: %{z:,.1f}<extra></extra>")
     figure.update_layout(hovermode="closest")
-    figure.update_yaxes(autorange="reversed")
+    # categories, even when they look like numbers (hours 9, 10…): no "8.5" or "9.5" ticks
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(autorange="reversed", type="category")
     return figure
 
 

@@ -10,6 +10,7 @@ import re
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+import streamlit.components.v1 as st_components
 
 from dashboard.charts import sparkline_svg
 from metrics.formatting import change, number
@@ -89,7 +90,7 @@ TILE_CSS = """
 .kpi-row{display:flex;justify-content:space-between;align-items:center;gap:8px;flex-wrap:wrap}
 .kpi-badge{display:inline-block;color:#fff;border-radius:999px;padding:1px 9px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .kpi-meta{font-size:.82rem;line-height:1.45;margin-top:4px;font-variant-numeric:tabular-nums}
-.kpi-meta dt{display:inline;font-weight:600}.kpi-meta dd{display:inline;margin:0 8px 0 2px}
+.kpi-meta dt{display:inline;font-weight:600;white-space:nowrap}.kpi-meta dd{display:inline;margin:0 8px 0 2px;white-space:nowrap}
 .kpi-note{font-size:.78rem;opacity:.85;margin-top:3px}
 .kpi-spark{margin-top:6px}.kpi-spark svg{width:100%;height:34px;display:block}
 </style>
@@ -138,3 +139,64 @@ def breadcrumbs(path: list[tuple[str, str | None]]) -> str | None:
             with columns[index * 2 + 1]:
                 st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True)
     return clicked
+
+
+# Streamlit 1.50's own page furniture has accessibility faults that axe-core rates critical
+# or serious, and no option turns them off: aria-expanded on a <section> (the sidebar) and
+# on <span>/<div> wrappers (the main menu, a table's toolbar menus) instead of their
+# buttons; the main menu's button has an empty name; the navigation's <ul> holds its
+# section headers as <div>s. This script, run once per browser tab from a 0-pixel frame,
+# mends them as Streamlit draws them (a MutationObserver), without changing what they do.
+_MEND_SCRIPT = """
+(function () {
+  const host = window.parent, doc = host.document;
+  if (host.__kpiMended) return;
+  host.__kpiMended = true;
+  function mend() {
+    doc.querySelectorAll('#MainMenu[aria-expanded], .stElementToolbar [aria-haspopup][aria-expanded]').forEach(function (wrapper) {
+      const control = wrapper.querySelector('button');
+      if (control) {
+        control.setAttribute('aria-haspopup', wrapper.getAttribute('aria-haspopup') || 'true');
+        control.setAttribute('aria-expanded', wrapper.getAttribute('aria-expanded'));
+      }
+      wrapper.removeAttribute('aria-expanded');
+      wrapper.removeAttribute('aria-haspopup');
+    });
+    doc.querySelectorAll('[data-testid="stSidebar"][aria-expanded]').forEach(function (sidebar) {
+      sidebar.removeAttribute('aria-expanded');
+    });
+    doc.querySelectorAll('#MainMenu button').forEach(function (button) {
+      if (!button.getAttribute('aria-label')) button.setAttribute('aria-label', 'Main menu');
+    });
+    doc.querySelectorAll('[data-testid="stSidebarNavItems"]').forEach(function (list) {
+      const sections = Array.prototype.filter.call(list.children, function (child) { return child.tagName !== 'LI'; });
+      if (!sections.length) return;
+      list.setAttribute('role', 'none');
+      sections.forEach(function (section, index) {
+        section.setAttribute('role', 'list');
+        const header = section.querySelector('[data-testid="stNavSectionHeader"]');
+        if (header) {
+          if (!header.id) header.id = 'kpi-nav-section-' + index;
+          header.setAttribute('role', 'presentation');
+          section.setAttribute('aria-labelledby', header.id);
+        }
+      });
+    });
+  }
+  let pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    host.requestAnimationFrame(function () { pending = false; mend(); });
+  }
+  mend();
+  new host.MutationObserver(schedule).observe(doc.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-label']});
+})();
+"""
+
+
+def mend_streamlit_accessibility() -> None:
+    """Put the script above on the page (in the sidebar, where its empty frame takes no
+    room). Called by state.open_or_stop, so every page has it."""
+    with st.sidebar:
+        st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)

@@ -359,7 +359,8 @@ class _Context:
             frame = frame.drop("_due_or_closed")
         counts = frame.select(
             (pl.col("_closed").is_between(0, self.n - 1) & pl.col("_excluded")).sum().alias("admin"),
-            (pl.col("due").is_null() & (pl.col("_closed").is_null() | pl.col("_closed").is_between(0, self.n - 1))).sum().alias("no_due"),
+            # submitted by the window's end: the count must not depend on how far past it the facts were loaded
+            (pl.col("due").is_null() & (pl.col("_submitted") < self.n) & (pl.col("_closed").is_null() | pl.col("_closed").is_between(0, self.n - 1))).sum().alias("no_due"),
         ).row(0, named=True)
         self.rule_counts["admin_close_60s"] = int(counts["admin"])
         self.rule_counts["no_due_date"] = int(counts["no_due"])

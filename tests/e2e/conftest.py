@@ -6,6 +6,7 @@ Playwright's Python package; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,18 +37,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard on the small world; yields its base URL."""
+# Streamlit's own dark theme (what a viewer gets by choosing "Dark" in the app's settings);
+# every colour is given, since the light ones of .streamlit/config.toml would otherwise stay.
+DARK_THEME = {
+    "base": "dark", "primaryColor": "#FF4B4B", "backgroundColor": "#0E1117",
+    "secondaryBackgroundColor": "#262730", "textColor": "#FAFAFA",
+}
+
+
+@contextlib.contextmanager
+def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
+    """The dashboard on a free port (``python -m dashboard``) with Streamlit options;
+    yields its base URL and stops it afterwards."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    environment = {**os.environ, "KPI_DATABASE_URL": duckdb_url}
+    environment = {**os.environ, "KPI_DATABASE_URL": database_url}
     with open(log, "w") as output:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "dashboard",
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                "--browser.gatherUsageStats", "false",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options,
             ],
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
@@ -65,12 +74,29 @@ def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     else:
         process.terminate()
         raise RuntimeError(f"streamlit did not answer within 90 s:\n{log.read_text()}")
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on the small world; yields its base URL."""
+    with serve(duckdb_url, tmp_path_factory.mktemp("streamlit") / "server.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def dark_server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, in Streamlit's dark theme."""
+    options = [f"--theme.{key}={value}" for key, value in DARK_THEME.items()]
+    with serve(duckdb_url, tmp_path_factory.mktemp("streamlit-dark") / "server.log", *options) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -93,18 +119,79 @@ def page(browser):
     context.close()
 
 
+RENDERED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (!document.querySelector('[data-testid="stMain"] h1')) return false;
+    if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-stale="true"]')) return false;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return charts.every(chart => chart.querySelector('.main-svg'));
+}"""
+
+
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status)."""
+    """Wait until the page is fully rendered: connected, the script run over (not merely
+    not started), a title drawn, no spinner, skeleton or stale element left, and every
+    Plotly chart drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelector('[data-testid=\"stMain\"]')",
-        timeout=timeout,
-    )
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(RENDERED, timeout=timeout, polling=50)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
-def screenshot(page, name: str) -> Path:
+def rerun_finished(page, until: str, timeout: float = 60_000) -> None:
+    """After a widget change: wait until the JavaScript condition ``until`` holds (what the
+    change must show, e.g. a new heading) on a fully rendered page. Waiting for the
+    content, not for the run state, is what makes this free of races."""
+    page.wait_for_function(f"() => ({until}) && ({RENDERED})()", timeout=timeout, polling=50)
+
+
+def page_height(page) -> int:
+    """The height of everything Streamlit drew (it scrolls inside its own container)."""
+    return int(page.evaluate(
+        """() => Math.max(document.body.scrollHeight,
+            ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]')]
+                .map(element => element.scrollHeight))"""
+    ))
+
+
+def screenshot(page, name: str, *, max_height: int = 12_000) -> Path:
+    """Save tests/e2e/screenshots/<name>.png of the whole page: the viewport is stretched
+    to the page's height for the shot (Streamlit scrolls inside a container, so a plain
+    full-page screenshot would stop at the window's edge), then put back."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    viewport = page.viewport_size
+    height = min(max(page_height(page) + 80, viewport["height"]), max_height)
+    if height != viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        page.wait_for_timeout(300)  # let responsive charts and the layout settle at the new size
+        wait_for_app(page)
     page.screenshot(path=str(path), full_page=True)
+    if height != viewport["height"]:
+        page.set_viewport_size(viewport)
     return path
+
+
+# Accessibility: axe-core, bundled with axe-playwright-python (no network needed).
+BLOCKING_IMPACTS = ("critical", "serious")
+
+
+def axe_violations(page, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
+    """Run axe-core on the whole page (Streamlit's own furniture included: see
+    components.mend_streamlit_accessibility) and return the violations of the given
+    impacts, one line per element: rule, impact, element and axe's messages."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    with contextlib.suppress(Exception):  # without the mending script, axe reports what it would have mended
+        page.wait_for_function("() => window.__kpiMended === true", timeout=5_000)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    results = Axe().run(page).response
+    problems: list[str] = []
+    for violation in results["violations"]:
+        if violation["impact"] not in impacts:
+            continue
+        for node in violation["nodes"]:
+            messages = "; ".join(item["message"] for item in node.get("any", []) + node.get("all", []) + node.get("none", []))
+            problems.append(f"{violation['id']} ({violation['impact']}): {node['html'][:160]} — {messages[:300]}")
+    return problems
