@@ -33,7 +33,7 @@ def run() -> None:
                 st.Page(PAGES / "planner.py", title="Demand and staffing", icon=":material/calendar_month:"),
             ],
             "About the data": [
-                st.Page(PAGES / "catalogue.py", title="Metric catalogue and data quality", icon=":material/menu_book:"),
+                st.Page(PAGES / "catalogue.py", title="Measures and data quality", icon=":material/menu_book:"),
                 st.Page(PAGES / "tables.py", title="Tables", icon=":material/table_chart:"),
             ],
         }

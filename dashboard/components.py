@@ -44,14 +44,14 @@ def excel_download(frame: pl.DataFrame, name: str) -> None:
 
 def table(frame: pl.DataFrame, name: str, *, column_config: dict | None = None, height: int | None = None) -> None:
     """A table with its CSV download."""
-    st.dataframe(frame, hide_index=True, use_container_width=True, column_config=column_config, height=height or "auto")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height or "auto")
     csv_download(frame, name)
 
 
 def chart(figure: go.Figure, summary: str, data: pl.DataFrame, name: str, *, column_config: dict | None = None, expanded: bool = False) -> None:
     """A chart, the sentence that says what it shows, and the same data as a table."""
     st.markdown(f"**{html.escape(summary)}**")
-    st.plotly_chart(figure, use_container_width=True, config={"displaylogo": False, "responsive": True}, key=f"chart-{slug(name)}")
+    st.plotly_chart(figure, config={"displaylogo": False, "responsive": True}, key=f"chart-{slug(name)}")
     with st.expander(f"The numbers behind this chart ({data.height:,} rows)", expanded=expanded):
         table(data, name, column_config=column_config)
 

@@ -19,6 +19,10 @@ def number(value: float | None, metric: Metric | str, *, unit: bool = True) -> s
         return "–"
     assert value is not None
     decimals = metric.decimals
+    if round(value, decimals) == 0:
+        value = 0.0  # no "−0.0"
+    if value < 0:
+        return "−" + number(-value, metric, unit=unit)  # a true minus sign, as in the changes
     if metric.unit == "%":
         return f"{value:,.{decimals}f}%" if unit else f"{value:,.{decimals}f}"
     if metric.unit == "£":
@@ -36,8 +40,10 @@ def change(value: float | None, metric: Metric | str) -> str:
     if _missing(value):
         return "–"
     assert value is not None
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
     magnitude = abs(value)
+    if round(magnitude, metric.decimals) == 0:
+        value = 0.0  # a change too small to show is no change, not "−0.0"
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
     if metric.unit == "%":
         return f"{sign}{magnitude:,.{metric.decimals}f} pts"
     return f"{sign}{number(magnitude, metric)}"

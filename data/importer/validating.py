@@ -232,7 +232,8 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
     typed = pl.DataFrame(columns)
     for check in target.checks:
         mask = ~_sql_mask(typed, check.condition, f"check {check.rule}", null_means=True)
-        names = [c for c in pl.sql_expr(check.condition).meta.root_names() if c in typed.columns]
+        # a column named twice in the condition (closed_at >= submitted_at OR closed_at ...) once
+        names = list(dict.fromkeys(c for c in pl.sql_expr(check.condition).meta.root_names() if c in typed.columns))
         fates.assign(mask, check.rule, "quarantined", sources.get(check.column, check.column),
                      lambda rows, cond=check.condition, names=names: pl.select(pl.concat_str(
                          [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
