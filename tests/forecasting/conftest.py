@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from data.build import GENERATED_TABLES
-from data.database import bulk_load, connect, create_engine, create_indexes, create_schema
+from data.database import bulk_load, connect, create_engine, create_schema
 
 
 def load_world(url: str, tables: dict[str, pl.DataFrame]) -> str:
@@ -24,7 +24,7 @@ def load_world(url: str, tables: dict[str, pl.DataFrame]) -> str:
         with connect(engine, begin=True) as conn:
             for name in GENERATED_TABLES:
                 bulk_load(conn, name, tables[name])
-        create_indexes(engine)
+        create_schema(engine)  # the indexes, after the bulk load
     finally:
         engine.dispose()
     return url
