@@ -200,3 +200,27 @@ def mend_streamlit_accessibility() -> None:
     room). Called by state.open_or_stop, so every page has it."""
     with st.sidebar:
         st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)
+
+
+WHAT_IS_MISSING = {
+    "cases": "cases",
+    "contacts": "calls or visits",
+    "feedback": "satisfaction ratings",
+    "journeys": "online journeys",
+    "costs": "costs",
+}
+
+
+def missing_data(missing: list[str], affects: str, *, stop: bool = False) -> None:
+    """Say plainly which kinds of data this database lacks and what that leaves blank."""
+    if not missing:
+        return
+    kinds = [WHAT_IS_MISSING.get(table, table) for table in missing]
+    listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+    st.info(
+        f"This database has no {listed}, so {affects}. To add them, import an export with "
+        "`python -m data import FILE --mapping NAME` (see the README's \"Importing your own exports\").",
+        icon=":material/info:",
+    )
+    if stop:
+        st.stop()

@@ -67,6 +67,12 @@ class Context:
     first_day: date | None
     as_of: date | None  # the last local date with data
 
+    def missing(self, *tables: str) -> list[str]:
+        """Which of these fact tables hold no rows this viewer may see."""
+        counts = self.get("table_counts")
+        rows = dict(zip(counts["table_name"], counts["row_count"], strict=True))
+        return [table for table in tables if rows.get(table, 0) == 0]
+
     def get(self, name: str, **params: Any) -> pl.DataFrame:
         return extract(self.engine, str(self.engine.url), name, self.departments, **params)
 
@@ -158,7 +164,7 @@ def facts_window(monday: date, as_of: date | None) -> tuple[date, date]:
 
 
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=32, show_spinner=False)
-def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date, by: str | None = None) -> Scorecard:
+def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date, by: str | None = None, data_from: date | None = None) -> Scorecard:
     """The scorecard of a scope (all, a department, or a service) for an ISO week."""
     monday = parse_week(week)
     chosen = (department,) if department != ALL else departments
@@ -169,7 +175,7 @@ def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], de
     if service != ALL:
         scope["service_id"] = service
         loaded = loaded.where(service_id=service)
-    return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets())
+    return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets(), data_from=data_from)
 
 
 def week_options(context: Context, weeks: int = 104) -> list[str]:

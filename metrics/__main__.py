@@ -92,7 +92,7 @@ def _scorecard(args: argparse.Namespace) -> int:
             scope[column] = value
     narrowed = facts.where(**{k: v for k, v in scope.items() if k != "department_id"})
     by = f"{args.by}_id" if args.by and args.by != "channel" else args.by
-    card = scorecard(narrowed, week, by=by, scope=scope, as_of=as_of)
+    card = scorecard(narrowed, week, by=by, scope=scope, as_of=as_of, data_from=extent[0])
     columns = ["week", "scope", "kpi", "value", "last_week", "same_week_last_year", "target", "status", "n", "change_on_last_week", "change_on_last_year", "unit", "note", "partial"]
     _print(card.long().select(columns), args.format)
     return 0

@@ -43,7 +43,7 @@ FAMILY_OF = {
     "visits_answered": "contacts", "visits_within_target": "contacts", "visit_wait_minutes": "contacts",
     "journeys_started": "journeys", "journeys_completed": "journeys",
     "ratings": "feedback", "ratings_top2": "feedback", "rating_points": "feedback", "rating_points_possible": "feedback",
-    "cost": "costs",
+    "cost": "costs", "cost_records": "costs",
 }
 FACT_OF_FAMILY = {
     "submitted": "cases", "closed": "cases", "stock": "cases", "backlog_age": "cases",
@@ -208,9 +208,15 @@ def _metric_rows(metric: Metric, table: pl.DataFrame, keys: list[str], unavailab
             count_measure = N_MEASURE.get(metric.name, metric.denominator)
             n = pl.col(count_measure).fill_null(0).cast(pl.Int64)
     enough = n >= metric.min_n
+    if metric.numerator == "cost":
+        # No cost records in a cell is "costs unknown", not "it cost nothing".
+        recorded = pl.col("cost_records").fill_null(0) > 0
+        enough = enough & recorded
     note = (
         pl.when(n == 0)
         .then(pl.lit(f"no {metric.observations}"))
+        .when(pl.lit(metric.numerator == "cost") & (pl.col("cost_records").fill_null(0) == 0) if metric.numerator == "cost" else pl.lit(False))
+        .then(pl.lit("no costs recorded"))
         .when(~enough)
         .then(pl.format("fewer than {} {} ({})", pl.lit(metric.min_n), pl.lit(metric.observations), n))
     )
@@ -517,4 +523,4 @@ class _Context:
             .explode("_day")
         )
         frame = pl.concat([single, spread], how="diagonal_relaxed").with_columns(date_index_of(pl.col("_day"), self.periods).alias("_on"))
-        return self._group(frame, "_on", pl.col("_cost").sum().alias("cost"))
+        return self._group(frame, "_on", pl.col("_cost").sum().alias("cost"), pl.len().alias("cost_records"))

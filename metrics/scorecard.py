@@ -70,11 +70,14 @@ def scorecard(
     as_of: date | None = None,
     targets: Targets | None = None,
     rules: frozenset[str] = DEFAULT_RULES,
+    data_from: date | None = None,
 ) -> Scorecard:
     """The scorecard of ``week`` (e.g. '2026-W47') for the facts given (already narrowed
     to the scope, described by ``scope`` for targets), one per value of ``by`` if given.
 
     ``as_of``: the last local date the data covers (a week ending after it is partial).
+    ``data_from``: the first local date it covers: a comparison week that ended before it
+    has no value (not a count of zero).
     """
     if by is not None and by not in SCORECARD_BY:
         raise ValueError(f"a scorecard can be split by {', '.join(SCORECARD_BY)}, not {by!r}")
@@ -97,6 +100,9 @@ def scorecard(
         name: values.filter(pl.col("period") == label).select("scope", "kpi", "value", "n", "note")
         for name, label in week_of.items()
     }
+    for name, label in week_of.items():
+        if name != "this" and data_from is not None and parse_week(label) + timedelta(days=6) < data_from:
+            picked[name] = picked[name].with_columns(pl.lit(None, dtype=pl.Float64).alias("value"))
     table = (
         picked["this"]
         .join(picked["last"].select("scope", "kpi", pl.col("value").alias("last_week")), on=["scope", "kpi"], how="left")

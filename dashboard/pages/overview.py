@@ -18,6 +18,10 @@ if context.as_of is None:
     components.empty("There are no cases or contacts in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
     st.stop()
 
+components.missing_data(
+    context.missing("contacts", "feedback", "journeys", "costs"),
+    "the measures built on them are shown as \"too little data\"",
+)
 left, middle, right = st.columns([1, 1, 1])
 department = params.choice(
     "Department", "department", [state.ALL, *context.departments], state.ALL,
@@ -32,7 +36,7 @@ weeks = state.week_options(context)
 week = params.choice("Week", "week", weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
 
 with st.spinner("Computing the scorecard…"):
-    card = state.weekly_scorecard(context.engine, str(context.engine.url), context.departments, department, service, week, context.as_of)
+    card = state.weekly_scorecard(context.engine, str(context.engine.url), context.departments, department, service, week, context.as_of, data_from=context.first_day)
 scope_name = (
     context.service_names.get(service, service) if service != state.ALL
     else context.department_names.get(department, department) if department != state.ALL

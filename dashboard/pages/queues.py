@@ -33,6 +33,7 @@ state.data_as_of(context)
 if context.as_of is None:
     components.empty("There are no calls or visits in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
     st.stop()
+components.missing_data(context.missing("contacts"), "there are no queues to show", stop=True)
 
 scopes = scope_options(context.offices)
 office_column, weeks_column, week_column, wait_column = st.columns([3, 2, 3, 2])

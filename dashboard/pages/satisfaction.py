@@ -32,6 +32,7 @@ state.data_as_of(context)
 if context.as_of is None:
     components.empty("There are no cases, journeys or ratings in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
     st.stop()
+components.missing_data(context.missing("feedback", "journeys"), "satisfaction or completion cannot be shown (digital take-up, from cases, still can)")
 
 department_column, service_column, weeks_column, week_column = st.columns([3, 3, 2, 3])
 department = params.choice(

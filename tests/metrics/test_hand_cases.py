@@ -361,3 +361,11 @@ def test_cost_per_transaction_is_not_split_by_channel_when_some_costs_have_none(
     notes = set(result.values.filter(pl.col("kpi") == "cost_per_transaction")["note"])
     assert notes == {"costs are not all recorded by channel"}
     assert result.values.filter(pl.col("kpi") == "cost_per_transaction")["value"].null_count() == result.values.filter(pl.col("kpi") == "cost_per_transaction").height
+
+
+def test_no_cost_records_is_no_cost_per_transaction_not_zero():
+    empty_costs = costs(("2026-03-02", "2026-03-08", 700.0)).clear()
+    data = facts(cases=make_cases(*five_closes_in_w10()), costs=empty_costs)
+    result = compute(data, ["cost_per_transaction"], **W10)
+    assert value(result, "cost_per_transaction") is None
+    assert row(result, "cost_per_transaction")["note"] == "no costs recorded"

@@ -136,3 +136,12 @@ def test_command_line_errors_are_one_line(duckdb_url, args, message):
     result = run_cli(*args, url=duckdb_url)
     assert result.returncode == 2
     assert result.stderr.strip() == message
+
+
+def test_a_comparison_week_before_the_data_began_has_no_value(year_of_facts):
+    """Not a count of zero: the same week last year is before the data starts."""
+    card = scorecard(year_of_facts, WEEK, as_of=SMALL.end, data_from=MONDAY - timedelta(weeks=10))
+    volume = card.rows.filter(pl.col("kpi") == "volume").row(0, named=True)
+    assert volume["same_week_last_year"] is None
+    assert volume["change_on_last_year"] is None
+    assert volume["last_week"] is not None
