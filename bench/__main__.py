@@ -17,6 +17,7 @@ BENCHMARKS = {
     "metrics_scorecard": "bench.metrics_scorecard",
     "forecast_accuracy": "bench.forecast_accuracy",
     "forecast_fleet": "bench.forecast_fleet",
+    "anomaly_quality": "bench.anomaly_quality",
 }
 
 

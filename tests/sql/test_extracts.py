@@ -18,6 +18,10 @@ EXTRACTS = extract_names()
 # Filled by `python -m forecasting run`, so empty in a freshly built world; they are run
 # with stored runs in tests/forecasting/test_fleet_database.py.
 FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests"}
+# Filled by `python -m forecasting detect` and `notify` and by the Anomalies page; run with
+# stored runs in tests/anomalies/.
+FILLED_BY_FORECAST_RUNS |= {"anomaly_runs", "anomaly_flags", "anomaly_acks", "anomaly_scores", "subscriptions", "notifications"}
+SERIES = {"grain": "day", "scope_kind": "total", "scope_id": "all", "kpi": "volume"}
 
 
 def params_for(name: str) -> dict:
@@ -27,6 +31,8 @@ def params_for(name: str) -> dict:
         values.update(WINDOW)
     if "first_day" in declared:
         values.update(DAYS)
+    if "scope_kind" in declared:
+        values.update(SERIES)
     return values
 
 
