@@ -368,10 +368,8 @@ def score_series(
     sampling = _sampling_noise(expected, observations, kind)
     with np.errstate(divide="ignore", invalid="ignore"):
         pearson = (y - expected) / sampling
-    if unusual is not None and settings.mask_noise:
-        pearson_history = np.where(unusual, np.nan, pearson)  # an anomaly is not noise
-    else:
-        pearson_history = pearson
+    masked = unusual is not None and settings.mask_noise
+    pearson_history = np.where(unusual, np.nan, pearson) if masked else pearson  # an anomaly is not noise
     window = _trailing_window(pearson_history, grain.scale_window)
     centre = _nanmedian_rows(window, grain.min_scale)
     spread = _nanmedian_rows(np.abs(window - centre[:, None]), grain.min_scale) * MAD_TO_SD

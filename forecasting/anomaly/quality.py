@@ -27,7 +27,7 @@ Definitions (also in bench/anomaly_quality.py, which prints the figures):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
