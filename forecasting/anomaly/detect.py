@@ -465,6 +465,17 @@ def _calendar(grain: str, first_day: date, last_day: date) -> list[date]:
     return [start + timedelta(days=step * i) for i in range(count)]
 
 
+def _known_weeks(days: set[date]) -> set[date]:
+    """The Mondays of weeks with three or more known days (Christmas) and of the week
+    after: the other holiday weeks are carried by their year-ago behaviour."""
+    counts: dict[date, int] = {}
+    for day in days:
+        monday = day - timedelta(days=day.weekday())
+        counts[monday] = counts.get(monday, 0) + 1
+    heavy = {monday for monday, count in counts.items() if count >= 3}
+    return heavy | {monday + timedelta(weeks=1) for monday in heavy}
+
+
 def _known_lookup(known_days: pl.DataFrame | None) -> dict[tuple[str, str], set[date]]:
     lookup: dict[tuple[str, str], set[date]] = {}
     if known_days is None or known_days.height == 0:
@@ -485,7 +496,8 @@ def score(
 
     values: VALUE_SCHEMA rows (one per series and period; missing periods are gaps).
     known_days: scope_kind, scope_id, day: known days (public holidays and the day after)
-    per scope; weeks are never skipped for them (their year-ago behaviour carries them).
+    per scope; a week with three or more of them (Christmas) and the week after are
+    known weeks, the other holiday weeks are carried by their year-ago behaviour.
     unusual: SERIES_KEYS + period_start of periods not to expect again a year later.
     """
     settings = settings or DetectionSettings()
@@ -510,7 +522,9 @@ def _score_one(part: pl.DataFrame, keys: tuple, known: dict, unusual: set[date],
     frame = pl.DataFrame({"period_start": days}, schema={"period_start": pl.Date}).join(
         part.select("period_start", "value", "n"), on="period_start", how="left"
     )
-    known_set = known.get((scope_kind, scope_id), set()) if grain == "day" else set()
+    known_set = known.get((scope_kind, scope_id), set())
+    if grain == "week":
+        known_set = _known_weeks(known_set)
     known_mask = np.array([day in known_set for day in days], dtype=bool)
     unusual_mask = np.array([day in unusual for day in days], dtype=bool) if unusual else None
     result = score_series(
