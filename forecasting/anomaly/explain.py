@@ -15,7 +15,9 @@ deviation, in k's unit:
 
 A child's *share* is its contribution over the sum of the contributions in the flag's
 direction (so shares of the children that moved the same way add up to 1). The
-explanation names the child with the largest share over every child dimension of P.
+explanation names the child with the largest share over every child dimension of P,
+passing over a dimension in which one child holds 95% or more of P's observations (the
+phone channel holds every call: it cannot say where abandoned calls came from).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ CHILDREN: dict[str, tuple[str, ...]] = {
 }
 DIMENSION_WORDS = {"service_id": "service", "office_id": "office", "channel": "channel"}
 LAGS = 8
+UNINFORMATIVE = 0.95  # a child with this share of its parent's observations is its parent
 EXPLAIN_SCHEMA = {
     "grain": pl.String, "scope_kind": pl.String, "scope_id": pl.String, "kpi": pl.String, "first_day": pl.Date,
     "explain_dimension": pl.String, "explain_member": pl.String, "explain_share": pl.Float64,
@@ -137,8 +140,17 @@ def explain(flags: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     keys = ["grain", "scope_kind", "scope_id", "kpi", "first_day"]
     if flags.height == 0:
         return pl.DataFrame(schema=EXPLAIN_SCHEMA)
-    found = contributions(flags, children).filter(pl.col("share").is_not_null() & (pl.col("share") > 0))
-    best = found.sort([*keys, "share"], descending=[False] * len(keys) + [True], nulls_last=True).unique(keys, keep="first")
+    found = contributions(flags, children)
+    # A split where one child holds (nearly) all the observations says nothing: the
+    # phone channel "explains" every call. Such dimensions are passed over.
+    weight = pl.col("n").fill_null(0).cast(pl.Float64)
+    found = found.with_columns(
+        (weight / weight.sum().over(*keys, "child_dimension")).alias("_weight")
+    ).with_columns(pl.col("_weight").max().over(*keys, "child_dimension").alias("_largest"))
+    found = found.filter(
+        pl.col("share").is_not_null() & (pl.col("share") > 0) & (pl.col("_largest").fill_nan(1.0) < UNINFORMATIVE)
+    )
+    best = found.sort([*keys, "share", "_weight"], descending=[False] * len(keys) + [True, False], nulls_last=True).unique(keys, keep="first")
     return best.select(
         *keys,
         pl.col("child_dimension").alias("explain_dimension"), pl.col("child").alias("explain_member"),

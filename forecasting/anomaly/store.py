@@ -300,11 +300,10 @@ def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datet
 
 def set_subscription_active(engine: Engine, subscription_id: int, active: bool) -> None:
     with connect(engine, begin=True) as conn:
-        changed = conn.execute(
-            sa.text("UPDATE subscriptions SET active = :active WHERE subscription_id = :id"), {"active": active, "id": subscription_id}
-        ).rowcount
-    if not changed:
-        raise AnomalyError(f"no subscription {subscription_id}")
+        known = conn.execute(sa.text("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = :id"), {"id": subscription_id}).scalar_one()
+        if not known:
+            raise AnomalyError(f"no subscription {subscription_id}")
+        conn.execute(sa.text("UPDATE subscriptions SET active = :active WHERE subscription_id = :id"), {"active": active, "id": subscription_id})
 
 
 def subscriptions(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
