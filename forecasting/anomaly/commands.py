@@ -44,7 +44,7 @@ def run_detect(args: argparse.Namespace) -> int:
         engine.dispose()
     flags = detection.flags
     counts = ", ".join(
-        f"{row['grain']}ly {row['detector']}: {row['len']}"
+        f"{'daily' if row['grain'] == 'day' else 'weekly'} {row['detector']}: {row['len']}"
         for row in flags.group_by("grain", "detector").len().sort("grain", "detector").iter_rows(named=True)
     )
     print(
@@ -91,7 +91,7 @@ def run_notify(args: argparse.Namespace) -> int:
         engine.dispose()
     for line in report.lines():
         print(line, file=sys.stderr if line.startswith("failed") or line.startswith("gave up") else sys.stdout)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.given_up else 0
 
 
 # --------------------------------------------------------------------------- anomalies

@@ -178,8 +178,10 @@ def sentence(row: dict, names: Names) -> str:
     dimension = row["explain_dimension"]
     word = DIMENSION_WORDS.get(dimension, dimension)
     change = "rise" if row["direction"] == "up" else "fall"
+    values = f"{number(row['explain_actual'], metric)} against {number(row['explain_expected'], metric)} expected"
+    if row["explain_share"] >= 0.5:
+        return f"{head}; most of the {change} came from the {word} {names.of(dimension, member)} ({row['explain_share']:.0%} of it: {values})."
     return (
-        f"{head}; most of the {change} came from the {word} {names.of(dimension, member)} "
-        f"({row['explain_share']:.0%} of it: {number(row['explain_actual'], metric)} against "
-        f"{number(row['explain_expected'], metric)} expected)."
+        f"{head}; no single {word} accounts for most of the {change}: the largest part, {row['explain_share']:.0%}, "
+        f"came from {names.of(dimension, member)} ({values})."
     )
