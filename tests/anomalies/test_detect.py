@@ -14,7 +14,6 @@ from forecasting.anomaly.detect import (
     detect,
     kpi_kind,
     score,
-    univariate_flags,
     watched,
 )
 from tests.anomalies.frames import START, binomial_rate, days, poisson_days, series
