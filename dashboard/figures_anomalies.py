@@ -15,7 +15,7 @@ from dashboard.charts import PALETTE, TEMPLATE
 from metrics.formatting import axis_title, number
 from metrics.registry import METRICS
 
-TIMELINE_LABELS = 30
+TIMELINE_LABELS = 15
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0}
 SYMBOLS = {"up": "triangle-up", "down": "triangle-down", "combination": "diamond"}
 DETECTOR_WORDS = {

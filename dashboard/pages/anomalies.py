@@ -81,7 +81,7 @@ if run is None:
         "Run `python -m forecasting detect` (it reads the database, flags every KPI series and stores the flags for this page).",
     )
 else:
-    st.caption(
+    st.markdown(
         f"Flags from the detection run of {run['finished_at']:%d %b %Y %H:%M} UTC on data from {run['data_first']:%d %b %Y} "
         f"to {run['data_end']:%d %b %Y} ({run['series_count']:,} series watched). Run `python -m forecasting detect` to refresh."
     )
@@ -126,7 +126,7 @@ else:
         )
         timeline = shown.select("first_day", "scope", "scope_label", "kpi", "direction", "detector", "explanation", "status")
         components.chart(
-            timeline_figure(timeline, labels, title="Flags by scope over time (▲ rose, ▼ fell, ◆ unusual combination)"),
+            timeline_figure(timeline, labels, title="Flags over time: ▲ rose, ▼ fell, ◆ combination"),
             f"{shown.height} flags from {shown['first_day'].min():%d %b %Y} to {shown['first_day'].max():%d %b %Y} across {shown['scope'].n_unique()} scopes.",
             timeline.select(
                 pl.col("first_day").alias("First day"), pl.col("scope_label").alias("Scope"),
@@ -149,7 +149,7 @@ else:
             status_word = STATUS_WORDS[flag["status"]]
             st.markdown(components.status_badge(STATUS_BADGE[flag["status"]], status_word), unsafe_allow_html=True)
             if flag["status"] != "open":
-                st.caption(f"{status_word} by {flag['acked_by']} on {flag['acked_at']:%d %b %Y %H:%M} UTC" + (f": {flag['note']}" if flag["note"] else ""))
+                st.markdown(f"{status_word} by {flag['acked_by']} on {flag['acked_at']:%d %b %Y %H:%M} UTC" + (f": {flag['note']}" if flag["note"] else ""))
             period = "day" if flag["grain"] == "day" else "week"
             lines = [
                 f"- How it was found: {DETECTOR_WORDS[flag['detector']]} "
@@ -191,7 +191,7 @@ else:
         outside = window.filter((pl.col("value") < pl.col("lower_bound")) | (pl.col("value") > pl.col("upper_bound"))).height
         components.chart(
             series_figure(window, series_flags.filter(pl.col("first_day").is_between(window["period_start"].min(), window["period_start"].max())),
-                          flag["kpi"], title=f"{metric.label}, {flag['scope_label']}, {'daily' if flag['grain'] == 'day' else 'weekly'}", selected=flag["flag_key"]),
+                          flag["kpi"], title=f"{metric.label} ({'daily' if flag['grain'] == 'day' else 'weekly'}) and its expected range", selected=flag["flag_key"]),
             f"{metric.label} against its expected range: {outside} of {window.height} {'days' if flag['grain'] == 'day' else 'weeks'} shown fell outside it.",
             window.select(
                 pl.col("period_start").alias("Period start"), pl.col("value").alias("Value"), pl.col("expected").alias("Expected"),
