@@ -64,6 +64,8 @@ def open_anomalies(page, url: str) -> None:
     wait_for_app(page, timeout=120_000)
     page.get_by_role("heading", name="Notifications").wait_for(timeout=120_000)
     wait_for_app(page, timeout=120_000)
+    # elements of a previous run fade while a rerun is under way: wait until none is stale
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
 
 
 def summary_text(page) -> str:
@@ -97,9 +99,12 @@ def test_a_filter_change_lands_in_the_url_and_the_link_reproduces_the_view(flagg
 
 def test_the_flags_table_downloads_as_csv(flagged_server, page):
     open_anomalies(page, f"{flagged_server}/anomalies?weeks=all")
-    page.get_by_text("Every flag shown").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").last.click()
+    expander = page.get_by_test_id("stExpander").filter(has_text="Every flag shown")
+    expander.get_by_text("Every flag shown").click()
+    button = expander.get_by_role("button", name="Download CSV")
+    button.wait_for(state="visible")
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
     content = Path(download.value.path()).read_text()
     header = content.splitlines()[0]
     assert header.startswith("First day,Scope,Measure,Direction,Value,Expected,Explanation,Status")
