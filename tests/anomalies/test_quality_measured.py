@@ -67,7 +67,7 @@ def test_every_flag_has_an_explanation_sentence(anomaly_world):
 def test_scale_one_world_meets_the_goals(tmp_path):
     """A fresh scale-1 world (seed 23, never used to choose the thresholds, which were
     set on seeds 42 and 11): recall >= 90%, precision >= 70%, <= 1 false alarm per series
-    per month. About 2 minutes: generation, then detection."""
+    per month. About a minute: generation, then detection."""
     url = f"duckdb:///{tmp_path / 'scale1.duckdb'}"
     build(url, Scenario(seed=23, scale=1.0, end=dt.date(2026, 11, 27)), quiet=True)
     engine = create_engine(url)

@@ -118,3 +118,16 @@ def test_storing_again_adds_a_run_that_pages_read(stored, anomaly_world, all_dep
     with connect(stored) as conn:
         kept = conn.execute(sa.text("SELECT COUNT(DISTINCT run_id) FROM anomaly_scores")).scalar_one()
     assert kept == 1  # only the latest run's scores are kept
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_detection_on_postgresql_finds_the_same_flags_as_on_duckdb(postgres_url, anomaly_world):
+    """The detector reads the same facts through the same extracts on both backends."""
+    from forecasting.anomaly.store import run_detection
+
+    engine = create_engine(postgres_url)
+    found = run_detection(engine).flags
+    engine.dispose()
+    columns = ["flag_key", "detector", "last_day", "explain_member"]
+    assert found.select(columns).sort("flag_key").equals(anomaly_world.detection.flags.select(columns).sort("flag_key"))
