@@ -91,7 +91,7 @@ else:
     labels = {scope: scope_label(*scope.split(":", 1)) for scope in flags["scope"].unique().to_list()}
     flags = flags.with_columns(pl.col("scope").replace_strict(labels, return_dtype=pl.String).alias("scope_label"))
 
-    grain_column, scope_column, kpi_column, status_column, weeks_column = st.columns([1, 2, 2, 1.4, 1.4])
+    grain_column, scope_column, kpi_column, status_column, weeks_column = st.columns([1.3, 2, 2, 1.4, 1.4])
     grain = params.choice("Series", "grain", ["day", "week"], "day", format_func=lambda g: "Daily" if g == "day" else "Weekly", container=grain_column)
     of_grain = flags.filter(pl.col("grain") == grain)
     scope_options = sorted(of_grain["scope"].unique().to_list(), key=lambda s: (list(KIND_WORDS).index(s.split(":")[0]), labels[s]))
