@@ -19,6 +19,7 @@ BENCHMARKS = {
     "forecast_fleet": "bench.forecast_fleet",
     "import_rate": "bench.import_rate",
     "dashboard_render": "bench.dashboard_render",
+    "anomaly_quality": "bench.anomaly_quality",
 }
 
 

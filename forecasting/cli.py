@@ -380,6 +380,19 @@ COMMANDS: list[Command] = [
 ]
 
 
+def _anomaly_commands() -> list[Command]:
+    from forecasting.anomaly import commands
+
+    return [
+        Command("detect", "flag anomalies in every KPI series of the database and store them", commands.configure_detect, commands.run_detect),
+        Command("notify", "send due notifications of target breaches, anomalies and weekly digests, once each", commands.configure_notify, commands.run_notify),
+        Command("anomalies", "flag the anomalous days of every series in a CSV", commands.configure_anomalies, commands.run_anomalies),
+    ]
+
+
+COMMANDS.extend(_anomaly_commands())
+
+
 def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
     """The top-level parser with one subparser per Command."""
     parser = argparse.ArgumentParser(
@@ -396,10 +409,11 @@ def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentPars
 def main(argv: list[str] | None = None) -> int:
     """Parse argv, run the subcommand; user errors become one 'error: ...' line, status 2."""
     from data.database import DatabaseError
+    from forecasting.anomaly import AnomalyError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ForecastInputError, DatabaseError) as error:
+    except (ForecastInputError, DatabaseError, AnomalyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

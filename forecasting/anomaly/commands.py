@@ -1,0 +1,133 @@
+"""The anomaly subcommands of ``python -m forecasting``: detect, notify, anomalies.
+
+Registered in forecasting.cli.COMMANDS. Errors the user can fix raise
+ForecastInputError, DatabaseError or AnomalyError and print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+import polars as pl
+
+from forecasting._frame import ForecastInputError
+
+DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)"
+
+
+# --------------------------------------------------------------------------- detect
+
+
+def configure_detect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", default=None, help=DATABASE_HELP)
+    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from data.database import create_engine, describe
+    from forecasting.anomaly.store import run_detection, store_detection
+
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    started = time.perf_counter()
+    engine = create_engine(args.database)
+    say = (lambda _m: None) if args.quiet else (lambda message: print(f"  {message}", flush=True))
+    try:
+        if not args.quiet:
+            print(f"detecting anomalies in {describe(engine)}", flush=True)
+        detection = run_detection(engine, progress=say)
+        seconds = time.perf_counter() - started
+        run_id = store_detection(engine, detection, started_at=started_at, seconds=seconds)
+    finally:
+        engine.dispose()
+    flags = detection.flags
+    counts = ", ".join(
+        f"{'daily' if row['grain'] == 'day' else 'weekly'} {row['detector']}: {row['len']}"
+        for row in flags.group_by("grain", "detector").len().sort("grain", "detector").iter_rows(named=True)
+    )
+    print(
+        f"run {run_id} stored: {flags.height} flags on {detection.series_count} series, data "
+        f"{detection.data_first} to {detection.data_end}, {time.perf_counter() - started:.1f} s"
+        + (f" ({counts})" if counts else "")
+    )
+    if not args.quiet:
+        recent = flags.filter(pl.col("first_day") >= detection.data_end - dt.timedelta(days=27)).sort("first_day", descending=True)
+        print(f"flags of the last 28 days: {recent.height}")
+        for row in recent.head(15).iter_rows(named=True):
+            print(f"  {row['first_day']} {row['grain']:<4} {row['scope_kind']}:{row['scope_id']}: {row['explanation']}")
+    return 0
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def configure_notify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", default=None, help=DATABASE_HELP)
+    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else localhost)")
+    parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default $KPI_SMTP_PORT, else 25)")
+    parser.add_argument("--sender", default=None, help="From address (default $KPI_SMTP_FROM, else kpi-dashboard@localhost)")
+    parser.add_argument("--dashboard-url", default=None, help="base URL of links (default $KPI_DASHBOARD_URL, else http://localhost:8501)")
+    parser.add_argument("--since-days", type=int, default=7, help="anomalies whose first day is at most this many days before the data's end (default 7)")
+    parser.add_argument("--attempts", type=int, default=3, help="tries per event within one run (default 3)")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
+
+
+def run_notify(args: argparse.Namespace) -> int:
+    from data.database import create_engine
+    from forecasting.notify import NotifySettings, notify
+
+    if args.since_days < 0 or args.attempts < 1:
+        raise ForecastInputError("--since-days must be 0 or more and --attempts at least 1.")
+    settings = NotifySettings.from_environment(
+        smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender, dashboard_url=args.dashboard_url,
+        since_days=args.since_days, attempts=args.attempts,
+    )
+    engine = create_engine(args.database)
+    try:
+        report = notify(engine, settings, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        print(line, file=sys.stderr if line.startswith("failed") or line.startswith("gave up") else sys.stdout)
+    return 1 if report.failed or report.given_up else 0
+
+
+# --------------------------------------------------------------------------- anomalies
+
+
+def configure_anomalies(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--csv", required=True, help="long CSV: one row per series and day")
+    parser.add_argument("--id-col", default="series_id", help="series id column (default series_id)")
+    parser.add_argument("--date-col", default="ds", help="date column (default ds)")
+    parser.add_argument("--value-col", default="y", help="value column (default y)")
+    parser.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of the dates (default %%Y-%%m-%%d)")
+    parser.add_argument("--country", default=None, help="public holidays of this country are known days, e.g. GB (default none)")
+    parser.add_argument("--subdivision", default=None, help="holiday subdivision, e.g. ENG")
+    parser.add_argument("--kind", choices=("count", "rate", "value"), default="count",
+                        help="count: Poisson noise (default); rate: a percentage 0-100; value: any measure")
+    parser.add_argument("--format", choices=("table", "csv"), default="table")
+
+
+def run_anomalies(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from forecasting.anomaly.own import flag_csv_series
+    from forecasting.cli import read_series_csv
+
+    frame = read_series_csv(Path(args.csv), args.id_col, args.date_col, args.value_col, args.date_format)
+    country = None if args.country is None or args.country.lower() == "none" else args.country
+    flags, summary = flag_csv_series(
+        frame, id_col=args.id_col, date_col=args.date_col, value_col=args.value_col, country=country,
+        subdivision=args.subdivision, kind=args.kind,
+    )
+    if args.format == "csv":
+        sys.stdout.write(flags.write_csv())
+        print(summary, file=sys.stderr)
+        return 0
+    print(summary)
+    if flags.height:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_width_chars=200):
+            print(flags)
+    return 0

@@ -1,0 +1,417 @@
+"""Proactive notifications: ``python -m forecasting notify``.
+
+Each active subscription (sql/schema/040_anomalies.sql) has a scope, some KPIs, a rule
+and a channel. A run evaluates every rule against the latest stored anomaly run and the
+latest complete ISO week of data, and sends each *event* once:
+
+- ``anomaly``: one event per flag of the scope (not marked as known) whose first day is
+  at most ``since_days`` before the data's end; key ``anomaly:<flag_key>``.
+- ``target_breach``: one event per KPI off target (status red) in the scope's scorecard
+  of the latest complete week (metrics.scorecard); key ``breach:<week>:<kpi>``.
+- ``weekly_digest``: one event per week: the scope's scorecard, the week's flags and
+  links that open the dashboard with the right filters; key ``digest:<week>``.
+
+A subscription's scope is its most specific filter: a service (its department follows),
+else an office, else a channel, else a department, else everything. Channels: email
+over SMTP (an HTML message with a plain-text part) or a webhook receiving JSON by POST.
+
+Every attempt is recorded in ``notifications`` right after it is made, so running twice
+sends nothing new. A failed send is retried ``attempts`` times within the run (with a
+short back-off), recorded as failed with its error, reported, and retried on the next
+runs until it succeeds or has failed ``attempts x max_runs`` times, after which every run
+still reports it as given up: nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from data.database import connect, create_schema
+from data.extracts import run_extract
+from data.facts import load_facts
+from forecasting.anomaly.links import anomaly_url, drilldown_url, overview_url
+from forecasting.anomaly.store import latest_flags, latest_run, subscriptions
+from forecasting.store import all_departments
+from metrics.formatting import number
+from metrics.periods import parse_week
+from metrics.registry import METRICS
+from metrics.scorecard import latest_complete_week, scorecard
+from metrics.status import STATUS_ICONS, STATUS_WORDS
+
+DEFAULT_DASHBOARD_URL = "http://localhost:8501"
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    sender: str = "kpi-dashboard@localhost"
+    dashboard_url: str = DEFAULT_DASHBOARD_URL
+    since_days: int = 7
+    attempts: int = 3  # tries per event within one run
+    max_runs: int = 5  # runs that may fail an event before it is given up (and still reported)
+    backoff_seconds: float = 0.2  # before the second try; doubles
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_environment(cls, **given) -> NotifySettings:
+        """Settings from arguments, else KPI_SMTP_HOST, KPI_SMTP_PORT, KPI_SMTP_FROM and
+        KPI_DASHBOARD_URL, else the defaults."""
+        environment = {
+            "smtp_host": os.environ.get("KPI_SMTP_HOST"),
+            "smtp_port": int(os.environ["KPI_SMTP_PORT"]) if os.environ.get("KPI_SMTP_PORT") else None,
+            "sender": os.environ.get("KPI_SMTP_FROM"),
+            "dashboard_url": os.environ.get("KPI_DASHBOARD_URL"),
+        }
+        chosen = {key: value for key, value in environment.items() if value}
+        chosen.update({key: value for key, value in given.items() if value is not None})
+        return cls(**chosen)
+
+
+@dataclass(frozen=True)
+class Event:
+    subscription_id: int
+    subscriber: str
+    channel: str
+    address: str
+    rule: str
+    key: str
+    subject: str
+    text: str
+    html: str
+    payload: dict
+
+
+@dataclass
+class Report:
+    sent: list[Event] = field(default_factory=list)
+    failed: list[tuple[Event, str, int]] = field(default_factory=list)  # event, error, attempts so far
+    given_up: list[tuple[int, str, str, int]] = field(default_factory=list)  # subscription, key, error, attempts
+    already: int = 0
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        verb = "would send" if self.dry_run else "sent"
+        out = [f"{verb} {len(self.sent)} notification(s); {self.already} already sent earlier; {len(self.failed)} failed; {len(self.given_up)} given up"]
+        out += [f"  {verb}: subscription {e.subscription_id} ({e.subscriber}, {e.channel} {e.address}): {e.subject}" for e in self.sent]
+        out += [f"failed: subscription {e.subscription_id} ({e.subscriber}, {e.channel} {e.address}) {e.key}: {error} (attempt {n}; retried next run)" for e, error, n in self.failed]
+        out += [f"gave up: subscription {s} {key} after {n} attempts: {error}" for s, key, error, n in self.given_up]
+        return out
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+def scope_of(subscription: dict) -> tuple[str, str]:
+    """(scope_kind, scope_id) of a subscription: its most specific filter."""
+    for column, kind in (("service_id", "service"), ("office_id", "office"), ("scope_channel", "channel"), ("department_id", "department")):
+        if subscription.get(column):
+            return kind, subscription[column]
+    return "total", "all"
+
+
+def flags_in_scope(flags: pl.DataFrame, subscription: dict) -> pl.DataFrame:
+    """The flags of the subscription's scope (a department's include its services'),
+    of its KPIs (all when none are named)."""
+    kind, member = scope_of(subscription)
+    if kind == "total":
+        chosen = flags
+    elif kind == "department":
+        chosen = flags.filter(((pl.col("scope_kind") == "department") & (pl.col("scope_id") == member)) | ((pl.col("scope_kind") == "service") & (pl.col("department_id") == member)))
+    else:
+        chosen = flags.filter((pl.col("scope_kind") == kind) & (pl.col("scope_id") == member))
+    kpis = [k for k in (subscription.get("kpis") or "").split(",") if k]
+    return chosen.filter(pl.col("kpi").is_in(kpis)) if kpis else chosen
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass
+class _World:
+    """What every rule reads, loaded once per run."""
+
+    engine: Engine
+    departments: list[str]
+    flags: pl.DataFrame
+    data_end: dt.date | None
+    week: str | None
+    names: dict[str, dict[str, str]]
+    settings: NotifySettings
+    _facts: object = None
+
+    def facts(self):
+        if self._facts is None and self.week:
+            monday = parse_week(self.week)
+            self._facts = load_facts(self.engine, self.departments, monday - timedelta(weeks=52), monday + timedelta(days=6))
+        return self._facts
+
+    def label(self, kind: str, member: str) -> str:
+        if kind == "total":
+            return "All services"
+        lookup = {"department": "departments", "service": "services", "office": "offices"}.get(kind)
+        return self.names.get(lookup, {}).get(member, member.replace("_", " ").capitalize()) if lookup else member.replace("_", " ").capitalize()
+
+
+def _world(engine: Engine, settings: NotifySettings) -> _World:
+    departments = all_departments(engine)
+    run = latest_run(engine, departments)
+    flags = latest_flags(engine, departments) if run else pl.DataFrame()
+    data_end = run["data_end"] if run else None
+    if data_end is None:
+        from data.facts import data_extent, organisation_timezone
+
+        extent = data_extent(engine, departments, organisation_timezone(run_extract(engine, "offices", departments=departments)))
+        data_end = extent[1] if extent else None
+    names = {
+        "departments": dict(run_extract(engine, "departments", departments=departments).select("department_id", "name").iter_rows()),
+        "services": dict(run_extract(engine, "services", departments=departments).select("service_id", "name").iter_rows()),
+        "offices": dict(run_extract(engine, "offices", departments=departments).select("office_id", "name").iter_rows()),
+    }
+    week = latest_complete_week(data_end) if data_end else None
+    return _World(engine, departments, flags, data_end, week, names, settings)
+
+
+def _scorecard(world: _World, subscription: dict):
+    kind, member = scope_of(subscription)
+    facts = world.facts()
+    if facts is None:
+        return None
+    scope: dict[str, str] = {}
+    if kind == "service":
+        facts = facts.where(service_id=member)
+        scope = {"service_id": member, "department_id": subscription.get("department_id") or ""}
+    elif kind == "office":
+        facts, scope = facts.where(office_id=member), {"office_id": member}
+    elif kind == "channel":
+        facts, scope = facts.where(channel=member), {"channel": member}
+    elif kind == "department":
+        facts, scope = facts.where(department_id=member), {"department_id": member}
+    return scorecard(facts, world.week, scope={k: v for k, v in scope.items() if v}, as_of=world.data_end)
+
+
+def events_for(world: _World, subscription: dict) -> list[Event]:
+    """Every event the subscription's rule gives now (sent or not)."""
+    rule = subscription["rule"]
+    kind, member = scope_of(subscription)
+    where = world.label(kind, member)
+    base = world.settings.dashboard_url
+    common = {"subscription_id": subscription["subscription_id"], "subscriber": subscription["subscriber"],
+              "channel": subscription["channel"], "address": subscription["address"], "rule": rule}
+    scope_payload = {"kind": kind, "id": member, "name": where}
+    events: list[Event] = []
+    if rule == "anomaly" and world.flags.height and world.data_end:
+        recent = flags_in_scope(world.flags, subscription).filter(
+            (pl.col("first_day") >= world.data_end - timedelta(days=world.settings.since_days)) & (pl.col("status") != "known")
+        ).sort("first_day", "flag_key")
+        for flag in recent.iter_rows(named=True):
+            metric = METRICS[flag["kpi"]]
+            moved = "rose" if flag["direction"] == "up" else "fell"
+            scope_name = world.label(flag["scope_kind"], flag["scope_id"])
+            subject = f"[KPI] Anomaly: {scope_name}, {metric.label} {moved} ({flag['first_day']:%d %b %Y})"
+            links = {"anomaly": anomaly_url(flag, base), "drilldown": drilldown_url(flag, base)}
+            text = f"{flag['explanation']}\n\nSee it: {links['anomaly']}\nDrill down: {links['drilldown']}\n"
+            body = (
+                f"<p>{html.escape(flag['explanation'])}</p>"
+                f"<p><a href=\"{html.escape(links['anomaly'])}\">See the flag on the Anomalies page</a> · "
+                f"<a href=\"{html.escape(links['drilldown'])}\">Drill down at this scope and week</a></p>"
+            )
+            payload = {"flag_key": flag["flag_key"], "scope": {"kind": flag["scope_kind"], "id": flag["scope_id"], "name": scope_name},
+                       "kpi": flag["kpi"], "first_day": flag["first_day"].isoformat(), "direction": flag["direction"],
+                       "value": flag["value"], "expected": flag["expected"], "explanation": flag["explanation"], "links": links}
+            events.append(Event(**common, key=f"anomaly:{flag['flag_key']}", subject=subject, text=text, html=_page(subject, body), payload=payload))
+    elif rule == "target_breach" and world.week:
+        card = _scorecard(world, subscription)
+        if card is not None and not card.partial:
+            kpis = [k for k in (subscription.get("kpis") or "").split(",") if k]
+            off = card.rows.filter(pl.col("status") == "red")
+            if kpis:
+                off = off.filter(pl.col("kpi").is_in(kpis))
+            department = subscription.get("department_id") if kind in ("department", "service") else None
+            link = overview_url(world.week, department, member if kind == "service" else None, base)
+            for row in off.iter_rows(named=True):
+                metric = METRICS[row["kpi"]]
+                subject = f"[KPI] Off target in {world.week}: {where}, {metric.label} {number(row['value'], metric)} (target {number(row['target'], metric)})"
+                sentence = (f"{metric.label} was {number(row['value'], metric)} in {world.week} against a target of "
+                            f"{number(row['target'], metric)} ({where}).")
+                drill = drilldown_url({"kpi": row["kpi"], "scope_kind": kind, "scope_id": member, "department_id": department, "week": world.week}, base)
+                body = f"<p>{html.escape(sentence)}</p><p><a href=\"{html.escape(link)}\">Open the weekly scorecard</a> · <a href=\"{html.escape(drill)}\">Drill down</a></p>"
+                payload = {"week": world.week, "scope": scope_payload, "kpi": row["kpi"], "value": row["value"], "target": row["target"],
+                           "status": row["status"], "links": {"overview": link, "drilldown": drill}}
+                events.append(Event(**common, key=f"breach:{world.week}:{row['kpi']}", subject=subject, text=f"{sentence}\n\n{link}\n", html=_page(subject, body), payload=payload))
+    elif rule == "weekly_digest" and world.week:
+        card = _scorecard(world, subscription)
+        if card is not None:
+            events.append(_digest(world, subscription, card, common, scope_payload))
+    return events
+
+
+def _digest(world: _World, subscription: dict, card, common: dict, scope_payload: dict) -> Event:
+    kind, member = scope_payload["kind"], scope_payload["id"]
+    where = scope_payload["name"]
+    base = world.settings.dashboard_url
+    monday = parse_week(world.week)
+    department = subscription.get("department_id") if kind in ("department", "service") else None
+    overview = overview_url(world.week, department, member if kind == "service" else None, base)
+    kpis = [k for k in (subscription.get("kpis") or "").split(",") if k]
+    rows = card.rows.filter(pl.col("kpi").is_in(kpis)) if kpis else card.rows
+    week_flags = flags_in_scope(world.flags, subscription).filter(pl.col("first_day").is_between(monday, monday + timedelta(days=6))) if world.flags.height else pl.DataFrame()
+    composite = card.composite.row(0, named=True) if card.composite.height else {"score": None, "status": "grey"}
+    table_rows = "".join(
+        "<tr>"
+        f"<th scope=\"row\" style=\"text-align:left;padding:4px 8px\">{html.escape(row['label'])}</th>"
+        f"<td style=\"text-align:right;padding:4px 8px\">{number(row['value'], row['kpi'])}</td>"
+        f"<td style=\"text-align:right;padding:4px 8px\">{number(row['target'], row['kpi'])}</td>"
+        f"<td style=\"padding:4px 8px\">{STATUS_ICONS[row['status']]} {html.escape(STATUS_WORDS[row['status']])}</td>"
+        f"<td style=\"padding:4px 8px\"><a href=\"{html.escape(drilldown_url({'kpi': row['kpi'], 'scope_kind': kind, 'scope_id': member, 'department_id': department, 'week': world.week}, base))}\">drill down</a></td>"
+        "</tr>"
+        for row in rows.iter_rows(named=True)
+    )
+    flag_items = "".join(
+        f"<li>{flag['first_day']:%a %d %b}: {html.escape(flag['explanation'])} "
+        f"<a href=\"{html.escape(anomaly_url(flag, base))}\">see it</a></li>"
+        for flag in (week_flags.sort("first_day").iter_rows(named=True) if week_flags.height else [])
+    ) or "<li>No anomaly flagged this week.</li>"
+    score = composite["score"]
+    subject = f"[KPI] Weekly digest {world.week}: {where}"
+    body = (
+        f"<p>The week {world.week} ({monday:%d %b} to {monday + timedelta(days=6):%d %b %Y}) for {html.escape(where)}. "
+        f"Composite score {'–' if score is None else f'{score:.2f}'} ({STATUS_ICONS[composite['status']]} {html.escape(STATUS_WORDS[composite['status']])}); 1.00 is on target.</p>"
+        f"<table style=\"border-collapse:collapse\"><caption style=\"text-align:left;font-weight:bold\">Scorecard</caption>"
+        f"<thead><tr><th scope=\"col\" style=\"text-align:left;padding:4px 8px\">Measure</th><th scope=\"col\" style=\"text-align:right;padding:4px 8px\">This week</th>"
+        f"<th scope=\"col\" style=\"text-align:right;padding:4px 8px\">Target</th><th scope=\"col\" style=\"text-align:left;padding:4px 8px\">Status</th><th scope=\"col\">Link</th></tr></thead>"
+        f"<tbody>{table_rows}</tbody></table>"
+        f"<h2 style=\"font-size:1.1em\">Anomalies of the week</h2><ul>{flag_items}</ul>"
+        f"<p><a href=\"{html.escape(overview)}\">Open the weekly scorecard</a> · "
+        f"<a href=\"{html.escape(base.rstrip('/') + '/anomalies')}\">Open the Anomalies page</a></p>"
+    )
+    text_lines = [f"Weekly digest {world.week} for {where}", ""]
+    text_lines += [f"- {row['label']}: {number(row['value'], row['kpi'])} (target {number(row['target'], row['kpi'])}, {STATUS_WORDS[row['status']]})" for row in rows.iter_rows(named=True)]
+    text_lines += ["", "Anomalies of the week:"] + ([f"- {flag['explanation']}" for flag in week_flags.iter_rows(named=True)] if week_flags.height else ["- none"])
+    text_lines += ["", f"Scorecard: {overview}"]
+    payload = {
+        "week": world.week, "scope": scope_payload, "composite": score,
+        "scorecard": [{"kpi": r["kpi"], "value": r["value"], "target": r["target"], "status": r["status"]} for r in rows.iter_rows(named=True)],
+        "flags": [{"flag_key": f["flag_key"], "explanation": f["explanation"]} for f in (week_flags.iter_rows(named=True) if week_flags.height else [])],
+        "links": {"overview": overview},
+    }
+    return Event(**common, key=f"digest:{world.week}", subject=subject, text="\n".join(text_lines) + "\n", html=_page(subject, body), payload=payload)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title></head><body style=\"font-family:sans-serif\">{body}"
+        "<p style=\"font-size:0.85em\">You receive this because of a subscription on the KPI dashboard's Anomalies page.</p></body></html>"
+    )
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def send_email(event: Event, settings: NotifySettings) -> None:
+    message = EmailMessage()
+    message["Subject"] = event.subject
+    message["From"] = settings.sender
+    message["To"] = event.address
+    message["X-KPI-Event"] = event.key
+    message.set_content(event.text)
+    message.add_alternative(event.html, subtype="html")
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
+        smtp.send_message(message)
+
+
+def send_webhook(event: Event, settings: NotifySettings) -> None:
+    body = json.dumps({"event": event.key, "rule": event.rule, "subscription_id": event.subscription_id,
+                       "subscriber": event.subscriber, "subject": event.subject, **event.payload}, default=str).encode()
+    request = urllib.request.Request(event.address, data=body, method="POST", headers={"Content-Type": "application/json", "X-KPI-Event": event.key})
+    with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as response:
+        if not 200 <= response.status < 300:
+            raise OSError(f"the webhook answered HTTP {response.status}")
+
+
+SENDERS: dict[str, Callable[[Event, NotifySettings], None]] = {"email": send_email, "webhook": send_webhook}
+
+
+def _deliver(event: Event, settings: NotifySettings) -> tuple[str | None, int]:
+    """Try up to settings.attempts times: (None, tries) when sent, else (last error, tries)."""
+    delay = settings.backoff_seconds
+    error = ""
+    for attempt in range(settings.attempts):
+        try:
+            SENDERS[event.channel](event, settings)
+            return None, attempt + 1
+        except (OSError, smtplib.SMTPException, urllib.error.URLError) as failure:
+            error = f"{type(failure).__name__}: {failure}"[:1900]
+            if attempt + 1 < settings.attempts:
+                time.sleep(delay)
+                delay *= 2
+    return error, settings.attempts
+
+
+def _record(engine: Engine, event: Event, status: str, attempts: int, error: str | None, now: dt.datetime, first: dt.datetime | None) -> None:
+    with connect(engine, begin=True) as conn:
+        conn.execute(sa.text("DELETE FROM notifications WHERE subscription_id = :s AND event_key = :k"), {"s": event.subscription_id, "k": event.key})
+        conn.execute(
+            sa.text(
+                "INSERT INTO notifications (subscription_id, event_key, rule, status, attempts, first_attempt_at, last_attempt_at, "
+                "sent_at, subject, error) VALUES (:s, :k, :rule, :status, :attempts, :first, :now, :sent, :subject, :error)"
+            ),
+            {"s": event.subscription_id, "k": event.key, "rule": event.rule, "status": status, "attempts": attempts,
+             "first": first or now, "now": now, "sent": now if status == "sent" else None, "subject": event.subject[:500], "error": error},
+        )
+
+
+def notify(engine: Engine, settings: NotifySettings | None = None, *, dry_run: bool = False, now: dt.datetime | None = None) -> Report:
+    """Evaluate every active subscription and send its new events once (see module)."""
+    settings = settings or NotifySettings()
+    create_schema(engine)
+    world = _world(engine, settings)
+    report = Report(dry_run=dry_run)
+    active = subscriptions(engine, world.departments).filter(pl.col("active"))
+    with connect(engine) as conn:
+        history = {
+            (row[0], row[1]): (row[2], row[3], row[4], row[5])
+            for row in conn.execute(sa.text("SELECT subscription_id, event_key, status, attempts, first_attempt_at, error FROM notifications")).fetchall()
+        }
+    limit = settings.attempts * settings.max_runs
+    for subscription in active.iter_rows(named=True):
+        for event in events_for(world, subscription):
+            status, attempts, first, error = history.get((event.subscription_id, event.key), (None, 0, None, None))
+            if status == "sent":
+                report.already += 1
+                continue
+            if attempts >= limit:
+                report.given_up.append((event.subscription_id, event.key, error or "", attempts))
+                continue
+            if dry_run:
+                report.sent.append(event)
+                continue
+            failure, tries = _deliver(event, settings)
+            stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+            tried = attempts + tries
+            if failure is None:
+                _record(engine, event, "sent", tried, None, stamp, first)
+                report.sent.append(event)
+            else:
+                _record(engine, event, "failed", tried, failure, stamp, first)
+                if tried >= limit:
+                    report.given_up.append((event.subscription_id, event.key, failure, tried))
+                else:
+                    report.failed.append((event, failure, tried))
+    return report

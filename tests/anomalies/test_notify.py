@@ -1,0 +1,212 @@
+"""Notifications end to end: a local SMTP server (aiosmtpd on 127.0.0.1) and a local HTTP
+receiver (http.server in a thread) receive what `python -m forecasting notify` sends."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from data.database import connect, create_engine, duckdb_path
+from forecasting.anomaly.store import Subscription, add_subscription, latest_flags
+from forecasting.cli import main as cli_main
+from forecasting.notify import NotifySettings, notify
+
+DASHBOARD = "https://kpi.example.gov/dash"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+class Receiver:
+    """A local webhook: records JSON bodies; answers 500 to the first ``fail_first``."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.fail_first = 0
+        self.seen = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                receiver.seen += 1
+                if receiver.seen <= receiver.fail_first:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                receiver.bodies.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def world(anomaly_world, tmp_path) -> Iterator:
+    """A private copy of the stored small world (subscriptions are written to it)."""
+    source = duckdb_path(anomaly_world.url)
+    target = tmp_path / "notify.duckdb"
+    shutil.copy(source, target)
+    engine = create_engine(f"duckdb:///{target}")
+    yield engine
+    engine.dispose()
+
+
+def settings(port: int, **more) -> NotifySettings:
+    return NotifySettings(smtp_host="127.0.0.1", smtp_port=port, sender="kpi@example.gov", dashboard_url=DASHBOARD,
+                          since_days=400, backoff_seconds=0.01, timeout_seconds=5, **more)
+
+
+def subscribe(engine, receiver_url: str) -> dict[str, int]:
+    flags = latest_flags(engine, ["benefits", "civil", "revenue", "transport"]).filter(pl.col("grain") == "day")
+    busiest = flags.group_by("scope_kind", "scope_id").len().sort("len", "scope_id", descending=[True, False]).row(0, named=True)
+    scope = {"office": {"office_id": busiest["scope_id"]}, "service": {"service_id": busiest["scope_id"]},
+             "channel": {"scope_channel": busiest["scope_id"]}, "department": {"department_id": busiest["scope_id"]}, "total": {}}[busiest["scope_kind"]]
+    return {
+        "anomaly_email": add_subscription(engine, Subscription("Ada", "anomaly", "email", "ada@example.gov", **scope)),
+        "digest_email": add_subscription(engine, Subscription("Head of Civil", "weekly_digest", "email", "head@example.gov", department_id="civil")),
+        "breach_hook": add_subscription(engine, Subscription("Ops", "target_breach", "webhook", receiver_url)),
+        "dead_hook": add_subscription(engine, Subscription("Nobody", "weekly_digest", "webhook", f"http://127.0.0.1:{free_port()}/gone")),
+    }
+
+
+def test_each_event_is_sent_once_and_failures_are_reported_and_retried(world, smtp, webhook):
+    inbox, port = smtp
+    ids = subscribe(world, webhook.url)
+    first = notify(world, settings(port))
+
+    # email: every anomaly of the scope and one digest, each a message with an HTML part
+    by_subscription = {}
+    for event in first.sent:
+        by_subscription.setdefault(event.subscription_id, []).append(event)
+    assert len(by_subscription[ids["anomaly_email"]]) >= 2
+    assert len(by_subscription[ids["digest_email"]]) == 1
+    assert len(inbox.messages) == len(by_subscription[ids["anomaly_email"]]) + 1
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert all(s.startswith("[KPI] Anomaly: ") for s in subjects[:-1]) or any(s.startswith("[KPI] Weekly digest") for s in subjects)
+
+    digest = next(m for m in inbox.messages if m["Subject"].startswith("[KPI] Weekly digest"))
+    assert digest["To"] == "head@example.gov" and digest["From"] == "kpi@example.gov"
+    page = digest.get_body(preferencelist=("html",)).get_content()
+    assert "<caption" in page and "Scorecard" in page
+    assert "On-time rate" in page and "target" in page.lower()
+    week = digest["Subject"].split()[3].rstrip(":")
+    assert f"{DASHBOARD}/overview?department=civil&amp;week={week}" in page  # the scorecard of the scope and week
+    assert f"{DASHBOARD}/drilldown?kpi=" in page and "department=civil" in page
+    assert "Anomalies of the week" in page
+    assert digest.get_body(preferencelist=("plain",)).get_content().startswith(f"Weekly digest {week} for Civil")
+
+    anomaly = next(m for m in inbox.messages if m["Subject"].startswith("[KPI] Anomaly"))
+    html_part = anomaly.get_body(preferencelist=("html",)).get_content()
+    assert f"{DASHBOARD}/anomalies?" in html_part and "flag=" in html_part and f"{DASHBOARD}/drilldown?" in html_part
+
+    # the webhook: JSON with the breach, its week and links
+    assert webhook.bodies, "the target-breach webhook received nothing"
+    body = webhook.bodies[0]
+    assert body["rule"] == "target_breach" and body["subscription_id"] == ids["breach_hook"]
+    assert body["status"] == "red" and body["week"] == week
+    assert body["links"]["overview"].startswith(f"{DASHBOARD}/overview?week=")
+
+    # the dead webhook failed, is reported with its error and recorded, not dropped
+    assert [e.subscription_id for e, _, _ in first.failed] == [ids["dead_hook"]]
+    assert any(line.startswith("failed: subscription") and "retried next run" in line for line in first.lines())
+    with connect(world) as conn:
+        rows = conn.execute(sa.text("SELECT status, attempts, error FROM notifications WHERE subscription_id = :s"), {"s": ids["dead_hook"]}).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("failed", 3)] and "Error" in rows[0][2]
+
+    # a second run sends nothing new, and tries the failed event again
+    received, hooked = len(inbox.messages), len(webhook.bodies)
+    second = notify(world, settings(port))
+    assert second.sent == [] and second.already == len(first.sent)
+    assert len(inbox.messages) == received and len(webhook.bodies) == hooked
+    assert [e.subscription_id for e, _, n in second.failed] == [ids["dead_hook"]] and second.failed[0][2] == 6
+
+    # after max_runs the event is given up, and still reported every run
+    for _ in range(3):
+        notify(world, settings(port))
+    given_up = notify(world, settings(port))
+    assert [(s, n) for s, _, _, n in given_up.given_up] == [(ids["dead_hook"], 15)]
+    assert any(line.startswith("gave up: subscription") for line in given_up.lines())
+
+
+def test_a_send_that_fails_twice_then_succeeds_is_retried_within_the_run(world, smtp, webhook):
+    _, port = smtp
+    add_subscription(world, Subscription("Ops", "target_breach", "webhook", webhook.url))
+    webhook.fail_first = 2
+    report = notify(world, settings(port))
+    assert report.failed == [] and len(report.sent) >= 1
+    with connect(world) as conn:
+        rows = conn.execute(sa.text("SELECT status, attempts FROM notifications ORDER BY attempts DESC")).fetchall()
+    assert {row[0] for row in rows} == {"sent"}
+    assert rows[0][1] == 3  # the first event took three tries; the rest one each
+    assert [row[1] for row in rows[1:]] == [1] * (len(rows) - 1)
+
+
+def test_the_command_line_reports_and_exits_non_zero_on_a_failure(world, smtp, webhook, capsys):
+    _, port = smtp
+    url = str(world.url.render_as_string(hide_password=False))
+    subscribe(world, webhook.url)
+    world.dispose()
+    code = cli_main(["notify", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+                     "--dashboard-url", DASHBOARD, "--since-days", "400", "--attempts", "1"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert out.out.startswith("sent ") and "failed: subscription" in out.err
+    # a dry run lists what is due (only the failed event now) and sends nothing
+    code = cli_main(["notify", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--since-days", "400", "--dry-run"])
+    listed = capsys.readouterr().out
+    assert code == 0
+    assert listed.startswith("would send 1 notification(s);") and "(Nobody, webhook" in listed

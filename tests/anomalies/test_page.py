@@ -1,0 +1,126 @@
+"""The Anomalies page through Streamlit's AppTest, on the small world with a stored run."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from data.database import create_engine, duckdb_path
+from forecasting.anomaly.store import latest_flags, subscriptions
+from tests.dashboard.conftest import APP
+
+DEPARTMENTS = ["benefits", "civil", "revenue", "transport"]
+
+
+@pytest.fixture
+def page_world(anomaly_world, tmp_path, monkeypatch):
+    """The app on a private copy of the stored small world (the page writes to it)."""
+    target = tmp_path / "page.duckdb"
+    shutil.copy(duckdb_path(anomaly_world.url), target)
+    url = f"duckdb:///{target}"
+    monkeypatch.setenv("KPI_DATABASE_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page("pages/anomalies.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_page_lists_the_stored_flags_with_their_explanation_and_drilldown_link(page_world):
+    at = open_page(weeks="all")
+    assert at.title[0].value == "Anomalies"
+    assert any("Data as of" in c.value for c in at.caption)
+    assert any("Flags from the detection run" in m.value for m in at.markdown)
+    flags = latest_flags(create_engine(page_world), DEPARTMENTS).filter(pl.col("grain") == "day")
+    summary = next(m.value for m in at.markdown if "flags on daily series" in m.value)
+    assert summary.startswith(f"**{flags.height} flags on daily series, {flags.height} still open.**")
+    newest = flags.sort("first_day", descending=True).row(0, named=True)
+    assert newest["explanation"] in summary
+    chosen = flags.filter(pl.col("flag_key") == at.selectbox(key="param-flag").value).row(0, named=True)
+    assert chosen["first_day"] == newest["first_day"]  # the newest flag is shown first
+    assert chosen["explanation"] in [m.value for m in at.markdown]
+    link = next(m.value for m in at.markdown if "Open the drill-down" in m.value)
+    assert f"(/drilldown?kpi={chosen['kpi']}" in link and f"week={chosen['week']})" in link
+
+
+def test_filters_in_the_url_give_the_matching_flags(page_world):
+    flags = latest_flags(create_engine(page_world), DEPARTMENTS)
+    weekly = flags.filter(pl.col("grain") == "week")
+    scope_kind, scope_id = weekly.group_by("scope_kind", "scope_id").len().sort("len", "scope_id", descending=[True, False]).row(0)[:2]
+    at = open_page(grain="week", weeks="all", scope=f"{scope_kind}:{scope_id}")
+    expected = weekly.filter((pl.col("scope_kind") == scope_kind) & (pl.col("scope_id") == scope_id))
+    summary = next(m.value for m in at.markdown if "flags on weekly series" in m.value or "flag on weekly series" in m.value)
+    assert summary.startswith(f"**{expected.height} flag")
+    assert len(at.selectbox(key="param-flag").options) == expected.height
+    at.selectbox(key="param-kpi").set_value(expected["kpi"][0]).run()
+    narrowed = expected.filter(pl.col("kpi") == expected["kpi"][0])
+    assert len(at.selectbox(key="param-flag").options) == narrowed.height
+    assert at.query_params["kpi"] == [expected["kpi"][0]]
+
+
+def test_a_filter_with_nothing_says_why_and_what_to_do(page_world):
+    at = open_page(status="known")
+    assert any("No flag matches these filters." in i.value for i in at.info)
+
+
+def test_acknowledging_a_flag_is_stored_with_who_and_the_note(page_world):
+    at = open_page(weeks="all")
+    key = at.selectbox(key="param-flag").value
+    at.radio[0].set_value("known")
+    at.text_input[0].input("Grace Hopper")
+    at.text_area[0].input("Planned outage of the web form")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    row = latest_flags(create_engine(page_world), DEPARTMENTS).filter(pl.col("flag_key") == key).row(0, named=True)
+    assert (row["status"], row["acked_by"], row["note"]) == ("known", "Grace Hopper", "Planned outage of the web form")
+    assert any("Saved: known cause by Grace Hopper." in s.value for s in at.success)
+
+
+def test_a_subscription_is_added_and_a_bad_one_explained(page_world):
+    at = open_page()
+    who = next(t for t in at.text_input if t.label == "Who")
+    address = next(t for t in at.text_input if t.label == "Email address or webhook URL")
+    who.input("Ada")
+    address.input("not an address")
+    next(b for b in at.button if b.label == "Subscribe").click().run()
+    assert any("is not an email address" in e.value for e in at.error)
+    who = next(t for t in at.text_input if t.label == "Who")
+    address = next(t for t in at.text_input if t.label == "Email address or webhook URL")
+    who.input("Ada")
+    address.input("ada@example.gov")
+    next(s for s in at.selectbox if s.label == "Rule").set_value("weekly_digest")
+    next(b for b in at.button if b.label == "Subscribe").click().run()
+    assert not at.exception
+    stored = subscriptions(create_engine(page_world), DEPARTMENTS)
+    assert stored.select("subscriber", "rule", "channel", "address").rows() == [("Ada", "weekly_digest", "email", "ada@example.gov")]
+
+
+@pytest.fixture
+def plain_world(duckdb_url, monkeypatch):
+    """The app on the shared small world, where no detection was ever stored."""
+    monkeypatch.setenv("KPI_DATABASE_URL", duckdb_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield duckdb_url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_without_a_stored_run_the_page_says_how_to_make_one(plain_world):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/anomalies.py").run()
+    assert not at.exception
+    assert any("python -m forecasting detect" in i.value for i in at.info)
