@@ -132,7 +132,7 @@ def data_as_of(context: Context) -> None:
 # ---------------------------------------------------------------------- facts and scorecards
 
 
-@st.cache_resource(ttl=CACHE_SECONDS, max_entries=6, show_spinner=False)
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=3, show_spinner=False)
 def facts(_engine: Engine, url: str, departments: tuple[str, ...], first_day: date, last_day: date) -> Facts:
     """The facts of some departments over a window (shared by every session; not mutated)."""
     return load_facts(_engine, departments, first_day, last_day)
