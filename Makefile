@@ -17,13 +17,14 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-## Build the embedded database when absent; when no stored forecast is up to date with the
-## data, forecast in the background (niced; about a minute at scale 1, log in
-## $(FORECAST_LOG); the planner page says so until it is stored); serve the dashboard on
-## http://localhost:$(PORT) at once.
+## Build the embedded database when absent; when no stored forecast or anomaly run is up to
+## date with the data, forecast and then detect anomalies in the background (niced; about a
+## minute each at scale 1, log in $(FORECAST_LOG); the planner and anomalies pages say so
+## until they are stored); serve the dashboard on http://localhost:$(PORT) at once.
 run: install
 	$(BIN)/python -m data ensure
-	nice -n 10 $(BIN)/python -m forecasting run --if-missing --no-progress > $(FORECAST_LOG) 2>&1 &
+	(nice -n 10 $(BIN)/python -m forecasting run --if-missing --no-progress; \
+	 nice -n 10 $(BIN)/python -m forecasting detect --if-missing --quiet) > $(FORECAST_LOG) 2>&1 &
 	$(BIN)/python -m dashboard --server.port $(PORT) --server.headless true
 
 ## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)

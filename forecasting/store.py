@@ -401,8 +401,12 @@ def load_series_window(
     )
 
 
-def current_run(engine: Engine) -> dict | None:
-    """The latest stored run if it is up to date with the data, else None.
+RUN_TABLES = ("forecast_runs", "anomaly_runs")
+
+
+def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | None:
+    """The latest stored run (of forecasts, or of anomaly detection with
+    ``runs_table="anomaly_runs"``) if it is up to date with the data, else None.
 
     Up to date: its data_end is the last local date with a case (the offices' time zone,
     as the fleet counts days) and it started after the latest data load recorded in
@@ -415,15 +419,14 @@ def current_run(engine: Engine) -> dict | None:
         path = duckdb_path(str(engine.url))
         if path is not None and not path.exists():
             return None  # inspecting it would create an empty file
+    if runs_table not in RUN_TABLES:
+        raise ValueError(f"not a table of runs: {runs_table!r}; use one of {', '.join(RUN_TABLES)}")
     names = table_names(engine)
-    if "forecast_runs" not in names or "cases" not in names:
+    if runs_table not in names or "cases" not in names:
         return None
     with connect(engine) as conn:
         run = conn.execute(
-            sa.text(
-                "SELECT run_id, started_at, data_end, horizon, series_count FROM forecast_runs "
-                "ORDER BY run_id DESC LIMIT 1"
-            )
+            sa.text(f"SELECT * FROM {runs_table} ORDER BY run_id DESC LIMIT 1")  # an allow-listed name
         ).mappings().first()
         if run is None:
             return None

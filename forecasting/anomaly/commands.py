@@ -24,6 +24,10 @@ DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb
 def configure_detect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default=None, help=DATABASE_HELP)
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument(
+        "--if-missing", action="store_true",
+        help="do nothing when a stored run is already up to date with the data (used by make run)",
+    )
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -34,6 +38,14 @@ def run_detect(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     engine = create_engine(args.database)
     say = (lambda _m: None) if args.quiet else (lambda message: print(f"  {message}", flush=True))
+    if args.if_missing:
+        from forecasting.store import current_run
+
+        run = current_run(engine, "anomaly_runs")
+        if run is not None:
+            print(f"run {run['run_id']} is up to date with the data (to {run['data_end']}): nothing to do")
+            engine.dispose()
+            return 0
     try:
         if not args.quiet:
             print(f"detecting anomalies in {describe(engine)}", flush=True)

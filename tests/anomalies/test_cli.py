@@ -110,6 +110,21 @@ def test_detect_stores_a_run_and_prints_its_summary(anomaly_world, tmp_path, cap
     assert sorted(flags["flag_key"].to_list()) == sorted(anomaly_world.detection.flags["flag_key"].to_list())  # deterministic
 
 
+def test_detect_if_missing_does_nothing_when_the_stored_run_is_up_to_date(anomaly_world, tmp_path, capsys):
+    target = tmp_path / "detect.duckdb"
+    shutil.copy(duckdb_path(anomaly_world.url), target)
+    url = f"duckdb:///{target}"
+    assert main(["detect", "--database", url, "--if-missing", "--quiet"]) == 0
+    first = capsys.readouterr().out
+    assert main(["detect", "--database", url, "--if-missing"]) == 0
+    second = capsys.readouterr().out
+    engine = create_engine(url)
+    run = latest_run(engine, ["benefits", "civil", "revenue", "transport"])
+    engine.dispose()
+    assert "stored" in first or "up to date" in first
+    assert f"run {run['run_id']} is up to date with the data" in second
+
+
 def test_detect_on_a_missing_database_is_one_line(tmp_path, capsys):
     assert main(["detect", "--database", f"duckdb:///{tmp_path / 'nothing' / 'x.duckdb'}"]) == 2
     assert capsys.readouterr().err.startswith("error: database URL")
