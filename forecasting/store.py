@@ -401,7 +401,7 @@ def load_series_window(
     )
 
 
-RUN_TABLES = ("forecast_runs", "anomaly_runs")
+RUNS_TABLES = ("forecast_runs", "anomaly_runs")  # the tables with one row per run
 
 
 def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | None:
@@ -419,8 +419,8 @@ def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | Non
         path = duckdb_path(str(engine.url))
         if path is not None and not path.exists():
             return None  # inspecting it would create an empty file
-    if runs_table not in RUN_TABLES:
-        raise ValueError(f"not a table of runs: {runs_table!r}; use one of {', '.join(RUN_TABLES)}")
+    if runs_table not in RUNS_TABLES:
+        raise ValueError(f"not a table of runs: {runs_table!r}; use one of {', '.join(RUNS_TABLES)}")
     names = table_names(engine)
     if runs_table not in names or "cases" not in names:
         return None
