@@ -145,8 +145,10 @@ def breadcrumbs(path: list[tuple[str, str | None]]) -> str | None:
 # or serious, and no option turns them off: aria-expanded on a <section> (the sidebar) and
 # on <span>/<div> wrappers (the main menu, a table's toolbar menus) instead of their
 # buttons; the main menu's button has an empty name; the navigation's <ul> holds its
-# section headers as <div>s. This script, run once per browser tab from a 0-pixel frame,
-# mends them as Streamlit draws them (a MutationObserver), without changing what they do.
+# section headers as <div>s; a select box keeps aria-activedescendant pointing at an
+# option of its list once the list has closed. This script, run once per browser tab
+# from a 0-pixel frame, mends them as Streamlit draws them (a MutationObserver), without
+# changing what they do.
 _MEND_SCRIPT = """
 (function () {
   const host = window.parent, doc = host.document;
@@ -164,6 +166,11 @@ _MEND_SCRIPT = """
     });
     doc.querySelectorAll('[data-testid="stSidebar"][aria-expanded]').forEach(function (sidebar) {
       sidebar.removeAttribute('aria-expanded');
+    });
+    doc.querySelectorAll('[aria-activedescendant]').forEach(function (input) {
+      // a select box keeps pointing at an option of its list after the list has closed
+      const id = input.getAttribute('aria-activedescendant');
+      if (!id || !doc.getElementById(id)) input.removeAttribute('aria-activedescendant');
     });
     doc.querySelectorAll('#MainMenu button').forEach(function (button) {
       if (!button.getAttribute('aria-label')) button.setAttribute('aria-label', 'Main menu');
@@ -190,7 +197,7 @@ _MEND_SCRIPT = """
     host.requestAnimationFrame(function () { pending = false; mend(); });
   }
   mend();
-  new host.MutationObserver(schedule).observe(doc.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-label']});
+  new host.MutationObserver(schedule).observe(doc.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-label', 'aria-activedescendant']});
 })();
 """
 

@@ -1,5 +1,5 @@
 """Small Playwright steps for the page tests: open a page at a width, pick an option in a
-Streamlit select box, read the view's subheader, and run axe-core."""
+Streamlit select box, read the view's subheader."""
 
 from __future__ import annotations
 
@@ -38,36 +38,3 @@ def choose(page, label: str, option: str) -> None:
     box.locator('[data-baseweb="select"]').click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
-
-
-# Violations that come from Streamlit's own frame, not from a page: they need an
-# app-wide fix (theme or Streamlit itself) and are reported, not failed, here.
-STREAMLIT_FRAME = {
-    "aria-allowed-attr": ("stSidebar", "MainMenu", "aria-haspopup"),  # sidebar, menu, table toolbar
-    "button-name": ("MainMenu",),  # the main menu's icon button
-    "list": ("stSidebarNavItems",),  # the page navigation
-    "listitem": ("st-emotion-cache",),  # its items
-    "color-contrast": ("stCaptionContainer",),  # st.caption's faded grey (theme)
-    "aria-valid-attr-value": ('aria-haspopup="listbox"',),  # a select box's input once its list has closed
-}
-
-
-def _from_frame(rule: str, node: dict) -> bool:
-    where = " ".join(str(t) for t in node.get("target", [])) + " " + node.get("html", "")
-    return any(mark in where for mark in STREAMLIT_FRAME.get(rule, ()))
-
-
-def axe_serious(page) -> list[str]:
-    """The critical and serious axe-core violations of the page's own content, as
-    'id: help (nodes)'; those of Streamlit's frame (STREAMLIT_FRAME) are left out."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = []
-    for violation in results.response.get("violations", []):
-        if violation.get("impact") not in ("critical", "serious"):
-            continue
-        nodes = [node for node in violation["nodes"] if not _from_frame(violation["id"], node)]
-        if nodes:
-            found.append(f"{violation['id']}: {violation['help']} ({'; '.join(node['html'][:80] for node in nodes)})")
-    return found

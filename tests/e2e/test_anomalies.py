@@ -17,7 +17,7 @@ import pytest
 from data.database import create_engine, duckdb_path
 from forecasting.anomaly.store import run_detection, store_detection
 from tests.conftest import ROOT
-from tests.e2e.conftest import free_port, screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, free_port, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -112,20 +112,14 @@ def test_the_flags_table_downloads_as_csv(flagged_server, page):
 
 
 def test_no_serious_accessibility_violations(flagged_server, page):
-    from axe_playwright_python.sync_playwright import Axe
-
     open_anomalies(page, f"{flagged_server}/anomalies?weeks=all")
-    # The page's own content: Streamlit's sidebar and toolbar, and the shared "data as of"
-    # caption (dashboard/state.py, Streamlit's caption grey), are not this page's.
-    context = {"include": [['[data-testid="stMain"]']], "exclude": [['[data-testid="stCaptionContainer"]']]}
-    serious = []
+    problems = []
     for _ in range(2):  # a chart still drawing can fail a check for a moment: what stays, counts
-        results = Axe().run(page, context=context)
-        serious = [v for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
-        if not serious:
+        problems = axe_violations(page)  # the whole page, Streamlit's sidebar and toolbars included
+        if not problems:
             break
         page.wait_for_timeout(3000)
-    assert serious == [], "\n".join(f"{v['id']}: {v['help']}: {[n['target'] for n in v['nodes'][:4]]} {v['nodes'][0]['html'][:200]}" for v in serious)
+    assert problems == [], "\n".join(problems)
 
 
 def test_narrow_screen(flagged_server, browser):

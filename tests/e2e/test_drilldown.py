@@ -15,7 +15,7 @@ from data.database import create_engine
 from data.extracts import run_extract
 from metrics.drilldown import Scope, rows_query
 from metrics.registry import METRICS
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -55,32 +55,11 @@ def crumbs(page) -> str:
     return page.locator(".st-key-drill-breadcrumbs").inner_text()
 
 
-# axe-core on the page's own content. Left out, as no page can change them: Streamlit's
-# sidebar, header and the toolbar it puts on every st.dataframe (aria-expanded on a
-# div), and the shared "data as of" caption (Streamlit's caption grey is 4.37:1, under
-# 4.5:1; this page writes its own notes at full contrast instead).
-AXE_SCOPE = {
-    "include": [['[data-testid="stMain"]']],
-    "exclude": [[".stElementToolbar"], ['[data-testid="stCaptionContainer"]']],
-}
-
-
-def serious_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, context=AXE_SCOPE)
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} - {[node['html'][:120] for node in violation['nodes'][:3]]}"
-        for violation in results.response["violations"]
-        if violation["impact"] in ("critical", "serious")
-    ]
-
-
 def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb_url, all_departments):
     page.goto(f"{server}/drilldown")
     settle(page, f"Departments compared, week {WEEK}")
     assert headline(page)[0] == f"On-time rate, week {WEEK}"
-    assert serious_violations(page) == []
+    assert axe_violations(page) == []
 
     # down two levels, by clicking: a choice in the select box, then a row of the table
     choose(page, "Go down to a department", "Civil Registration and Permits")
@@ -90,7 +69,7 @@ def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb
     settle(page, f"Offices compared, week {WEEK}")
     assert "department=civil" in page.url and "service=" in page.url
     assert best in crumbs(page)
-    assert serious_violations(page) == []
+    assert axe_violations(page) == []
     page.set_viewport_size({"width": 1280, "height": 4200})
     screenshot(page, "drilldown-1280")
     page.set_viewport_size({"width": 390, "height": 7000})

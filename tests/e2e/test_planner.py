@@ -22,19 +22,10 @@ from forecasting.planning import default_settings, plan_staffing
 from forecasting.store import load_staffing_inputs
 from tests.conftest import ROOT
 from tests.dashboard.planner_world import EVERY_DEPARTMENT, make_planner_world
-from tests.e2e.conftest import free_port, screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, free_port, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
-# axe-core on the page's own content. Left out, as they are Streamlit's and every page's,
-# not this page's (reported to the dashboard lead): the sidebar and header (list markup
-# of st.navigation, the main menu), the toolbar Streamlit puts on every st.dataframe
-# (aria-haspopup on a div), and captions (the shared "data as of" line: Streamlit's
-# caption grey is under 4.5:1; this page writes its notes at full contrast instead).
-AXE_SCOPE = {
-    "include": [['[data-testid="stMain"]']],
-    "exclude": [[".stElementToolbar"], ['[data-testid="stCaptionContainer"]']],
-}
 FIRST = dt.date(2026, 11, 23)
 LAST = FIRST + dt.timedelta(days=13)
 
@@ -126,8 +117,6 @@ def test_a_what_if_changes_the_plan_and_the_csv_holds_it(planner_server, page, t
 
 
 def test_the_page_is_accessible_and_looks_right_at_1280_and_390(planner_server, browser):
-    from axe_playwright_python.sync_playwright import Axe
-
     base, _ = planner_server
     for width, height in ((1280, 4400), (390, 7200)):
         context = browser.new_context(viewport={"width": width, "height": height})
@@ -136,7 +125,6 @@ def test_the_page_is_accessible_and_looks_right_at_1280_and_390(planner_server, 
         page.wait_for_timeout(1_000)  # let Plotly finish drawing before the picture
         screenshot(page, f"planner-{width}")
         if width == 1280:
-            results = Axe().run(page, context=AXE_SCOPE)
-            serious = [v for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
-            assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]
+            problems = axe_violations(page)
+            assert problems == [], "\n".join(problems)
         context.close()

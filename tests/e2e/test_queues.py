@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import axe_serious, choose, open_at, settle, subheader
+from tests.e2e.conftest import axe_violations, screenshot
+from tests.e2e.helpers import choose, open_at, settle, subheader
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ def test_queues_page_changes_office_and_keeps_it_in_the_link(server, browser):
     assert page.get_by_text("Visits only (in person channel)", exact=False).is_visible()
     settle(page)
     screenshot(page, "queues-1280")
-    problems = axe_serious(page)
+    problems = axe_violations(page)
     assert problems == [], "\n".join(problems)
     shared = page.url
     page.context.close()

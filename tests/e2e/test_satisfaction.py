@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import axe_serious, choose, open_at, settle, subheader
+from tests.e2e.conftest import axe_violations, screenshot
+from tests.e2e.helpers import choose, open_at, settle, subheader
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ def test_satisfaction_page_changes_department_and_keeps_it_in_the_link(server, b
     assert "weeks=26" in page.url
     settle(page)
     screenshot(page, "satisfaction-1280")
-    problems = axe_serious(page)
+    problems = axe_violations(page)
     assert problems == [], "\n".join(problems)
     shared = page.url
     page.context.close()
