@@ -57,7 +57,7 @@ def _with_legend(figure: go.Figure) -> go.Figure:
     return figure
 
 
-def _reference(figure: go.Figure, name: str, line: dict) -> None:
+def reference_entry(figure: go.Figure, name: str, line: dict) -> None:
     """A legend entry for a reference line drawn as a shape (shapes have none): text in
     the legend wraps at any width, where a label on the line ran off a narrow chart."""
     figure.add_scatter(x=[None], y=[None], mode="lines", name=name, line=line, hoverinfo="skip")
@@ -88,10 +88,12 @@ def trend(frame: pl.DataFrame, metric: Metric | str, *, x: str = "period_start",
             hovertemplate="%{y:,." + str(metric.decimals) + "f}",
         )
     if target is not None:
-        figure.add_hline(y=target, line={"dash": "dash", "color": "rgba(128,128,128,0.9)"}, annotation_text=f"Target {number(target, metric)}", annotation_position="top left")
+        line = {"dash": "dash", "color": "rgba(128,128,128,0.9)"}
+        figure.add_hline(y=target, line=line)
+        reference_entry(figure, f"Target {number(target, metric)}", line)
     figure.update_yaxes(title=axis_title(metric), **_y_range(metric, frame["value"]))
     figure.update_xaxes(title=None)
-    if len(groups) > 1:
+    if len(groups) > 1 or target is not None:
         _with_legend(figure)
     return figure
 
@@ -112,11 +114,11 @@ def bars(frame: pl.DataFrame, metric: Metric | str, *, category: str, overall: f
     if overall is not None:
         line = {"color": PALETTE[5], "dash": "dot", "width": 2}
         figure.add_vline(x=overall, line=line)
-        _reference(figure, f"Overall {number(overall, metric)}", line)
+        reference_entry(figure, f"Overall {number(overall, metric)}", line)
     if target is not None:
         line = {"color": "rgba(128,128,128,0.9)", "dash": "dash", "width": 2}
         figure.add_vline(x=target, line=line)
-        _reference(figure, f"Target {number(target, metric)}", line)
+        reference_entry(figure, f"Target {number(target, metric)}", line)
     figure.update_xaxes(title=axis_title(metric), **_y_range(metric, frame["value"]))
     figure.update_layout(hovermode="closest", showlegend=False, margin={"r": 56})
     if overall is not None or target is not None:

@@ -14,6 +14,7 @@ from metrics.status import STATUS_ICONS, STATUS_WORDS, status
 from metrics.targets import Targets
 
 WAIT_STATISTICS = {"median": "Median wait", "p90": "90th-percentile wait"}
+WAIT_CHOICES = {"median": "Median", "p90": "90th percentile"}  # the select box's shorter words
 UNIT_SHORT = {"seconds": "s", "minutes": "min"}
 
 
@@ -53,8 +54,8 @@ def cell_text(value: float | None, decimals: int) -> str:
 
 def heatmap(cells: pl.DataFrame, value: str, *, title: str, colour_title: str, decimals: int, unit: str = "", kind: QueueKind) -> go.Figure:
     """A weekday-by-hour heatmap of ``value`` with the number written in each cell (the
-    colour is never the only carrier). Empty cells (too few answered) stay blank and the
-    hover says why."""
+    colour is never the only carrier). Empty cells stay blank: an hour in which nothing
+    arrived in the whole window (closed), or a wait from too few answered."""
     days = cells.unique("weekday", maintain_order=True).sort("weekday")["day"].to_list()
     hours = sorted(cells["hour"].unique().to_list())
     lookup = {(row["day"], row["hour"]): row for row in cells.iter_rows(named=True)}
@@ -63,7 +64,7 @@ def heatmap(cells: pl.DataFrame, value: str, *, title: str, colour_title: str, d
         z_row, text_row, custom_row = [], [], []
         for hour in hours:
             row = lookup.get((day, hour), {})
-            cell = row.get(value)
+            cell = row.get(value) if row.get("arrivals") else None  # closed all window: blank, not 0
             z_row.append(cell)
             text_row.append(cell_text(cell, decimals))
             custom_row.append([

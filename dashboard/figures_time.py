@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import DASHES, MARKERS, PALETTE, TEMPLATE
+from dashboard.charts import DASHES, MARKERS, PALETTE, TEMPLATE, reference_entry
 from metrics.formatting import axis_title, number
 from metrics.queues import metric_of
 from metrics.registry import Metric
@@ -106,10 +106,10 @@ def metric_lines(
         add_gap_markers(figure, gaps(frame))
     if target is not None:
         shown = target_metric or metrics[0]
-        figure.add_hline(
-            y=target, line={"dash": "dash", "color": "rgba(128,128,128,0.9)", "width": 1.5},
-            annotation_text=f"Target {number(target, shown)}", annotation_position="top left",
-        )
+        # named in the legend, not on the line: a label on the line hid under the data
+        line = {"dash": "dash", "color": "rgba(128,128,128,0.9)", "width": 1.5}
+        figure.add_hline(y=target, line=line)
+        reference_entry(figure, f"Target {number(target, shown)}", line)
     figure.update_yaxes(title=y_title or axis_title(metrics[0]), **value_range(metrics[0].unit, frame["value"]))
     figure.update_xaxes(title=None, tickformat="%d %b<br>%Y")
     # the legend below the plot: above it, it would collide with the title on a phone

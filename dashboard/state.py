@@ -198,6 +198,14 @@ def default_week(context: Context) -> str | None:
     return latest_complete_week(context.as_of) if context.as_of else None
 
 
+def week_label_short(week: str) -> str:
+    """A complete week in few characters, for a narrow select box: 2026-W47 · 16–22 Nov."""
+    monday = parse_week(week)
+    sunday = monday + timedelta(days=6)
+    first = f"{monday.day}" if monday.month == sunday.month else f"{monday.day} {monday:%b}"
+    return f"{week} · {first}–{sunday.day} {sunday:%b}"
+
+
 def week_label_text(week: str, context: Context) -> str:
     monday = parse_week(week)
     sunday = monday + timedelta(days=6)

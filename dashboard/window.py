@@ -54,6 +54,6 @@ def choose(context: state.Context, weeks_container, week_container) -> Window | 
     default = state.default_week(context)
     last = params.choice(
         "Up to the week", "to", options, default if default in options else options[0],
-        format_func=lambda w: state.week_label_text(w, context), container=week_container,
+        format_func=state.week_label_short, container=week_container,
     )
     return of(int(count), last)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import polars as pl
 import streamlit as st
 
 from dashboard import components, params, state
 from metrics.formatting import number
+from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
+from metrics.scorecard import YEAR_WEEKS
 from metrics.summary import sentences
 
 context = state.open_or_stop()
@@ -97,7 +101,8 @@ with st.expander("The last 13 weeks of every measure (the sparklines)", expanded
 counts = card.rule_counts
 if counts:
     st.caption(
-        "Left out by rule this year: "
+        f"Left out by rule in the {YEAR_WEEKS + 1} weeks the comparisons read ({week_label(parse_week(week) - timedelta(weeks=YEAR_WEEKS))} "
+        f"to {week}): "
         + "; ".join(f"{name.replace('_', ' ')}: {count:,} rows" for name, count in counts.items())
         + f". Targets: metrics/targets.toml version {card.targets_version}."
     )

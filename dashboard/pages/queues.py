@@ -10,6 +10,7 @@ from dashboard import components, params, state, window
 from dashboard.figures_queues import (
     TREND_CHARTS,
     UNIT_SHORT,
+    WAIT_CHOICES,
     WAIT_STATISTICS,
     arrivals_summary,
     comparison,
@@ -36,14 +37,17 @@ if context.as_of is None:
 components.missing_data(context.missing("contacts"), "there are no queues to show", stop=True)
 
 scopes = scope_options(context.offices)
-office_column, weeks_column, week_column, wait_column = st.columns([3, 2, 3, 2])
+office_column, weeks_column, week_column, wait_column = st.columns([3, 2, 3, 3])
 scope_key = params.choice(
     "Office", "office", scopes, "contact_centres",
     format_func=lambda key: resolve_scope(context.offices, key).name, container=office_column,
     help="Contact centres are read through their calls, service centres through their visits.",
 )
 chosen = window.choose(context, weeks_column, week_column)
-statistic = params.choice("Wait shown by hour", "wait", list(WAIT_STATISTICS), "p90", format_func=WAIT_STATISTICS.get, container=wait_column)
+statistic = params.choice(
+    "Wait by hour", "wait", list(WAIT_STATISTICS), "p90", format_func=WAIT_CHOICES.get, container=wait_column,
+    help="Which wait the weekday-by-hour heatmap shows: the median or the 90th percentile.",
+)
 if chosen is None:
     components.empty("No week is complete yet.", "Come back after the first Sunday of data.")
     st.stop()
@@ -96,8 +100,9 @@ with right:
     )
 st.caption(
     f"Mean {noun} an hour: the {noun} that arrived in that hour of that weekday, divided by how often the hour occurred in the "
-    "window (so the hour the clocks skip or repeat is counted right). Waits are shown only where at least 5 were answered; blank cells "
-    "have fewer. Local time of each office."
+    "window (so the hour the clocks skip or repeat is counted right); an hour in which not one arrived in the whole window (the "
+    "office was closed) is left blank. Waits are shown only where at least 5 were answered; blank cells have fewer. Local time "
+    "of each office."
 )
 with st.expander(f"The numbers behind the two heatmaps ({cells.height:,} rows)"):
     components.table(profile_table(view.profile, kind), f"queues-by-hour-{scope.key}-{chosen.last_week}")
