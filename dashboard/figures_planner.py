@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import PALETTE, TEMPLATE
+from dashboard.charts import PALETTE, TEMPLATE, reference_entry
 from forecasting.backtest import BASELINE
 from forecasting.planning import StaffingPlan, StaffingSettings
 from forecasting.series import KINDS
@@ -376,7 +376,9 @@ def horizon_figure(frame: pl.DataFrame) -> go.Figure:
             line={"color": PALETTE[index * 5 % len(PALETTE)], "dash": ("solid", "dot")[index % 2]},
             marker={"symbol": ("circle", "square")[index % 2], "size": 5}, hovertemplate="%{y:.2f}",
         )
-    figure.add_hline(y=1, line={"dash": "dash", "color": "rgba(128,128,128,0.8)"}, annotation_text="1 = as good as last week's same weekday", annotation_position="top left")
+    line = {"dash": "dash", "color": "rgba(128,128,128,0.8)"}
+    figure.add_hline(y=1, line=line)
+    reference_entry(figure, "1 = as good as last week's same weekday", line)  # in the legend: on the line it hid under the data
     figure.update_yaxes(title="MASE", rangemode="tozero")
     figure.update_xaxes(title="Days ahead")
     figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})

@@ -93,6 +93,7 @@ INTRADAY = {
 }
 
 INCIDENTS_PER_KIND = 4
+SLOWDOWN_CAPACITY = 0.25  # a processing slowdown's share of the back office's usual capacity
 
 
 @dataclass(frozen=True)
@@ -566,7 +567,7 @@ def _process_cases(rng, cal, cases, incidents, demand) -> tuple[np.ndarray, np.n
     slowdown = np.ones((n_s, cal.n))
     for incident in incidents:
         if incident.kind == "processing_slowdown":
-            slowdown[incident.service, incident.day : incident.day + incident.days] = 0.25
+            slowdown[incident.service, incident.day : incident.day + incident.days] = SLOWDOWN_CAPACITY
     august = 1 - 0.12 * _bump(cal.doy, 225, 12)  # summer leave
     # Staff are planned from the expected demand's level and trend, and follow its
     # season only partly: peaks outrun them.
@@ -608,6 +609,7 @@ def _process_cases(rng, cal, cases, incidents, demand) -> tuple[np.ndarray, np.n
     stuck = rng.random(n) < 0.006
     pipeline = pipeline + np.where(stuck, rng.integers(40, 360, n), 0)
     close_day = cal.add_working_days(served_day, np.floor(pipeline).astype(np.int64))
+    close_day = _slowed_checks(cal, incidents, cases["service"], served_day, np.floor(pipeline), close_day, admin)
     close_local = cal.local_seconds(close_day) + rng.integers(9 * 3600, 17 * 3600 + 1800, n)
     submitted = cases["submitted_local"]
     close_local = np.where(admin, submitted + rng.integers(15, 59, n), np.maximum(close_local, submitted + 600))
@@ -635,6 +637,33 @@ def _process_cases(rng, cal, cases, incidents, demand) -> tuple[np.ndarray, np.n
     np.add.at(overdue, (cases["region"][late], due_day[late]), 1)
     np.add.at(overdue, (cases["region"][late], close_day[late]), -1)
     return np.cumsum(overdue, axis=1)[:, : cal.n], capacity
+
+
+def _slowed_checks(cal, incidents, service, served_day, work, close_day, admin) -> np.ndarray:
+    """A processing slowdown slows the checks of cases already in them too, not only the
+    queue in front of them: on each working day of the incident a case's checks advance
+    a quarter of a day (the back office's share of capacity). So closures fall on the
+    incident's first day, as they would in a real back office, and recover after it.
+
+    On a clock that counts 1 a working day (0.25 inside the incident, 0 on days off),
+    a case closes on the day its (work + 1)-th unit falls, exactly as add_working_days
+    counts outside incidents; cases whose checks never touch the incident keep their day.
+    """
+    slowed = [incident for incident in incidents if incident.kind == "processing_slowdown"]
+    if not slowed:
+        return close_day
+    beyond = np.arange(cal.n, cal.n + 800)
+    working = np.r_[cal.working, ((cal.day0.astype("int64") + beyond + 3) % 7) + 1 <= 5].astype(float)
+    close_day = close_day.copy()
+    for incident in slowed:
+        rate = working.copy()
+        rate[incident.day : incident.day + incident.days] *= SLOWDOWN_CAPACITY
+        clock = np.r_[0.0, np.cumsum(rate)]  # work done before each day
+        touched = (service == incident.service) & ~admin & (close_day >= incident.day) & (served_day < incident.day + incident.days)
+        start = np.clip(served_day[touched], 0, len(rate))
+        target = clock[start] + work[touched] + 1  # the unit of work the case closes in
+        close_day[touched] = np.searchsorted(clock, target, side="left").clip(0, len(rate)) - 1
+    return close_day
 
 
 # --------------------------------------------------------------------------- contacts

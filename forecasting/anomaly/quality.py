@@ -9,14 +9,14 @@ Definitions (also in bench/anomaly_quality.py, which prints the figures):
 - An incident's *days* are the local dates from its start to its end. A flag may trail
   its incident by ``TRAIL_DAYS[kind]`` days: ratings are given after the event (one
   day), walk-in surges leave a queue of cases behind (three days), and a processing
-  slowdown shows in closures, processing times, on-time rates and backlogs only as the
-  cases already in their checks run out and the queue builds (28 days).
+  slowdown shows in processing times, on-time rates and backlogs as the queue it leaves
+  clears (28 days).
 - A daily flag is *inside* an incident when its scope is one of the incident's scopes
   and its first day lies within the incident's days or the trail after them.
 - *Recall*: the share of incidents with a daily flag inside them whose first day is at
-  most ``DETECT_DAYS[kind]`` days after the incident's start: one day, and seven for a
-  processing slowdown, whose first effect (fewer closures) waits for the cases already
-  in their checks to run out.
+  most ``DETECT_DAYS[kind]`` days after the incident's start: one day for every kind (a
+  processing slowdown cuts closures from its first day, as the checks under way slow
+  down too; see data/generate.py ``_slowed_checks``).
 - *Precision*: the share of flagged scope-days (distinct scope and first day of a daily
   flag, whatever its KPI) that are inside an incident.
 - *False alarms per series per month*: daily flags not inside any incident, divided by
@@ -34,7 +34,7 @@ import polars as pl
 
 TRAIL_DAYS = {"online_outage": 1, "phone_fault": 1, "demand_surge": 3, "processing_slowdown": 28}
 # How long after its start a flag still counts as detecting the incident "within a day".
-DETECT_DAYS = {"online_outage": 1, "phone_fault": 1, "demand_surge": 1, "processing_slowdown": 7}
+DETECT_DAYS = {"online_outage": 1, "phone_fault": 1, "demand_surge": 1, "processing_slowdown": 1}
 DAYS_PER_MONTH = 30.44
 
 

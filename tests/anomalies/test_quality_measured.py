@@ -27,8 +27,8 @@ def quality_of(engine, detection, departments):
 
 def test_small_world_quality(anomaly_world, anomaly_engine, all_departments):
     """At scale 0.2 (a fifth of the cases) incidents at small services and offices sink
-    into the noise: recall is lower than at scale 1 (measured 56%); precision and the
-    false-alarm rate hold (measured 88%, 0.001 per series-month)."""
+    into the noise: recall is lower than at scale 1 (measured 62.5%); precision and the
+    false-alarm rate hold (measured 85%, 0.0014 per series-month)."""
     quality = quality_of(anomaly_engine, anomaly_world.detection, all_departments)
     assert quality.precision >= 0.70
     assert quality.false_alarms_per_series_month <= 1.0
@@ -37,22 +37,32 @@ def test_small_world_quality(anomaly_world, anomaly_engine, all_departments):
 
 
 def test_explanations_point_at_the_incidents_own_sub_scope(anomaly_world, anomaly_engine, all_departments):
+    """A flag on a parent of an incident's scope (the total, a department, a channel) on
+    the incident's first day names the incident's own member as the cause."""
     incidents = run_extract(anomaly_engine, "incidents", departments=all_departments, **INCIDENT_WINDOW)
     flags = anomaly_world.detection.flags.filter(pl.col("grain") == "day")
     checked = 0
     for incident in incidents.iter_rows(named=True):
         day = incident["starts_at"].date() + dt.timedelta(days=1 if incident["starts_at"].hour >= 12 else 0)
+        on_day = flags.filter(pl.col("first_day") == day)
         if incident["kind"] == "online_outage" and incident["service_id"] is None:
-            found = flags.filter((pl.col("scope_kind") == "total") & (pl.col("kpi") == "completion_rate") & (pl.col("first_day") == day))
-            for row in found.iter_rows(named=True):
-                assert (row["explain_dimension"], row["explain_member"]) == ("channel", "online"), row["explanation"]
-                assert row["explain_share"] > 0.8
-                checked += 1
-        if incident["kind"] == "phone_fault":
-            found = flags.filter((pl.col("scope_kind").is_in(["total", "channel"])) & (pl.col("kpi") == "abandonment_rate") & (pl.col("first_day") == day))
-            for row in found.iter_rows(named=True):
-                assert (row["explain_dimension"], row["explain_member"]) == ("office_id", incident["office_id"]), row["explanation"]
-                checked += 1
+            found = on_day.filter(pl.col("scope_kind").is_in(["total", "department"]), pl.col("kpi") == "completion_rate")
+            cause = ("channel", "online")
+        elif incident["kind"] == "online_outage":
+            found = on_day.filter(pl.col("scope_kind") == "department", pl.col("kpi") == "completion_rate")
+            cause = ("service_id", incident["service_id"])
+        elif incident["kind"] == "phone_fault":
+            found = on_day.filter(pl.col("scope_kind").is_in(["total", "channel"]), pl.col("kpi").is_in(["abandonment_rate", "service_level"]))
+            cause = ("office_id", incident["office_id"])
+        elif incident["kind"] == "demand_surge":
+            found = on_day.filter(pl.col("scope_kind").is_in(["total", "channel"]))
+            cause = ("office_id", incident["office_id"])
+        else:
+            continue
+        for row in found.iter_rows(named=True):
+            assert (row["explain_dimension"], row["explain_member"]) == cause, row["explanation"]
+            assert row["explain_share"] > 0.5, row["explanation"]
+            checked += 1
     assert checked >= 3
 
 
