@@ -3,7 +3,10 @@
 Generation replaces the generated tables as a whole: on a DuckDB file it builds a new
 file beside the old one and swaps it in when complete (a running dashboard keeps reading
 the old file until then); on PostgreSQL it empties and reloads the tables inside one
-transaction. Either way a failure halfway leaves the database as it was.
+transaction. Either way a failure halfway leaves the database as it was. What people
+decided in the dashboard (acknowledged flags, subscriptions and the notifications sent
+for them: USER_TABLES) survives a rebuild on both: PostgreSQL never empties those
+tables, and a new DuckDB file gets the old file's rows.
 """
 
 from __future__ import annotations
@@ -54,6 +57,49 @@ GENERATED_TABLES = (
     "costs",
     "incidents",
 )
+
+
+# Tables people write through the dashboard and the notifier, with the sequence behind
+# each one's id: a rebuilt DuckDB file takes them over from the old one.
+USER_TABLES = {"subscriptions": ("subscription_id", "subscription_ids"), "notifications": None,
+               "anomaly_acks": ("ack_id", "anomaly_ack_ids")}
+
+
+def _carry_user_tables(old: Path, engine: Engine, quiet: bool) -> int:
+    """Copy USER_TABLES from the DuckDB file ``old`` into the new database behind
+    ``engine`` and move each id sequence past the largest id copied; returns the rows
+    copied. A missing table in the old file (an older version) is skipped."""
+    if not old.exists():
+        return 0
+    kept: dict[str, pl.DataFrame] = {}
+    old_engine = create_engine(f"duckdb:///{old}")
+    try:
+        with connect(old_engine) as conn:  # waits while another process holds the file
+            present = set(sa.inspect(conn).get_table_names())
+            raw = conn.connection.driver_connection
+            for table in USER_TABLES:
+                if table in present:
+                    kept[table] = raw.execute(f"SELECT * FROM {table}").pl()
+    except (DatabaseError, sa.exc.DBAPIError) as error:
+        print(f"  warning: could not read {', '.join(USER_TABLES)} from the old {old.name} ({str(error).splitlines()[0]}); "
+              "they are not carried over to the new file", flush=True)
+        return 0
+    finally:
+        old_engine.dispose()
+    copied = 0
+    with connect(engine, begin=True) as conn:
+        columns = {table: [c["name"] for c in sa.inspect(conn).get_columns(table)] for table in kept}
+        for table, frame in kept.items():
+            shared = [c for c in frame.columns if c in columns[table]]
+            copied += bulk_load(conn, table, frame.select(shared))
+            identity = USER_TABLES[table]
+            if identity and frame.height:
+                column, sequence = identity
+                # DuckDB has no setval: draw the sequence up to the largest id copied
+                conn.exec_driver_sql(f"SELECT max(nextval('{sequence}')) FROM range({int(frame[column].max())})")
+    if copied and not quiet:
+        print(f"  kept {copied:,} rows people wrote ({', '.join(f'{t} {f.height:,}' for t, f in kept.items())}) from the old file", flush=True)
+    return copied
 
 
 @contextlib.contextmanager
@@ -118,6 +164,7 @@ def _build_duckdb_file(path: Path, scenario: Scenario, quiet: bool) -> int:
     partial_engine = create_engine(f"duckdb:///{partial}")
     try:
         total = _load_tables(partial_engine, tables, scenario, quiet)
+        _carry_user_tables(path, partial_engine, quiet)
         with connect(partial_engine) as conn:
             conn.exec_driver_sql("CHECKPOINT")
     finally:

@@ -28,6 +28,47 @@ def test_a_rebuild_replaces_rather_than_appends(tmp_path):
     assert counts_after_second["data_loads"] == 1  # a fresh file each time
 
 
+def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
+    """Acknowledged flags, subscriptions and sent notifications survive `python -m data
+    generate` on a DuckDB file, and new ones get fresh ids after them."""
+    from forecasting.anomaly.store import Subscription, add_subscription
+
+    def acknowledge(engine, key, status, by, note=None):  # as the page does, without needing a stored flag
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO anomaly_acks (flag_key, status, acked_by, acked_at, note) VALUES (:key, :status, :by, TIMESTAMP '2026-03-20 09:00:00', :note)"
+            ), {"key": key, "status": status, "by": by, "note": note})
+
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    build(url, TINY, quiet=True)
+    engine = create_engine(url)
+    first = add_subscription(engine, Subscription("Head of Civil", "weekly_digest", "email", "head@example.org", department_id="civil"))
+    acknowledge(engine, "day|service|passport|volume|up|2026-03-02|robust_z", "known", "analyst", "Easter rush")
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO notifications (subscription_id, event_key, rule, status, attempts, first_attempt_at, last_attempt_at, "
+            "sent_at, subject) VALUES (:id, 'digest|2026-W12', 'weekly_digest', 'sent', 1, TIMESTAMP '2026-03-23 07:00:00', "
+            "TIMESTAMP '2026-03-23 07:00:00', TIMESTAMP '2026-03-23 07:00:00', 'Weekly digest')"
+        ), {"id": first})
+    engine.dispose()
+
+    build(url, TINY, quiet=True)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        subscriptions = conn.execute(sa.text("SELECT subscription_id, subscriber, address FROM subscriptions")).all()
+        acks = conn.execute(sa.text("SELECT flag_key, status, acked_by, note FROM anomaly_acks")).all()
+        sent = conn.execute(sa.text("SELECT subscription_id, event_key, status FROM notifications")).all()
+    assert subscriptions == [(first, "Head of Civil", "head@example.org")]
+    assert acks == [("day|service|passport|volume|up|2026-03-02|robust_z", "known", "analyst", "Easter rush")]
+    assert sent == [(first, "digest|2026-W12", "sent")]
+    second = add_subscription(engine, Subscription("Analyst", "anomaly", "webhook", "http://127.0.0.1:9/hook"))
+    assert second > first  # the id sequence moved past the rows taken over
+    acknowledge(engine, "day|total|all|volume|up|2026-03-09|robust_z", "acknowledged", "analyst")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(DISTINCT ack_id) FROM anomaly_acks")).scalar_one() == 2
+    engine.dispose()
+
+
 def test_rebuilding_postgresql_replaces_in_one_transaction(make_postgres_database):
     url = make_postgres_database()
     build(url, TINY, quiet=True)
