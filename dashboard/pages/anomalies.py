@@ -246,13 +246,17 @@ else:
         st.rerun()
 
 with st.expander("Add a subscription", expanded=subscribed.height == 0), st.form("subscribe"):
+    # one row of two fields at a time: on a phone the columns stack, and each pair stays together
     left, right = st.columns(2)
     who = left.text_input("Who", max_chars=200)
     rule = right.selectbox("Rule", list(RULE_WORDS), format_func=RULE_WORDS.get)
+    left, right = st.columns(2)
     channel = left.selectbox("Channel", ["email", "webhook"], format_func=lambda c: "Email" if c == "email" else "Webhook (JSON)")
     address = right.text_input("Email address or webhook URL", max_chars=500)
+    left, right = st.columns(2)
     department = left.selectbox("Department", [None, *context.departments], format_func=lambda d: "Any" if d is None else context.department_names.get(d, d))
     service = right.selectbox("Service", [None, *context.services["service_id"].to_list()], format_func=lambda s: "Any" if s is None else context.service_names.get(s, s))
+    left, right = st.columns(2)
     office = left.selectbox("Office", [None, *context.offices["office_id"].to_list()], format_func=lambda o: "Any" if o is None else context.office_names.get(o, o))
     scope_channel = right.selectbox("Channel of the service", [None, "online", "mobile_app", "phone", "in_person", "mail", "other"], format_func=lambda c: "Any" if c is None else context.name_of("channel", c))
     kpis = st.multiselect("Measures (none: every measure)", list(METRICS), format_func=lambda k: METRICS[k].label)
