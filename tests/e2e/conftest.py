@@ -185,13 +185,20 @@ def axe_violations(page, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[st
 
     with contextlib.suppress(Exception):  # without the mending script, axe reports what it would have mended
         page.wait_for_function("() => window.__kpiMended === true", timeout=5_000)
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    results = Axe().run(page).response
     problems: list[str] = []
-    for violation in results["violations"]:
-        if violation["impact"] not in impacts:
-            continue
-        for node in violation["nodes"]:
-            messages = "; ".join(item["message"] for item in node.get("any", []) + node.get("all", []) + node.get("none", []))
-            problems.append(f"{violation['id']} ({violation['impact']}): {node['html'][:160]} — {messages[:300]}")
+    for attempt in range(2):
+        if attempt:  # an element caught mid-transition (a fading badge) can fail for a moment: what stays, counts
+            wait_for_app(page)
+            page.wait_for_timeout(1_500)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        results = Axe().run(page).response
+        problems = []
+        for violation in results["violations"]:
+            if violation["impact"] not in impacts:
+                continue
+            for node in violation["nodes"]:
+                messages = "; ".join(item["message"] for item in node.get("any", []) + node.get("all", []) + node.get("none", []))
+                problems.append(f"{violation['id']} ({violation['impact']}): {node['html'][:160]} — {messages[:300]}")
+        if not problems:
+            break
     return problems

@@ -113,12 +113,7 @@ def test_the_flags_table_downloads_as_csv(flagged_server, page):
 
 def test_no_serious_accessibility_violations(flagged_server, page):
     open_anomalies(page, f"{flagged_server}/anomalies?weeks=all")
-    problems = []
-    for _ in range(2):  # a chart still drawing can fail a check for a moment: what stays, counts
-        problems = axe_violations(page)  # the whole page, Streamlit's sidebar and toolbars included
-        if not problems:
-            break
-        page.wait_for_timeout(3000)
+    problems = axe_violations(page)  # the whole page, Streamlit's sidebar and toolbars included
     assert problems == [], "\n".join(problems)
 
 
