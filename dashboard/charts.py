@@ -57,6 +57,39 @@ def _with_legend(figure: go.Figure) -> go.Figure:
     return figure
 
 
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of 'rgb(r, g, b)'."""
+    channels = [float(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def cell_labels(
+    figure: go.Figure, z: Sequence[Sequence[float | None]], x: Sequence, y: Sequence, text: Sequence[Sequence[str]],
+    *, colorscale: str | list, zmin: float, zmax: float, size: int = 11,
+) -> None:
+    """Write each heatmap cell's text over it in black or white, whichever contrasts more
+    with the cell's own colour (Plotly's automatic choice leaves grey on mid-tones)."""
+    from plotly.colors import get_colorscale, sample_colorscale
+
+    scale = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
+    span = (zmax - zmin) or 1.0
+    xs, ys, labels, colours = [], [], [], []
+    for row, row_label in enumerate(y):
+        for column, column_label in enumerate(x):
+            value, label = z[row][column], text[row][column]
+            if value is None or not label:
+                continue
+            shade = sample_colorscale(scale, [min(max((value - zmin) / span, 0.0), 1.0)], colortype="rgb")[0]
+            light = _luminance(shade)
+            on_black, on_white = (light + 0.05) / 0.05, 1.05 / (light + 0.05)
+            xs.append(column_label)
+            ys.append(row_label)
+            labels.append(label)
+            colours.append("#000000" if on_black >= on_white else "#FFFFFF")
+    figure.add_scatter(x=xs, y=ys, mode="text", text=labels, textfont={"color": colours, "size": size}, hoverinfo="skip", showlegend=False)
+
+
 def reference_entry(figure: go.Figure, name: str, line: dict) -> None:
     """A legend entry for a reference line drawn as a shape (shapes have none): text in
     the legend wraps at any width, where a label on the line ran off a narrow chart."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import PALETTE, TEMPLATE, reference_entry
+from dashboard.charts import PALETTE, TEMPLATE, cell_labels, reference_entry
 from forecasting.backtest import BASELINE
 from forecasting.planning import StaffingPlan, StaffingSettings
 from forecasting.series import KINDS
@@ -522,10 +522,11 @@ def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = 
     figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=max(320, 22 * len(slots) + 150))
     figure.add_heatmap(
         z=z, x=x, y=slots, zmin=-reach, zmax=reach, zmid=0, colorscale=GAP_SCALE, xgap=1, ygap=1,
-        text=text, texttemplate="%{text}", textfont={"size": 10}, hoverongaps=False,
+        text=text, hoverongaps=False,
         colorbar={"title": {"text": "Staff: − short, + surplus", "side": "right"}, "thickness": 12},
         customdata=[days] * len(slots), hovertemplate="%{customdata} %{y}: %{text} staff<extra></extra>",
     )
+    cell_labels(figure, z, x, slots, text, colorscale=GAP_SCALE, zmin=-reach, zmax=reach, size=10)
     figure.update_yaxes(autorange="reversed", title="Half hour from (local time)", type="category")
     figure.update_xaxes(title=None, type="category", side="top", tickangle=0, tickfont={"size": 10})
     figure.update_layout(hovermode="closest", margin={"t": 125})

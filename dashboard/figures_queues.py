@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.charts import cell_labels
 from dashboard.figures_time import base
 from metrics.formatting import number
 from metrics.queues import QueueKind, QueueScope, metric_of
@@ -76,8 +77,10 @@ def heatmap(cells: pl.DataFrame, value: str, *, title: str, colour_title: str, d
         custom.append(custom_row)
     figure = base(title, height=max(280, 44 * len(days) + 150))
     noun = kind.contact + "s"
+    present = [value for row in z for value in row if value is not None]
+    low, high = (min(present), max(present)) if present else (0.0, 1.0)
     figure.add_heatmap(
-        z=z, x=[hour_label(h) for h in hours], y=days, text=text, texttemplate="%{text}", textfont={"size": 11},
+        z=z, x=[hour_label(h) for h in hours], y=days, zmin=low, zmax=high,
         customdata=custom, colorscale="Cividis", xgap=1, ygap=1, hoverongaps=False,
         colorbar={"title": {"text": colour_title, "side": "right"}, "thickness": 12, "len": 0.9},
         hovertemplate=(
@@ -86,6 +89,7 @@ def heatmap(cells: pl.DataFrame, value: str, *, title: str, colour_title: str, d
             + "<br>%{customdata[4]}<extra></extra>"
         ),
     )
+    cell_labels(figure, z, [hour_label(h) for h in hours], days, text, colorscale="Cividis", zmin=low, zmax=high)
     figure.update_layout(hovermode="closest", margin={"l": 10, "r": 10, "t": 50, "b": 10})
     figure.update_yaxes(autorange="reversed", title=None, showgrid=False)
     figure.update_xaxes(title="Hour of arrival (local time)", showgrid=False, tickangle=-45)
