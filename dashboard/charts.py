@@ -57,7 +57,7 @@ def _with_legend(figure: go.Figure) -> go.Figure:
     return figure
 
 
-def _luminance(rgb: str) -> float:
+def relative_luminance(rgb: str) -> float:
     """WCAG relative luminance of 'rgb(r, g, b)'."""
     channels = [float(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
@@ -81,7 +81,7 @@ def cell_labels(
             if value is None or not label:
                 continue
             shade = sample_colorscale(scale, [min(max((value - zmin) / span, 0.0), 1.0)], colortype="rgb")[0]
-            light = _luminance(shade)
+            light = relative_luminance(shade)
             on_black, on_white = (light + 0.05) / 0.05, 1.05 / (light + 0.05)
             xs.append(column_label)
             ys.append(row_label)

@@ -37,3 +37,22 @@ def test_heatmap_hours_are_categories_in_numeric_order():
     assert list(heat.x) == ["9", "10"] and list(heat.y) == ["Mon", "Tue"]
     assert [list(row) for row in heat.z] == [[3.0, 4.0], [5.0, 6.0]]
     assert figure.layout.xaxis.type == "category"
+
+
+def test_heatmap_cell_numbers_contrast_with_their_cells_by_at_least_4_5_to_1():
+    """Every number written on a Cividis cell, from the darkest to the lightest and the
+    mid-tones between, reads at WCAG AA against its own cell; empty cells stay blank."""
+    import plotly.graph_objects as go
+    from plotly.colors import get_colorscale, sample_colorscale
+
+    values = [[float(v) for v in range(row * 10, row * 10 + 10)] for row in range(10)]
+    values[3][4] = None
+    text = [["" if v is None else f"{v:.0f}" for v in row] for row in values]
+    figure = go.Figure()
+    charts.cell_labels(figure, values, list(range(10)), list(range(10)), text, colorscale="Cividis", zmin=0.0, zmax=99.0)
+    labels = figure.data[0]
+    assert len(labels.text) == 99 and "34" not in labels.text
+    for x, y, colour in zip(labels.x, labels.y, labels.textfont.color, strict=True):
+        cell = sample_colorscale(get_colorscale("Cividis"), [values[y][x] / 99.0], colortype="rgb")[0]
+        light, dark = sorted([charts.relative_luminance(cell), 0.0 if colour == "#000000" else 1.0])
+        assert (dark + 0.05) / (light + 0.05) >= 4.5, (values[y][x], cell, colour)
