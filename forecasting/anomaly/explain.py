@@ -150,7 +150,19 @@ def explain(flags: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     found = found.filter(
         pl.col("share").is_not_null() & (pl.col("share") > 0) & (pl.col("_largest").fill_nan(1.0) < UNINFORMATIVE)
     )
-    best = found.sort([*keys, "share", "_weight"], descending=[False] * len(keys) + [True, False], nulls_last=True).unique(keys, keep="first")
+    # Ties (equal shares of a few cases) go to the child named first, so that the same
+    # data explains the same way on every run and backend: shares are compared to 9
+    # places (sums of floats differ in the last bits between databases), then the
+    # smaller child, then the dimension's place in CHILDREN, then the member's name.
+    rank = {dimension: index for index, dimension in enumerate(("service_id", "office_id", "channel"))}
+    best = (
+        found.with_columns(
+            pl.col("share").round(9).alias("_share"), pl.col("_weight").round(9).alias("_weight_rounded"),
+            pl.col("child_dimension").replace_strict(rank, default=len(rank), return_dtype=pl.Int32).alias("_rank"),
+        )
+        .sort([*keys, "_share", "_weight_rounded", "_rank", "child"], descending=[False] * len(keys) + [True, False, False, False], nulls_last=True)
+        .unique(keys, keep="first", maintain_order=True)
+    )
     return best.select(
         *keys,
         pl.col("child_dimension").alias("explain_dimension"), pl.col("child").alias("explain_member"),
