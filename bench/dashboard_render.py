@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,7 +35,7 @@ import psutil
 
 from data.database import database_url, duckdb_path
 from metrics.periods import parse_week, week_label
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RENDERED, free_port
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RENDERED, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE10 = ROOT / "bench" / "out" / "scale10.duckdb"
@@ -47,35 +46,12 @@ SESSIONS = 5
 
 @contextlib.contextmanager
 def server(url: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A fresh dashboard server on a free port for the block."""
-    port = free_port()
+    """A fresh dashboard server on a free port for the block: (base URL, process)."""
     log = Path(tempfile.mkstemp(prefix="dashboard-bench-", suffix=".log")[1])
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, "KPI_DATABASE_URL": url}, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
     try:
-        yield base, process
+        with serve_process(url, log) as running:
+            yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         log.unlink(missing_ok=True)
 
 

@@ -9,25 +9,15 @@ preparing the CSV and Excel files. Prints the figures; nothing is asserted.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def finished(page, heading: str | None = None) -> None:
@@ -49,22 +39,10 @@ def main(argv: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     url = argv[0] if argv else f"duckdb:///{ROOT / 'data' / 'kpi.duckdb'}"
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "KPI_DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with tempfile.TemporaryDirectory(prefix="drilldown-bench-") as folder, serve(url, Path(folder) / "server.log") as base:
         print(f"drill-down on {url}")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             timed("cold first load (empty caches)", lambda: (page.goto(f"{base}/drilldown"), finished(page)))
             warm = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -96,9 +74,6 @@ def main(argv: list[str]) -> None:
                 ),
             )
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
 
 if __name__ == "__main__":

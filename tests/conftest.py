@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,15 @@ from data.generate import Scenario, generate
 from data.samples import shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
 POSTGRES_SERVER_URL = os.environ.get(
     "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -7,7 +7,6 @@ import email
 import email.policy
 import json
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,14 +20,9 @@ from data.database import connect, create_engine, duckdb_path
 from forecasting.anomaly.store import Subscription, add_subscription, latest_flags
 from forecasting.cli import main as cli_main
 from forecasting.notify import NotifySettings, notify
+from tests.conftest import free_port
 
 DASHBOARD = "https://kpi.example.gov/dash"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Inbox:

@@ -6,12 +6,11 @@ import shutil
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.database import create_engine, duckdb_path
 from forecasting.anomaly.store import latest_flags, subscriptions
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, app_on
 
 DEPARTMENTS = ["benefits", "civil", "revenue", "transport"]
 
@@ -21,13 +20,8 @@ def page_world(anomaly_world, tmp_path, monkeypatch):
     """The app on a private copy of the stored small world (the page writes to it)."""
     target = tmp_path / "page.duckdb"
     shutil.copy(duckdb_path(anomaly_world.url), target)
-    url = f"duckdb:///{target}"
-    monkeypatch.setenv("KPI_DATABASE_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with app_on(f"duckdb:///{target}", monkeypatch) as url:
+        yield url
 
 
 def open_page(**query) -> AppTest:
@@ -111,12 +105,8 @@ def test_a_subscription_is_added_and_a_bad_one_explained(page_world):
 @pytest.fixture
 def plain_world(duckdb_url, monkeypatch):
     """The app on the shared small world, where no detection was ever stored."""
-    monkeypatch.setenv("KPI_DATABASE_URL", duckdb_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield duckdb_url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with app_on(duckdb_url, monkeypatch) as url:
+        yield url
 
 
 def test_without_a_stored_run_the_page_says_how_to_make_one(plain_world):

@@ -19,6 +19,7 @@ from metrics.rules import RULES
 from metrics.scorecard import latest_complete_week
 from metrics.targets import load_targets
 from tests.conftest import ROOT
+from tests.dashboard.conftest import app_on
 
 PAGE = str(ROOT / "dashboard" / "pages" / "catalogue.py")
 
@@ -219,20 +220,13 @@ def test_the_facts_window_covers_each_weeks_year_and_is_shared_by_a_quarter_of_w
 
 
 def test_an_empty_database_still_shows_the_catalogue_and_says_what_to_do(tmp_path, monkeypatch):
-    import streamlit as st
 
-    monkeypatch.setenv("KPI_DATABASE_URL", f"duckdb:///{tmp_path / 'empty.duckdb'}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
+    with app_on(f"duckdb:///{tmp_path / 'empty.duckdb'}", monkeypatch):
         at = open_page()
         assert len([e for e in at.dataframe if "Definition" in e.value.columns][0].value) == len(METRICS_LIST)
         infos = " ".join(info.value for info in at.info)
         assert "No data has been loaded yet. Run `python -m data generate`" in infos
         assert "There are no cases or contacts in the database" in infos
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
@@ -240,7 +234,6 @@ def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, 
     """An export in Boston 311's layout imported into an empty database: the page lists
     the import as the importer recorded it (the imports extracts, on both databases), and
     says its rows add up."""
-    import streamlit as st
 
     from data.importer import import_file
     from tests.imports import boston
@@ -252,10 +245,7 @@ def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, 
     ])
     url = f"duckdb:///{tmp_path / 'imported.duckdb'}" if backend == "duckdb" else request.getfixturevalue("make_postgres_database")()
     result = import_file(export, "boston311", url)
-    monkeypatch.setenv("KPI_DATABASE_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
+    with app_on(url, monkeypatch):
         at = open_page()
         shown = pl.from_pandas([e.value for e in at.dataframe if "Accounted for" in e.value.columns][0])
         row = shown.row(0, named=True)
@@ -266,6 +256,3 @@ def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, 
         assert "3 read = 3 loaded (3 new, 0 updated, 0 unchanged) + 0 excluded + 0 quarantined: ✔ adds up" in text(at)
         loads = pl.from_pandas(frame_titled(at, "Load"))
         assert loads["Kind"].to_list() == ["import"]
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()

@@ -15,7 +15,7 @@ from metrics.formatting import number
 from metrics.periods import parse_week
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.targets import load_targets
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, app_on
 
 
 @pytest.fixture
@@ -98,22 +98,18 @@ def test_a_department_and_a_service_narrow_the_scorecard(world):
 
 def test_the_week_in_progress_is_marked_partial_and_not_judged(tmp_path, monkeypatch):
     """Data to a Wednesday: its week is offered, marked in progress, and not judged."""
-    import streamlit as st
 
     from data.build import build
     from data.generate import Scenario
 
     url = f"duckdb:///{tmp_path / 'wednesday.duckdb'}"
     build(url, Scenario(seed=5, scale=0.02, end=date(2026, 11, 18)), quiet=True)
-    monkeypatch.setenv("KPI_DATABASE_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = open_overview(week="2026-W47")
-    assert "in progress" in at.subheader[0].value
-    assert any("not over yet" in w.value for w in at.warning)
-    html = tiles_html(at)
-    assert "Week in progress" in html and "Off target" not in html and "On target" not in html
-    st.cache_resource.clear()
+    with app_on(url, monkeypatch):
+        at = open_overview(week="2026-W47")
+        assert "in progress" in at.subheader[0].value
+        assert any("not over yet" in w.value for w in at.warning)
+        html = tiles_html(at)
+        assert "Week in progress" in html and "Off target" not in html and "On target" not in html
 
 
 def test_an_unknown_week_in_a_link_falls_back_to_the_default(world):

@@ -14,14 +14,13 @@ from collections.abc import Iterator
 import pandas as pd
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from data.database import create_engine
 from forecasting.planning import StaffingPlan, default_settings, plan_staffing
 from forecasting.store import latest_backtests, latest_forecasts, load_staffing_inputs, series_forecast
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, app_on
 from tests.dashboard.planner_world import EVERY_DEPARTMENT, HORIZON, make_planner_world
 
 FIRST = dt.date(2026, 11, 23)  # the small world ends on Sunday 2026-11-22
@@ -36,12 +35,8 @@ def planner_url(small_tables, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def planner_env(planner_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("KPI_DATABASE_URL", planner_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield planner_url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with app_on(planner_url, monkeypatch) as url:
+        yield url
 
 
 def open_planner(**query: str) -> AppTest:

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.build import row_counts
 from data.database import create_engine
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, app_on
 
 
 def test_tables_page_lists_every_table_with_its_row_count(app_env):
@@ -23,12 +23,8 @@ def test_tables_page_lists_every_table_with_its_row_count(app_env):
 
 
 def test_a_database_that_cannot_be_reached_is_explained(monkeypatch):
-    import streamlit as st
 
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    monkeypatch.setenv("KPI_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/kpi")
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    assert "cannot connect to PostgreSQL at 127.0.0.1:1/kpi" in at.error[0].value
-    st.cache_resource.clear()
+    with app_on("postgresql://postgres@127.0.0.1:1/kpi", monkeypatch):
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        assert not at.exception
+        assert "cannot connect to PostgreSQL at 127.0.0.1:1/kpi" in at.error[0].value

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,12 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # Streamlit's own dark theme (what a viewer gets by choosing "Dark" in the app's settings);
@@ -49,6 +42,13 @@ DARK_THEME = {
 def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
     """The dashboard on a free port (``python -m dashboard``) with Streamlit options;
     yields its base URL and stops it afterwards."""
+    with serve_process(database_url, log, *options) as (base, _process):
+        yield base
+
+
+@contextlib.contextmanager
+def serve_process(database_url: str, log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``serve``, yielding the server process too (the benchmarks read its memory)."""
     port = free_port()
     environment = {**os.environ, "KPI_DATABASE_URL": database_url}
     with open(log, "w") as output:
@@ -75,7 +75,7 @@ def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
         process.terminate()
         raise RuntimeError(f"streamlit did not answer within 90 s:\n{log.read_text()}")
     try:
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:

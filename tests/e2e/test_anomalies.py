@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +11,7 @@ import pytest
 
 from data.database import create_engine, duckdb_path
 from forecasting.anomaly.store import run_detection, store_detection
-from tests.conftest import ROOT
-from tests.e2e.conftest import axe_violations, free_port, screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, screenshot, serve, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -32,31 +26,8 @@ def flagged_server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     engine = create_engine(url)
     store_detection(engine, run_detection(engine), started_at=dt.datetime(2026, 11, 23, 6), seconds=1.0)
     engine.dispose()
-    port = free_port()
-    log = folder / "server.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env={**os.environ, "KPI_DATABASE_URL": url}, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)  # polling for the server to come up, not timing a test
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve(url, folder / "server.log") as base:
+        yield base
 
 
 def open_anomalies(page, url: str) -> None:

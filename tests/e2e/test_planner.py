@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import polars as pl
@@ -20,9 +15,8 @@ import pytest
 from data.database import create_engine
 from forecasting.planning import default_settings, plan_staffing
 from forecasting.store import load_staffing_inputs
-from tests.conftest import ROOT
 from tests.dashboard.planner_world import EVERY_DEPARTMENT, make_planner_world
-from tests.e2e.conftest import axe_violations, free_port, screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, screenshot, serve, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -35,36 +29,8 @@ def planner_server(small_tables, tmp_path_factory: pytest.TempPathFactory) -> It
     """The dashboard on a small world with a stored forecast run: (base URL, database URL)."""
     folder = tmp_path_factory.mktemp("planner-e2e")
     url = make_planner_world(folder, small_tables)
-    port = free_port()
-    log = folder / "server.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "dashboard", "--server.port", str(port), "--server.address", "127.0.0.1",
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            ],
-            cwd=ROOT, env={**os.environ, "KPI_DATABASE_URL": url}, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)  # polling for the server to come up, not timing a test
-    else:
-        process.terminate()
-        raise RuntimeError(f"streamlit did not answer within 90 s:\n{log.read_text()}")
-    yield base, url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve(url, folder / "server.log") as base:
+        yield base, url
 
 
 def open_page(page, address: str) -> None:

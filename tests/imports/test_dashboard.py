@@ -4,11 +4,10 @@ every page works and says plainly what is missing."""
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.importer import import_file
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, app_on
 from tests.imports.conftest import REAL_FILES, _require_real_data
 
 
@@ -22,12 +21,8 @@ def boston_url(tmp_path_factory):
 
 @pytest.fixture
 def boston_only(boston_url, monkeypatch):
-    monkeypatch.setenv("KPI_DATABASE_URL", boston_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield boston_url
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with app_on(boston_url, monkeypatch) as url:
+        yield url
 
 
 def open_page(page: str | None) -> AppTest:
