@@ -41,6 +41,7 @@ def select_row(page, level: str, row: int) -> None:
     """Tick row ``row`` (0 = the first) of the peer table of ``level`` (its rows are 35
     pixels high under a header of the same height; the tick box is the first column)."""
     grid = page.locator(f'[class*="st-key-peers-{level}"] [data-testid="stDataFrameResizable"]').first
+    grid.locator("canvas").first.wait_for(timeout=60_000)  # a click before the grid has drawn is lost
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
