@@ -422,10 +422,23 @@ def _scan(block: bytes, delimiter: int, quote: int | None) -> tuple[np.ndarray, 
     return starts, ends, fields, line_offsets, blank, spans
 
 
-class ParquetReader:
-    """A Parquet file in row groups' batches; columns keep their types."""
+class _TypedFileReader:
+    """What a Parquet and an Excel reader share: records counted by row, and the whole
+    file's size and checksum (read apart from the records)."""
 
     line_label = "row"
+    path: Path
+
+    @property
+    def total_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def checksum(self) -> str:
+        return file_checksum(self.path)
+
+
+class ParquetReader(_TypedFileReader):
+    """A Parquet file in row groups' batches; columns keep their types."""
 
     def __init__(self, path: Path, *, on_bytes: ProgressCallback | None = None) -> None:
         import pyarrow.parquet as pq
@@ -438,13 +451,6 @@ class ParquetReader:
             raise ImportFailed(f"{path.name} is not a Parquet file ({str(error).splitlines()[0]})") from None
         self.header = _unique_header(list(self._file.schema_arrow.names), path)
         self.raw_header = self.header
-
-    @property
-    def total_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def checksum(self) -> str:
-        return file_checksum(self.path)
 
     def batches(self) -> Iterator[RawBatch]:
         row = 1
@@ -459,11 +465,9 @@ class ParquetReader:
             yield RawBatch(frame, pl.DataFrame(schema=MALFORMED_SCHEMA))
 
 
-class ExcelReader:
+class ExcelReader(_TypedFileReader):
     """One sheet of a workbook. Dates and times keep their type; everything else is text,
     as the sheet shows it (so an id 101001240734 stays that, not 1.01e11)."""
-
-    line_label = "row"
 
     def __init__(self, path: Path, *, sheet: str | int, skip_lines: int = 0,
                  on_bytes: ProgressCallback | None = None) -> None:
@@ -488,13 +492,6 @@ class ExcelReader:
         self.header = _unique_header([c.name for c in self._sheet.available_columns()], path)
         self.raw_header = self.header
         self._first_row = skip_lines + 2  # the sheet's row number of the first record
-
-    @property
-    def total_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def checksum(self) -> str:
-        return file_checksum(self.path)
 
     def batches(self) -> Iterator[RawBatch]:
         frame = self._sheet.to_polars()
