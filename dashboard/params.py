@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
+from dashboard import state
+
 
 def _remember(key: str, value: str, default: str) -> None:
     if value == default:
@@ -52,3 +54,19 @@ def set_value(key: str, value: str, default: str) -> None:
 
 def text(key: str, default: str = "") -> str:
     return st.query_params.get(key, default)
+
+
+def department(context: state.Context, *, container=st) -> str:
+    """The department filter (``?department=``): state.ALL or a department id."""
+    return choice(
+        "Department", "department", [state.ALL, *context.departments], state.ALL,
+        format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=container,
+    )
+
+
+def service(context: state.Context, department: str, *, container=st) -> str:
+    """The service filter (``?service=``), offering the services of ``department``."""
+    return choice(
+        "Service", "service", [state.ALL, *state.services_of(context, department)["service_id"].to_list()], state.ALL,
+        format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=container,
+    )

@@ -198,6 +198,11 @@ def default_week(context: Context) -> str | None:
     return latest_complete_week(context.as_of) if context.as_of else None
 
 
+def services_of(context: Context, department: str) -> pl.DataFrame:
+    """The services of ``department`` (ALL: every visible one)."""
+    return context.services if department == ALL else context.services.filter(pl.col("department_id") == department)
+
+
 def week_label_short(week: str) -> str:
     """A complete week in few characters, for a narrow select box: 2026-W47 · 16–22 Nov."""
     monday = parse_week(week)

@@ -197,10 +197,7 @@ st.markdown(
 
 st.subheader("Rows each rule left out or repaired")
 left, right = st.columns(2)
-department = params.choice(
-    "Department", "department", [state.ALL, *context.departments], state.ALL,
-    format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=left,
-)
+department = params.department(context, container=left)
 weeks = int(params.choice("Window", "weeks", WEEKS, DEFAULT_WEEKS, format_func=lambda w: f"The last {w} complete weeks", container=right))
 week = state.default_week(context)
 last_day = parse_week(week) + timedelta(days=6)

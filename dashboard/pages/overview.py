@@ -27,15 +27,8 @@ components.missing_data(
     "the measures built on them are shown as \"too little data\"",
 )
 left, middle, right = st.columns([1, 1, 1])
-department = params.choice(
-    "Department", "department", [state.ALL, *context.departments], state.ALL,
-    format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=left,
-)
-services = context.services if department == state.ALL else context.services.filter(pl.col("department_id") == department)
-service = params.choice(
-    "Service", "service", [state.ALL, *services["service_id"].to_list()], state.ALL,
-    format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=middle,
-)
+department = params.department(context, container=left)
+service = params.service(context, department, container=middle)
 weeks = state.week_options(context)
 week = params.choice("Week", "week", weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
 

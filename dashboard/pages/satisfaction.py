@@ -35,15 +35,8 @@ if context.as_of is None:
 components.missing_data(context.missing("feedback", "journeys"), "satisfaction or completion cannot be shown (digital take-up, from cases, still can)")
 
 department_column, service_column, weeks_column, week_column = st.columns([3, 3, 2, 3])
-department = params.choice(
-    "Department", "department", [state.ALL, *context.departments], state.ALL,
-    format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=department_column,
-)
-services = context.services if department == state.ALL else context.services.filter(pl.col("department_id") == department)
-service = params.choice(
-    "Service", "service", [state.ALL, *services["service_id"].to_list()], state.ALL,
-    format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=service_column,
-)
+department = params.department(context, container=department_column)
+service = params.service(context, department, container=service_column)
 chosen = window.choose(context, weeks_column, week_column)
 if chosen is None:
     components.empty("No week is complete yet.", "Come back after the first Sunday of data.")
@@ -67,7 +60,7 @@ def target(kpi: str) -> float | None:
 with st.spinner(f"Computing satisfaction and take-up for {scope_name}…"):
     view = satisfaction_view(
         context.engine, str(context.engine.url), context.departments, department, service,
-        services, context.department_names, chosen.first_day, chosen.last_day,
+        state.services_of(context, department), context.department_names, chosen.first_day, chosen.last_day,
     )
 name = f"{scope_name}-{chosen.last_week}-{chosen.weeks}w"
 st.subheader(f"{scope_name}, {chosen.text}", anchor=False)
