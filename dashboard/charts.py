@@ -74,19 +74,19 @@ def cell_labels(
 
     scale = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
     span = (zmax - zmin) or 1.0
+    cells = [
+        (column_label, row_label, text[row][column], min(max((z[row][column] - zmin) / span, 0.0), 1.0))
+        for row, row_label in enumerate(y) for column, column_label in enumerate(x)
+        if z[row][column] is not None and text[row][column]
+    ]
     xs, ys, labels, colours = [], [], [], []
-    for row, row_label in enumerate(y):
-        for column, column_label in enumerate(x):
-            value, label = z[row][column], text[row][column]
-            if value is None or not label:
-                continue
-            shade = sample_colorscale(scale, [min(max((value - zmin) / span, 0.0), 1.0)], colortype="rgb")[0]
-            light = relative_luminance(shade)
-            on_black, on_white = (light + 0.05) / 0.05, 1.05 / (light + 0.05)
-            xs.append(column_label)
-            ys.append(row_label)
-            labels.append(label)
-            colours.append("#000000" if on_black >= on_white else "#FFFFFF")
+    shades = sample_colorscale(scale, [cell[3] for cell in cells], colortype="rgb") if cells else []
+    for (column_label, row_label, label, _), shade in zip(cells, shades, strict=True):
+        light = relative_luminance(shade)
+        xs.append(column_label)
+        ys.append(row_label)
+        labels.append(label)
+        colours.append("#000000" if (light + 0.05) / 0.05 >= 1.05 / (light + 0.05) else "#FFFFFF")
     figure.add_scatter(x=xs, y=ys, mode="text", text=labels, textfont={"color": colours, "size": size}, hoverinfo="skip", showlegend=False)
 
 

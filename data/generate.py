@@ -146,12 +146,17 @@ class _Calendar:
             dtype="int64",
         )
 
-    def add_working_days(self, day_index: np.ndarray, working_days: np.ndarray) -> np.ndarray:
-        """The working day ``working_days`` after ``day_index`` (itself moved to the next
-        working day first). Beyond the calendar, Monday to Friday are working days."""
+    def working_ahead(self) -> np.ndarray:
+        """Working days of the calendar and of 800 days beyond it, where Monday to Friday
+        are working days (cases still in their checks at the end close out there)."""
         beyond = np.arange(self.n, self.n + 800)
         weekday = ((self.day0.astype("int64") + beyond + 3) % 7) + 1
-        working = np.r_[self.working, weekday <= 5]
+        return np.r_[self.working, weekday <= 5]
+
+    def add_working_days(self, day_index: np.ndarray, working_days: np.ndarray) -> np.ndarray:
+        """The working day ``working_days`` after ``day_index`` (itself moved to the next
+        working day first), on ``working_ahead``."""
+        working = self.working_ahead()
         worked_before = np.r_[0, np.cumsum(working)]  # working days before each index
         target = worked_before[np.clip(day_index, 0, len(working))] + working_days + 1
         return np.searchsorted(worked_before, target, side="left").clip(0, len(working)) - 1
@@ -652,8 +657,7 @@ def _slowed_checks(cal, incidents, service, served_day, work, close_day, admin) 
     slowed = [incident for incident in incidents if incident.kind == "processing_slowdown"]
     if not slowed:
         return close_day
-    beyond = np.arange(cal.n, cal.n + 800)
-    working = np.r_[cal.working, ((cal.day0.astype("int64") + beyond + 3) % 7) + 1 <= 5].astype(float)
+    working = cal.working_ahead().astype(float)
     close_day = close_day.copy()
     for incident in slowed:
         rate = working.copy()

@@ -150,11 +150,11 @@ def explain(flags: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     found = found.filter(
         pl.col("share").is_not_null() & (pl.col("share") > 0) & (pl.col("_largest").fill_nan(1.0) < UNINFORMATIVE)
     )
-    # Ties (equal shares of a few cases) go to the child named first, so that the same
-    # data explains the same way on every run and backend: shares are compared to 9
-    # places (sums of floats differ in the last bits between databases), then the
-    # smaller child, then the dimension's place in CHILDREN, then the member's name.
-    rank = {dimension: index for index, dimension in enumerate(("service_id", "office_id", "channel"))}
+    # Ties (equal shares of a few cases) are broken the same way on every run and
+    # backend: shares are compared to 9 places (sums of floats differ in the last bits
+    # between databases), then the smaller child, then the dimension (service, office,
+    # channel: DIMENSION_WORDS' order), then the member's name.
+    rank = {dimension: index for index, dimension in enumerate(DIMENSION_WORDS)}
     best = (
         found.with_columns(
             pl.col("share").round(9).alias("_share"), pl.col("_weight").round(9).alias("_weight_rounded"),
