@@ -10,8 +10,9 @@ import streamlit as st
 from dashboard import state
 
 
-def _remember(key: str, value: str, default: str) -> None:
-    if value == default:
+def remember(key: str, value: str | None) -> None:
+    """``?key=value`` in the URL; None takes the key out (the default needs no mention)."""
+    if value is None:
         if key in st.query_params:
             del st.query_params[key]
     elif st.query_params.get(key) != value:
@@ -42,14 +43,14 @@ def choice(
     if widget_key not in st.session_state:
         st.session_state[widget_key] = wanted
     value = container.selectbox(label, options, format_func=format_func, key=widget_key, help=help)
-    _remember(key, value, default)
+    remember(key, None if value == default else value)
     return value
 
 
 def set_value(key: str, value: str, default: str) -> None:
     """Change a filter from code (a click on a chart or a breadcrumb), URL included."""
     st.session_state[f"param-{key}"] = value
-    _remember(key, value, default)
+    remember(key, None if value == default else value)
 
 
 def text(key: str, default: str = "") -> str:

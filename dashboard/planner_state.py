@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard.params import remember
 from forecasting import ForecastInputError
 from forecasting.calendar import holiday_names
 from forecasting.planning import StaffingPlan, StaffingSettings, plan_staffing
@@ -91,14 +92,6 @@ def staffing_plan(_inputs: StaffingInputs, run_id: int, office_id: str, first_da
 # --------------------------------------------------------------------------- URL inputs
 
 
-def _remember(key: str, value: str | None) -> None:
-    if value is None:
-        if key in st.query_params:
-            del st.query_params[key]
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
-
-
 def number(
     label: str,
     key: str,
@@ -126,7 +119,7 @@ def number(
         st.session_state[widget_key] = wanted
     value = container.number_input(label, min_value=min_value, max_value=max_value, step=step, key=widget_key, help=help)
     value = int(value)
-    _remember(key, None if value == default else str(value))
+    remember(key, None if value == default else str(value))
     return value
 
 
@@ -170,8 +163,8 @@ def date_range(
     if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
         start, end = chosen
     # a half-chosen range (one click so far) keeps the last whole one
-    _remember(keys[0], None if start == default[0] else start.isoformat())
-    _remember(keys[1], None if end == default[1] else end.isoformat())
+    remember(keys[0], None if start == default[0] else start.isoformat())
+    remember(keys[1], None if end == default[1] else end.isoformat())
     return start, end
 
 

@@ -84,20 +84,7 @@ def load_fleet_series(
     first, last = case_date_range(engine)
     visible = list(departments) if departments is not None else all_departments(engine)
     # a day of margin each side: the range is in UTC, the extracts work in local dates
-    window = {"first_day": first - dt.timedelta(days=1), "last_day": last + dt.timedelta(days=1)}
-    closures = {
-        "first_day": window["first_day"],
-        "last_day": window["last_day"] + dt.timedelta(days=horizon + 1),
-    }
-    return build_fleet_series(
-        run_extract(engine, "daily_demand", departments=visible, **window),
-        run_extract(engine, "contact_intervals", departments=visible, **window),
-        run_extract(engine, "services", departments=visible),
-        run_extract(engine, "offices", departments=visible),
-        run_extract(engine, "office_hours", departments=visible),
-        run_extract(engine, "office_closures", departments=visible, **closures),
-        horizon=horizon,
-    )
+    return load_series_window(engine, first - dt.timedelta(days=1), last + dt.timedelta(days=1), visible, horizon=horizon)
 
 
 @cache
