@@ -3,17 +3,17 @@
     python -m bench.anomaly_quality [--database URL] [--seed N [--scale 1]]
 
 Reads the database (default $KPI_DATABASE_URL, else data/kpi.duckdb; only read, never
-written), runs the detector exactly as ``python -m forecasting detect`` does (without
+written), runs the detector exactly as ``python -m anomalies detect`` does (without
 storing), and scores its flags against the ``incidents`` table. ``--seed N`` instead
 generates a fresh world with that seed (scale 1 by default) into bench/out/: the
 detector's thresholds were chosen on the default seed 42, so another seed is the
 honest, held-out check.
 
-Definitions (forecasting/anomaly/quality.py):
+Definitions (anomalies/quality.py):
 
 - A *series* is one KPI of one scope at one grain (day or ISO week); scopes are the
   total, each department, service, office and channel. Which KPIs are watched where is
-  forecasting.anomaly.detect.WATCHED (back-office stocks and queue tails weekly only).
+  anomalies.detect.WATCHED (back-office stocks and queue tails weekly only).
   Only the daily flags are scored against the targets below; weekly flags are reported
   the same way, for information.
 - An incident's *scopes*: its service, office and channel and every parent of them (a
@@ -47,11 +47,11 @@ from pathlib import Path
 
 import polars as pl
 
+from anomalies.detect import DetectionSettings
+from anomalies.quality import evaluate
+from anomalies.store import run_detection
 from data.database import create_engine, describe
 from data.extracts import run_extract
-from forecasting.anomaly.detect import DetectionSettings
-from forecasting.anomaly.quality import evaluate
-from forecasting.anomaly.store import run_detection
 from forecasting.store import all_departments
 
 OUT = Path(__file__).resolve().parent / "out"

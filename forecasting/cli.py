@@ -1,10 +1,12 @@
 """Command line: ``python -m forecasting <command> ...``.
 
 Each subcommand is a `Command` in COMMANDS: a name, a help line, a function adding its
-arguments and a function running it (returning the exit code). To add one (`run`,
-`notify`, `anomalies`), write those two functions and append a Command. Errors the user
-can fix (ForecastInputError, data.database.DatabaseError) print one line "error: ..." and
-exit with status 2.
+arguments and a function running it (returning the exit code). To add one, write those
+two functions and append a Command. Errors the user can fix (ForecastInputError,
+data.database.DatabaseError and the `errors` a program passes to `run`) print one line
+"error: ..." and exit with status 2. `build_parser` and `run` also serve
+``python -m anomalies`` and ``python -m notify``; forecasting/__main__.py adds their
+commands under the old names (detect, anomalies, notify).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from forecasting._frame import ForecastInputError, require_columns
+
+DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)"
 
 
 @dataclass(frozen=True)
@@ -256,7 +260,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database",
         default=None,
-        help="SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)",
+        help=DATABASE_HELP,
     )
     parser.add_argument("--horizon", type=int, default=28, help="days to forecast (default 28)")
     parser.add_argument(
@@ -380,24 +384,13 @@ COMMANDS: list[Command] = [
 ]
 
 
-def _anomaly_commands() -> list[Command]:
-    from forecasting.anomaly import commands
-
-    return [
-        Command("detect", "flag anomalies in every KPI series of the database and store them", commands.configure_detect, commands.run_detect),
-        Command("notify", "send due notifications of target breaches, anomalies and weekly digests, once each", commands.configure_notify, commands.run_notify),
-        Command("anomalies", "flag the anomalous days of every series in a CSV", commands.configure_anomalies, commands.run_anomalies),
-    ]
-
-
-COMMANDS.extend(_anomaly_commands())
-
-
-def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    commands: list[Command] | None = None,
+    prog: str = "python -m forecasting",
+    description: str = "Demand forecasting and staffing.",
+) -> argparse.ArgumentParser:
     """The top-level parser with one subparser per Command."""
-    parser = argparse.ArgumentParser(
-        prog="python -m forecasting", description="Demand forecasting and staffing."
-    )
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in commands or COMMANDS:
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
@@ -406,14 +399,25 @@ def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentPars
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse argv, run the subcommand; user errors become one 'error: ...' line, status 2."""
+def run(
+    argv: list[str] | None,
+    commands: list[Command],
+    prog: str,
+    description: str,
+    errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """Parse argv, run the subcommand; user errors (ForecastInputError, DatabaseError and
+    `errors`) become one 'error: ...' line on stderr and exit status 2."""
     from data.database import DatabaseError
-    from forecasting.anomaly import AnomalyError
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(commands, prog, description).parse_args(argv)
     try:
         return args.handler(args)
-    except (ForecastInputError, DatabaseError, AnomalyError) as error:
+    except (ForecastInputError, DatabaseError, *errors) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m forecasting`` without the anomaly and notification aliases."""
+    return run(argv, COMMANDS, "python -m forecasting", "Demand forecasting and staffing.")

@@ -1,6 +1,6 @@
 """Anomalies: the stored flags on a timeline and over their KPI's chart, each with its
 explanation and a link into the drill-down; acknowledgements; subscriptions to
-notifications. Flags are computed by ``python -m forecasting detect``; nothing is
+notifications. Flags are computed by ``python -m anomalies detect``; nothing is
 detected at page load."""
 
 from __future__ import annotations
@@ -9,23 +9,21 @@ import _boot  # noqa: F401  (first: makes the project importable; see dashboard/
 import polars as pl
 import streamlit as st
 
+from anomalies import AnomalyError
+from anomalies.links import drilldown_url
+from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
 from dashboard import components, params, state
 from dashboard.figures_anomalies import DETECTOR_WORDS, describe, series_figure, timeline_figure
-from forecasting.anomaly import AnomalyError
-from forecasting.anomaly.links import drilldown_url
-from forecasting.anomaly.store import (
+from metrics.formatting import number
+from metrics.registry import METRICS
+from notify import NotifyError
+from notify.subscriptions import (
     Subscription,
-    acknowledge,
     add_subscription,
-    latest_flags,
-    latest_run,
     notification_log,
-    series_scores,
     set_subscription_active,
     subscriptions,
 )
-from metrics.formatting import number
-from metrics.registry import METRICS
 
 STATUS_WORDS = {"open": "Open", "acknowledged": "Acknowledged", "known": "Known cause"}
 STATUS_BADGE = {"open": "red", "acknowledged": "amber", "known": "grey"}
@@ -78,12 +76,12 @@ flags = stored_flags(context.engine, url, context.departments) if run else pl.Da
 if run is None:
     components.empty(
         "No anomaly detection has been stored yet.",
-        "Run `python -m forecasting detect` (it reads the database, flags every KPI series and stores the flags for this page).",
+        "Run `python -m anomalies detect` (it reads the database, flags every KPI series and stores the flags for this page).",
     )
 else:
     st.markdown(
         f"Flags from the detection run of {run['finished_at']:%d %b %Y %H:%M} UTC on data from {run['data_first']:%d %b %Y} "
-        f"to {run['data_end']:%d %b %Y} ({run['series_count']:,} series watched). Run `python -m forecasting detect` to refresh."
+        f"to {run['data_end']:%d %b %Y} ({run['series_count']:,} series watched). Run `python -m anomalies detect` to refresh."
     )
     flags = flags.with_columns(
         pl.concat_str("scope_kind", pl.lit(":"), "scope_id").alias("scope"),
@@ -219,7 +217,7 @@ st.header("Notifications")
 st.markdown(
     "Subscribers hear about a scope by email or webhook: **anomalies** as they are flagged, **target breaches** of the last "
     "complete week, or a **weekly digest** with the scorecard, the week's flags and links back here. "
-    "`python -m forecasting notify` sends each event once."
+    "`python -m notify send` sends each event once."
 )
 subscribed, sent = stored_subscriptions(context.engine, url, context.departments)
 if subscribed.height == 0:
@@ -266,7 +264,7 @@ with st.expander("Add a subscription", expanded=subscribed.height == 0), st.form
                 who, rule, channel, address, department_id=department, service_id=service, office_id=office,
                 scope_channel=scope_channel, kpis=tuple(kpis), created_by=who,
             ))
-        except AnomalyError as error:
+        except NotifyError as error:
             st.error(f"Not saved: {error}", icon=":material/error:")
         else:
             forget_writes()

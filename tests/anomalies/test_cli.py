@@ -1,4 +1,5 @@
-"""python -m forecasting detect | anomalies: output and one-line errors."""
+"""python -m anomalies detect | detect-csv (and their old names under python -m forecasting):
+output and one-line errors."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from anomalies.cli import main
+from anomalies.store import latest_flags, latest_run
 from data.database import create_engine, duckdb_path
-from forecasting.anomaly.store import latest_flags, latest_run
-from forecasting.cli import main
+from forecasting.__main__ import main as forecasting_main
 
 START = date(2024, 1, 1)
 
@@ -35,7 +37,7 @@ def series_csv(tmp_path):
 
 
 def test_anomalies_prints_each_flag_with_date_expected_actual_and_score(series_csv, capsys):
-    assert main(["anomalies", "--csv", str(series_csv), "--country", "GB", "--subdivision", "ENG"]) == 0
+    assert main(["detect-csv", "--csv", str(series_csv), "--country", "GB", "--subdivision", "ENG"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("2 flag(s) in 3 series")
     assert "public holidays of GB/ENG are known days" in out
@@ -45,7 +47,7 @@ def test_anomalies_prints_each_flag_with_date_expected_actual_and_score(series_c
 
 
 def test_anomalies_as_csv(series_csv, capsys):
-    assert main(["anomalies", "--csv", str(series_csv), "--format", "csv"]) == 0
+    assert main(["detect-csv", "--csv", str(series_csv), "--format", "csv"]) == 0
     captured = capsys.readouterr()
     flags = pl.read_csv(io.StringIO(captured.out), try_parse_dates=True)
     assert flags.columns[:5] == ["series_id", "ds", "expected", "actual", "score"]
@@ -60,7 +62,7 @@ def test_anomalies_as_csv(series_csv, capsys):
 def test_anomalies_with_other_column_names(series_csv, tmp_path, capsys):
     renamed = tmp_path / "renamed.csv"
     pl.read_csv(series_csv).rename({"series_id": "office", "ds": "date", "y": "calls"}).write_csv(renamed)
-    assert main(["anomalies", "--csv", str(renamed), "--id-col", "office", "--date-col", "date", "--value-col", "calls"]) == 0
+    assert main(["detect-csv", "--csv", str(renamed), "--id-col", "office", "--date-col", "date", "--value-col", "calls"]) == 0
     assert "office" in capsys.readouterr().out
 
 
@@ -78,7 +80,7 @@ def test_anomalies_with_other_column_names(series_csv, tmp_path, capsys):
 def test_anomalies_errors_are_one_clear_line(series_csv, tmp_path, capsys, change, message):
     frame = pl.read_csv(series_csv, schema_overrides={"y": pl.String})
     path = tmp_path / "bad.csv"
-    args = ["anomalies", "--csv", str(path)]
+    args = ["detect-csv", "--csv", str(path)]
     if change == "columns":
         frame.write_csv(path)
         args += ["--date-col", "DS"]
@@ -127,4 +129,13 @@ def test_detect_if_missing_does_nothing_when_the_stored_run_is_up_to_date(anomal
 
 def test_detect_on_a_missing_database_is_one_line(tmp_path, capsys):
     assert main(["detect", "--database", f"duckdb:///{tmp_path / 'nothing' / 'x.duckdb'}"]) == 2
+    assert capsys.readouterr().err.startswith("error: database URL")
+
+
+def test_the_old_names_under_python_m_forecasting_run_the_same_commands(series_csv, tmp_path, capsys):
+    assert main(["detect-csv", "--csv", str(series_csv), "--format", "csv"]) == 0
+    new = capsys.readouterr()
+    assert forecasting_main(["anomalies", "--csv", str(series_csv), "--format", "csv"]) == 0
+    assert capsys.readouterr() == new
+    assert forecasting_main(["detect", "--database", f"duckdb:///{tmp_path / 'nothing' / 'x.duckdb'}"]) == 2
     assert capsys.readouterr().err.startswith("error: database URL")

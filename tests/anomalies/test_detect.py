@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from forecasting.anomaly.detect import (
+from anomalies.detect import (
     DetectionSettings,
     adverse_signs,
     detect,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from forecasting.anomaly.explain import Names, contributions, explain, sentence
+from anomalies.explain import Names, contributions, explain, sentence
 
 DAY = date(2026, 3, 18)
 KEYS = {"grain": "day", "scope_kind": "total", "scope_id": "all"}

@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from anomalies.store import latest_flags
 from data.database import create_engine, duckdb_path
-from forecasting.anomaly.store import latest_flags, subscriptions
+from notify.subscriptions import subscriptions
 from tests.dashboard.conftest import APP, app_on
 
 DEPARTMENTS = ["benefits", "civil", "revenue", "transport"]
@@ -113,4 +114,4 @@ def test_without_a_stored_run_the_page_says_how_to_make_one(plain_world):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/anomalies.py").run()
     assert not at.exception
-    assert any("python -m forecasting detect" in i.value for i in at.info)
+    assert any("python -m anomalies detect" in i.value for i in at.info)

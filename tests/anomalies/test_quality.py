@@ -1,4 +1,4 @@
-"""The quality definitions (forecasting/anomaly/quality.py) on hand-made incidents."""
+"""The quality definitions (anomalies/quality.py) on hand-made incidents."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from forecasting.anomaly.detect import FLAG_SCHEMA
-from forecasting.anomaly.quality import evaluate, incident_days, incident_scopes
+from anomalies.detect import FLAG_SCHEMA
+from anomalies.quality import evaluate, incident_days, incident_scopes
 
 SERVICES = pl.DataFrame({
     "service_id": ["passport", "vehicle_tax", "disability"],

@@ -1,6 +1,6 @@
 """Measured quality against the generator's incidents: the small world in every run, a
 fresh scale-1 world (the issue's goals) in the slow run. Definitions:
-forecasting/anomaly/quality.py and bench/anomaly_quality.py."""
+anomalies/quality.py and bench/anomaly_quality.py."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from anomalies.quality import evaluate
+from anomalies.store import run_detection
 from data.build import build
 from data.database import create_engine
 from data.extracts import run_extract
 from data.generate import Scenario
-from forecasting.anomaly.quality import evaluate
-from forecasting.anomaly.store import run_detection
 
 INCIDENT_WINDOW = {"start": dt.datetime(1900, 1, 1), "end": dt.datetime(2200, 1, 1)}
 

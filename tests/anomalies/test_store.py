@@ -1,45 +1,17 @@
-"""Stored runs, acknowledgements and subscriptions, on DuckDB and PostgreSQL."""
+"""Stored runs and acknowledgements, on DuckDB and PostgreSQL (subscriptions:
+tests/notify/test_subscriptions.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
-from data.database import bulk_load, connect, create_engine, create_schema
-from forecasting.anomaly import AnomalyError
-from forecasting.anomaly.store import (
-    Subscription,
-    acknowledge,
-    add_subscription,
-    latest_flags,
-    latest_run,
-    series_scores,
-    set_subscription_active,
-    store_detection,
-    subscriptions,
-)
-
-
-@pytest.fixture(params=["duckdb", "postgresql"])
-def stored(request, anomaly_world, small_tables) -> Iterator[Engine]:
-    """An engine whose database holds the small world's stored run (on PostgreSQL: the
-    dimensions and the run only; the facts are not needed to read flags back)."""
-    if request.param == "duckdb":
-        engine = create_engine(anomaly_world.url)
-    else:
-        engine = create_engine(request.getfixturevalue("make_postgres_database")())
-        create_schema(engine)
-        with connect(engine, begin=True) as conn:
-            for table in ("departments", "services", "offices"):
-                bulk_load(conn, table, small_tables[table])
-        store_detection(engine, anomaly_world.detection, started_at=dt.datetime(2026, 11, 23, 6), seconds=1.0)
-    yield engine
-    engine.dispose()
+from anomalies import AnomalyError
+from anomalies.store import acknowledge, latest_flags, latest_run, series_scores, store_detection
+from data.database import connect, create_engine
 
 
 def test_a_stored_run_reads_back_whole(stored, anomaly_world, all_departments):
@@ -88,28 +60,6 @@ def test_acknowledging_and_reopening_a_flag(stored, all_departments):
         acknowledge(stored, key, "ignored", "Ada")
 
 
-def test_subscriptions_are_checked_stored_and_scoped(stored, all_departments):
-    with pytest.raises(AnomalyError) as problems:
-        add_subscription(stored, Subscription("", "sometimes", "pigeon", "nowhere", kpis=("happiness",)))
-    message = str(problems.value)
-    for part in ("a subscriber's name is needed", "rule 'sometimes'", "channel 'pigeon'", "unknown KPI(s) happiness"):
-        assert part in message
-    with pytest.raises(AnomalyError, match="is not an email address"):
-        add_subscription(stored, Subscription("Ada", "anomaly", "email", "ada at example"))
-    with pytest.raises(AnomalyError, match="not an http"):
-        add_subscription(stored, Subscription("Ada", "anomaly", "webhook", "ftp://x"))
-    civil = add_subscription(stored, Subscription("Ada", "anomaly", "email", "ada@example.org", service_id="passport", kpis=("completion_rate",)))
-    everything = add_subscription(stored, Subscription("Head", "weekly_digest", "webhook", "http://127.0.0.1:9/hook"))
-    seen = subscriptions(stored, ["civil"])
-    assert seen.filter(pl.col("subscription_id") == civil).row(0, named=True)["department_id"] == "civil"
-    assert everything not in seen["subscription_id"].to_list()  # crosses departments
-    assert everything in subscriptions(stored, all_departments)["subscription_id"].to_list()
-    set_subscription_active(stored, civil, False)
-    assert subscriptions(stored, all_departments).filter(pl.col("subscription_id") == civil)["active"][0] is False
-    with pytest.raises(AnomalyError, match="no subscription 999999"):
-        set_subscription_active(stored, 999999, True)
-
-
 def test_storing_again_adds_a_run_that_pages_read(stored, anomaly_world, all_departments):
     before = latest_run(stored, all_departments)["run_id"]
     run_id = store_detection(stored, anomaly_world.detection, started_at=dt.datetime(2026, 11, 24, 6), seconds=2.0)
@@ -124,7 +74,7 @@ def test_storing_again_adds_a_run_that_pages_read(stored, anomaly_world, all_dep
 @pytest.mark.slow
 def test_detection_on_postgresql_finds_the_same_flags_as_on_duckdb(postgres_url, anomaly_world):
     """The detector reads the same facts through the same extracts on both backends."""
-    from forecasting.anomaly.store import run_detection
+    from anomalies.store import run_detection
 
     engine = create_engine(postgres_url)
     found = run_detection(engine).flags

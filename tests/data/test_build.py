@@ -31,7 +31,7 @@ def test_a_rebuild_replaces_rather_than_appends(tmp_path):
 def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
     """Acknowledged flags, subscriptions and sent notifications survive `python -m data
     generate` on a DuckDB file, and new ones get fresh ids after them."""
-    from forecasting.anomaly.store import Subscription, add_subscription
+    from notify.subscriptions import Subscription, add_subscription
 
     def acknowledge(engine, key, status, by, note=None):  # as the page does, without needing a stored flag
         with engine.begin() as conn:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from data.database import create_engine, duckdb_path
-from forecasting.anomaly.store import run_detection, store_detection
+from anomalies.store import run_detection, store_detection
 from tests.e2e.conftest import axe_violations, screenshot, serve, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def flagged_server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard on a copy of the small world after `python -m forecasting detect`."""
+    """The dashboard on a copy of the small world after `python -m anomalies detect`."""
     folder = tmp_path_factory.mktemp("anomalies_e2e")
     target = folder / "flagged.duckdb"
     shutil.copy(duckdb_path(duckdb_url), target)

@@ -29,7 +29,7 @@ ROWS_BEHIND = {
     "all_services": True, "services": [], "all_offices": True, "offices": [], "all_channels": True, "channels": [],
     "with_left_out": True, "limit": 1_000_000, "offset": 0,
 }
-# Filled by `python -m forecasting detect` and `notify` and by the Anomalies page; run with
+# Filled by `python -m anomalies detect` and `python -m notify send` and by the Anomalies page; run with
 # stored runs in tests/anomalies/.
 FILLED_BY_FORECAST_RUNS |= {"anomaly_runs", "anomaly_flags", "anomaly_acks", "anomaly_scores", "subscriptions", "notifications"}
 SERIES = {"grain": "day", "scope_kind": "total", "scope_id": "all", "kpi": "volume"}

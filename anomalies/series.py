@@ -1,7 +1,7 @@
 """The KPI series the detector watches, computed with the metric engine.
 
 Pure functions from Facts (metrics.facts) and small frames to long frames; the database
-is read in forecasting.anomaly.store. One row per series and period (VALUE_SCHEMA):
+is read in anomalies.store. One row per series and period (VALUE_SCHEMA):
 ``grain`` (day or week), ``scope_kind`` (total, department, service, office, channel),
 ``scope_id`` (the member, ``all`` for the total), ``kpi``, ``period_start``, ``value``,
 ``n`` (observations), plus ``numerator`` and ``denominator`` for explanations.
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from forecasting.anomaly.detect import SCOPE_DIMENSION, SCOPE_KINDS, WATCHED
+from anomalies.detect import SCOPE_DIMENSION, SCOPE_KINDS, WATCHED
 from metrics.engine import compute
 from metrics.facts import Facts
 

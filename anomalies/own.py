@@ -1,6 +1,6 @@
-"""An analyst's own daily series: ``python -m forecasting anomalies --csv FILE``.
+"""An analyst's own daily series: ``python -m anomalies detect-csv --csv FILE``.
 
-The same detector as the dashboard's (forecasting.anomaly.detect) on each series of a
+The same detector as the dashboard's (anomalies.detect) on each series of a
 long frame (id, date, value): weekday-adjusted robust z-scores against the seasonal
 same-weekday median, flagged in either direction when a day is ``z_alone`` scales out or
 outside the wide interval on ``persistence`` days running. With ``country`` its public
@@ -16,8 +16,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from anomalies.detect import DetectionSettings, open_flags, score_series
 from forecasting._frame import ForecastInputError
-from forecasting.anomaly.detect import DetectionSettings, open_flags, score_series
 from forecasting.calendar import public_holidays
 
 KINDS = {"count": ("count", "count"), "rate": ("level", "%"), "value": ("level", "value")}

@@ -27,7 +27,7 @@ from datetime import date
 
 import polars as pl
 
-from forecasting.anomaly.detect import SCOPE_DIMENSION, kpi_kind
+from anomalies.detect import SCOPE_DIMENSION, kpi_kind
 from metrics.engine import compute
 from metrics.facts import Facts
 from metrics.formatting import number

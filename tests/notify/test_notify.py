@@ -1,5 +1,5 @@
 """Notifications end to end: a local SMTP server (aiosmtpd on 127.0.0.1) and a local HTTP
-receiver (http.server in a thread) receive what `python -m forecasting notify` sends."""
+receiver (http.server in a thread) receive what `python -m notify send` sends."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from anomalies.store import latest_flags
 from data.database import connect, create_engine, duckdb_path
-from forecasting.anomaly.store import Subscription, add_subscription, latest_flags
-from forecasting.cli import main as cli_main
-from forecasting.notify import NotifySettings, notify
+from forecasting.__main__ import main as forecasting_main
+from notify.cli import main as cli_main
+from notify.send import NotifySettings, notify
+from notify.subscriptions import Subscription, add_subscription
 from tests.conftest import free_port
 
 DASHBOARD = "https://kpi.example.gov/dash"
@@ -194,13 +196,14 @@ def test_the_command_line_reports_and_exits_non_zero_on_a_failure(world, smtp, w
     url = str(world.url.render_as_string(hide_password=False))
     subscribe(world, webhook.url)
     world.dispose()
-    code = cli_main(["notify", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+    code = cli_main(["send", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
                      "--dashboard-url", DASHBOARD, "--since-days", "400", "--attempts", "1"])
     out = capsys.readouterr()
     assert code == 1
     assert out.out.startswith("sent ") and "failed: subscription" in out.err
-    # a dry run lists what is due (only the failed event now) and sends nothing
-    code = cli_main(["notify", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--since-days", "400", "--dry-run"])
+    # a dry run lists what is due (only the failed event now) and sends nothing; under the
+    # command's old name, python -m forecasting notify
+    code = forecasting_main(["notify", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--since-days", "400", "--dry-run"])
     listed = capsys.readouterr().out
     assert code == 0
     assert listed.startswith("would send 1 notification(s);") and "(Nobody, webhook" in listed

@@ -1,22 +1,23 @@
-"""The anomaly subcommands of ``python -m forecasting``: detect, notify, anomalies.
+"""Command line: ``python -m anomalies detect|detect-csv``.
 
-Registered in forecasting.cli.COMMANDS. Errors the user can fix raise
+``detect`` flags every KPI series of the database and stores the run; ``detect-csv``
+flags the series of an analyst's own CSV. ``python -m forecasting detect|anomalies``
+are the old names of the same commands (see ALIASES). Errors the user can fix raise
 ForecastInputError, DatabaseError or AnomalyError and print as one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 import time
 
 import polars as pl
 
-from forecasting._frame import ForecastInputError
-
-DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)"
-
+from anomalies import AnomalyError
+from forecasting.cli import DATABASE_HELP, Command, run
 
 # --------------------------------------------------------------------------- detect
 
@@ -31,8 +32,8 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
 
 
 def run_detect(args: argparse.Namespace) -> int:
+    from anomalies.store import run_detection, store_detection
     from data.database import create_engine, describe
-    from forecasting.anomaly.store import run_detection, store_detection
 
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     started = time.perf_counter()
@@ -72,44 +73,10 @@ def run_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- notify
+# --------------------------------------------------------------------------- detect-csv
 
 
-def configure_notify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", default=None, help=DATABASE_HELP)
-    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else localhost)")
-    parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default $KPI_SMTP_PORT, else 25)")
-    parser.add_argument("--sender", default=None, help="From address (default $KPI_SMTP_FROM, else kpi-dashboard@localhost)")
-    parser.add_argument("--dashboard-url", default=None, help="base URL of links (default $KPI_DASHBOARD_URL, else http://localhost:8501)")
-    parser.add_argument("--since-days", type=int, default=7, help="anomalies whose first day is at most this many days before the data's end (default 7)")
-    parser.add_argument("--attempts", type=int, default=3, help="tries per event within one run (default 3)")
-    parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
-
-
-def run_notify(args: argparse.Namespace) -> int:
-    from data.database import create_engine
-    from forecasting.notify import NotifySettings, notify
-
-    if args.since_days < 0 or args.attempts < 1:
-        raise ForecastInputError("--since-days must be 0 or more and --attempts at least 1.")
-    settings = NotifySettings.from_environment(
-        smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender, dashboard_url=args.dashboard_url,
-        since_days=args.since_days, attempts=args.attempts,
-    )
-    engine = create_engine(args.database)
-    try:
-        report = notify(engine, settings, dry_run=args.dry_run)
-    finally:
-        engine.dispose()
-    for line in report.lines():
-        print(line, file=sys.stderr if line.startswith("failed") or line.startswith("gave up") else sys.stdout)
-    return 1 if report.failed or report.given_up else 0
-
-
-# --------------------------------------------------------------------------- anomalies
-
-
-def configure_anomalies(parser: argparse.ArgumentParser) -> None:
+def configure_detect_csv(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", required=True, help="long CSV: one row per series and day")
     parser.add_argument("--id-col", default="series_id", help="series id column (default series_id)")
     parser.add_argument("--date-col", default="ds", help="date column (default ds)")
@@ -122,10 +89,10 @@ def configure_anomalies(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv"), default="table")
 
 
-def run_anomalies(args: argparse.Namespace) -> int:
+def run_detect_csv(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from forecasting.anomaly.own import flag_csv_series
+    from anomalies.own import flag_csv_series
     from forecasting.cli import read_series_csv
 
     frame = read_series_csv(Path(args.csv), args.id_col, args.date_col, args.value_col, args.date_format)
@@ -143,3 +110,16 @@ def run_anomalies(args: argparse.Namespace) -> int:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_width_chars=200):
             print(flags)
     return 0
+
+
+PROG = "python -m anomalies"
+DESCRIPTION = "Anomaly flags on every KPI series, and on the series of a CSV."
+DETECT = Command("detect", "flag anomalies in every KPI series of the database and store them", configure_detect, run_detect)
+DETECT_CSV = Command("detect-csv", "flag the anomalous days of every series in a CSV", configure_detect_csv, run_detect_csv)
+COMMANDS = [DETECT, DETECT_CSV]
+# The names ``python -m forecasting`` has always had for these commands.
+ALIASES = [DETECT, dataclasses.replace(DETECT_CSV, name="anomalies")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(argv, COMMANDS, PROG, DESCRIPTION, errors=(AnomalyError,))

@@ -1,5 +1,6 @@
 """The database side of anomaly detection: read the facts, run the detector, store the
-run; read stored flags, scores, acknowledgements, subscriptions and the notification log.
+run; read stored flags, scores and acknowledgements (subscriptions and the notification
+log are notify.subscriptions').
 
 Everything is read through the extracts of sql/ (department-scoped, checked columns) and
 written with short transactions (bulk loads for runs, one row for an acknowledgement or
@@ -18,20 +19,18 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from anomalies import AnomalyError
+from anomalies.detect import SCOPE_KINDS, DetectionSettings, detect
+from anomalies.explain import Names, child_values, explain, sentence
+from anomalies.series import department_of_scope, known_days, kpi_values
 from data.database import bulk_load, connect, create_schema, table_names
 from data.extracts import load_extract, run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
-from forecasting.anomaly import AnomalyError
-from forecasting.anomaly.detect import SCOPE_KINDS, DetectionSettings, detect
-from forecasting.anomaly.explain import Names, child_values, explain, sentence
-from forecasting.anomaly.series import department_of_scope, known_days, kpi_values
 from forecasting.store import all_departments, code_version
 from metrics.periods import week_label
 
 RUN_TABLES = ("anomaly_flags", "anomaly_scores", "anomaly_runs")
 ACK_STATUSES = ("acknowledged", "known", "open")
-RULES = ("target_breach", "anomaly", "weekly_digest")
-CHANNELS = ("email", "webhook")
 KEEP_RUNS = 5  # flags of older runs are removed when a run is stored
 HISTORY_DAYS = 3 * 366  # how far back a run looks (the detector needs a year and 8 weeks)
 
@@ -191,7 +190,7 @@ def store_detection(engine: Engine, detection: Detection, *, started_at: dt.date
 # --------------------------------------------------------------------------- reading
 
 
-def _stored(engine: Engine, name: str, departments: Sequence[str], table: str = "anomaly_runs", **params) -> pl.DataFrame:
+def stored_extract(engine: Engine, name: str, departments: Sequence[str], table: str = "anomaly_runs", **params) -> pl.DataFrame:
     """An extract over the anomaly tables; an empty frame before any run was stored."""
     if table not in table_names(engine):
         return pl.DataFrame(schema=load_extract(name).columns)
@@ -199,15 +198,15 @@ def _stored(engine: Engine, name: str, departments: Sequence[str], table: str = 
 
 
 def latest_run(engine: Engine, departments: Sequence[str]) -> dict | None:
-    runs = _stored(engine, "anomaly_runs", departments)
+    runs = stored_extract(engine, "anomaly_runs", departments)
     return runs.row(0, named=True) if runs.height else None
 
 
 def latest_flags(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
     """The latest run's flags the viewer may see, each with its acknowledgement state
     (status, acked_by, acked_at, note; status 'open' when never acknowledged)."""
-    flags = _stored(engine, "anomaly_flags", departments)
-    states = _stored(engine, "anomaly_acks", departments, table="anomaly_acks")
+    flags = stored_extract(engine, "anomaly_flags", departments)
+    states = stored_extract(engine, "anomaly_acks", departments, table="anomaly_acks")
     latest = states.sort("ack_id").unique("flag_key", keep="last").select("flag_key", "status", "acked_by", "acked_at", "note")
     return flags.join(latest, on="flag_key", how="left").with_columns(pl.col("status").fill_null("open"))
 
@@ -215,7 +214,7 @@ def latest_flags(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
 def series_scores(engine: Engine, departments: Sequence[str], grain: str, scope_kind: str, scope_id: str, kpi: str) -> pl.DataFrame:
     """The stored scores of one series of the latest run (period_start, value, expected,
     lower_bound, upper_bound, z), if the viewer may see it."""
-    return _stored(engine, "anomaly_scores", departments, grain=grain, scope_kind=scope_kind, scope_id=scope_id, kpi=kpi)
+    return stored_extract(engine, "anomaly_scores", departments, grain=grain, scope_kind=scope_kind, scope_id=scope_id, kpi=kpi)
 
 
 def acknowledge(engine: Engine, key: str, status: str, by: str, note: str = "", *, at: dt.datetime | None = None) -> None:
@@ -229,95 +228,14 @@ def acknowledge(engine: Engine, key: str, status: str, by: str, note: str = "", 
     with connect(engine, begin=True) as conn:
         known = conn.execute(sa.text("SELECT COUNT(*) FROM anomaly_flags WHERE flag_key = :key"), {"key": key}).scalar_one()
         if not known:
-            raise AnomalyError(f"no stored flag {key!r}: run python -m forecasting detect first")
+            raise AnomalyError(f"no stored flag {key!r}: run python -m anomalies detect first")
         conn.execute(
             sa.text("INSERT INTO anomaly_acks (flag_key, status, acked_by, acked_at, note) VALUES (:key, :status, :by, :at, :note)"),
             {"key": key, "status": status, "by": by.strip()[:200], "at": at, "note": note.strip()[:2000] or None},
         )
 
 
-# --------------------------------------------------------------------------- subscriptions
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """Who wants to hear about what (see sql/schema/040_anomalies.sql)."""
-
-    subscriber: str
-    rule: str
-    channel: str
-    address: str
-    department_id: str | None = None
-    service_id: str | None = None
-    office_id: str | None = None
-    scope_channel: str | None = None
-    kpis: tuple[str, ...] = ()
-    created_by: str = ""
-
-    def problems(self) -> list[str]:
-        from metrics.registry import METRICS
-
-        found = []
-        if not self.subscriber.strip():
-            found.append("a subscriber's name is needed")
-        if self.rule not in RULES:
-            found.append(f"rule {self.rule!r} is not one of {', '.join(RULES)}")
-        if self.channel not in CHANNELS:
-            found.append(f"channel {self.channel!r} is not one of {', '.join(CHANNELS)}")
-        if self.channel == "email" and ("@" not in self.address or " " in self.address.strip()):
-            found.append(f"{self.address!r} is not an email address")
-        if self.channel == "webhook" and not self.address.strip().lower().startswith(("http://", "https://")):
-            found.append(f"{self.address!r} is not an http(s) URL for a webhook")
-        unknown = [k for k in self.kpis if k not in METRICS]
-        if unknown:
-            found.append(f"unknown KPI(s) {', '.join(unknown)}")
-        return found
-
-
-def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datetime | None = None) -> int:
-    """Store a subscription (checked first); return its id."""
-    problems = subscription.problems()
-    if problems:
-        raise AnomalyError("; ".join(problems))
-    create_schema(engine)
-    at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    fields = dataclasses.asdict(subscription)
-    fields["kpis"] = ",".join(subscription.kpis) or None
-    fields["created_by"] = (subscription.created_by or subscription.subscriber).strip()
-    fields["address"] = subscription.address.strip()
-    fields["subscriber"] = subscription.subscriber.strip()
-    with connect(engine, begin=True) as conn:
-        return int(conn.execute(
-            sa.text(
-                "INSERT INTO subscriptions (subscriber, rule, channel, address, department_id, service_id, office_id, "
-                "scope_channel, kpis, active, created_at, created_by) VALUES (:subscriber, :rule, :channel, :address, "
-                ":department_id, :service_id, :office_id, :scope_channel, :kpis, TRUE, :at, :created_by) "
-                "RETURNING subscription_id"
-            ),
-            {**fields, "at": at},
-        ).scalar_one())
-
-
-def set_subscription_active(engine: Engine, subscription_id: int, active: bool) -> None:
-    with connect(engine, begin=True) as conn:
-        known = conn.execute(sa.text("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = :id"), {"id": subscription_id}).scalar_one()
-        if not known:
-            raise AnomalyError(f"no subscription {subscription_id}")
-        conn.execute(sa.text("UPDATE subscriptions SET active = :active WHERE subscription_id = :id"), {"active": active, "id": subscription_id})
-
-
-def subscriptions(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
-    """The subscriptions the viewer may see (extract subscriptions)."""
-    return _stored(engine, "subscriptions", departments, table="subscriptions")
-
-
-def notification_log(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
-    """What was sent or failed, per subscription the viewer may see, newest first."""
-    return _stored(engine, "notifications", departments, table="notifications")
-
-
 __all__ = [
-    "SCOPE_KINDS", "AnomalyError", "Detection", "Subscription", "acknowledge", "add_subscription", "flag_key",
-    "latest_flags", "latest_run", "notification_log", "run_detection", "series_scores", "set_subscription_active",
-    "store_detection", "subscriptions",
+    "SCOPE_KINDS", "AnomalyError", "Detection", "acknowledge", "flag_key", "latest_flags", "latest_run",
+    "run_detection", "series_scores", "store_detection", "stored_extract",
 ]

@@ -1,4 +1,4 @@
-"""Proactive notifications: ``python -m forecasting notify``.
+"""Proactive notifications: ``python -m notify send``.
 
 Each active subscription (sql/schema/040_anomalies.sql) has a scope, some KPIs, a rule
 and a channel. A run evaluates every rule against the latest stored anomaly run and the
@@ -41,17 +41,18 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from anomalies.links import anomaly_url, drilldown_url, overview_url
+from anomalies.store import latest_flags, latest_run
 from data.database import connect, create_schema
 from data.extracts import run_extract
 from data.facts import load_facts
-from forecasting.anomaly.links import anomaly_url, drilldown_url, overview_url
-from forecasting.anomaly.store import latest_flags, latest_run, subscriptions
 from forecasting.store import all_departments
 from metrics.formatting import number
 from metrics.periods import parse_week
 from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
+from notify.subscriptions import subscriptions
 
 DEFAULT_DASHBOARD_URL = "http://localhost:8501"
 

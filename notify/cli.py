@@ -1,0 +1,59 @@
+"""Command line: ``python -m notify send``.
+
+``send`` sends the due notifications of every active subscription once each (see
+notify.send). ``python -m forecasting notify`` is its old name (see ALIASES). Errors the
+user can fix print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from forecasting._frame import ForecastInputError
+from forecasting.cli import DATABASE_HELP, Command, run
+from notify import NotifyError
+
+
+def configure_send(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", default=None, help=DATABASE_HELP)
+    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else localhost)")
+    parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default $KPI_SMTP_PORT, else 25)")
+    parser.add_argument("--sender", default=None, help="From address (default $KPI_SMTP_FROM, else kpi-dashboard@localhost)")
+    parser.add_argument("--dashboard-url", default=None, help="base URL of links (default $KPI_DASHBOARD_URL, else http://localhost:8501)")
+    parser.add_argument("--since-days", type=int, default=7, help="anomalies whose first day is at most this many days before the data's end (default 7)")
+    parser.add_argument("--attempts", type=int, default=3, help="tries per event within one run (default 3)")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from data.database import create_engine
+    from notify.send import NotifySettings, notify
+
+    if args.since_days < 0 or args.attempts < 1:
+        raise ForecastInputError("--since-days must be 0 or more and --attempts at least 1.")
+    settings = NotifySettings.from_environment(
+        smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender, dashboard_url=args.dashboard_url,
+        since_days=args.since_days, attempts=args.attempts,
+    )
+    engine = create_engine(args.database)
+    try:
+        report = notify(engine, settings, dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        print(line, file=sys.stderr if line.startswith("failed") or line.startswith("gave up") else sys.stdout)
+    return 1 if report.failed or report.given_up else 0
+
+
+PROG = "python -m notify"
+DESCRIPTION = "Notifications of target breaches, anomalies and weekly digests."
+SEND = Command("send", "send due notifications of target breaches, anomalies and weekly digests, once each", configure_send, run_send)
+COMMANDS = [SEND]
+# The name ``python -m forecasting`` has always had for this command.
+ALIASES = [dataclasses.replace(SEND, name="notify")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(argv, COMMANDS, PROG, DESCRIPTION, errors=(NotifyError,))

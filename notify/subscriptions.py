@@ -1,0 +1,103 @@
+"""Subscriptions: who wants to hear about what (sql/schema/040_anomalies.sql), checked
+when stored; and the notification log that makes ``python -m notify send`` send each
+event once. Read through the department-scoped extracts ``subscriptions`` and
+``notifications`` (a subscription without a department is seen only by a viewer of every
+department)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from anomalies.store import stored_extract
+from data.database import connect, create_schema
+from notify import NotifyError
+
+RULES = ("target_breach", "anomaly", "weekly_digest")
+CHANNELS = ("email", "webhook")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Who wants to hear about what (see sql/schema/040_anomalies.sql)."""
+
+    subscriber: str
+    rule: str
+    channel: str
+    address: str
+    department_id: str | None = None
+    service_id: str | None = None
+    office_id: str | None = None
+    scope_channel: str | None = None
+    kpis: tuple[str, ...] = ()
+    created_by: str = ""
+
+    def problems(self) -> list[str]:
+        from metrics.registry import METRICS
+
+        found = []
+        if not self.subscriber.strip():
+            found.append("a subscriber's name is needed")
+        if self.rule not in RULES:
+            found.append(f"rule {self.rule!r} is not one of {', '.join(RULES)}")
+        if self.channel not in CHANNELS:
+            found.append(f"channel {self.channel!r} is not one of {', '.join(CHANNELS)}")
+        if self.channel == "email" and ("@" not in self.address or " " in self.address.strip()):
+            found.append(f"{self.address!r} is not an email address")
+        if self.channel == "webhook" and not self.address.strip().lower().startswith(("http://", "https://")):
+            found.append(f"{self.address!r} is not an http(s) URL for a webhook")
+        unknown = [k for k in self.kpis if k not in METRICS]
+        if unknown:
+            found.append(f"unknown KPI(s) {', '.join(unknown)}")
+        return found
+
+
+def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datetime | None = None) -> int:
+    """Store a subscription (checked first); return its id."""
+    problems = subscription.problems()
+    if problems:
+        raise NotifyError("; ".join(problems))
+    create_schema(engine)
+    at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    fields = dataclasses.asdict(subscription)
+    fields["kpis"] = ",".join(subscription.kpis) or None
+    fields["created_by"] = (subscription.created_by or subscription.subscriber).strip()
+    fields["address"] = subscription.address.strip()
+    fields["subscriber"] = subscription.subscriber.strip()
+    with connect(engine, begin=True) as conn:
+        return int(conn.execute(
+            sa.text(
+                "INSERT INTO subscriptions (subscriber, rule, channel, address, department_id, service_id, office_id, "
+                "scope_channel, kpis, active, created_at, created_by) VALUES (:subscriber, :rule, :channel, :address, "
+                ":department_id, :service_id, :office_id, :scope_channel, :kpis, TRUE, :at, :created_by) "
+                "RETURNING subscription_id"
+            ),
+            {**fields, "at": at},
+        ).scalar_one())
+
+
+def set_subscription_active(engine: Engine, subscription_id: int, active: bool) -> None:
+    with connect(engine, begin=True) as conn:
+        known = conn.execute(sa.text("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = :id"), {"id": subscription_id}).scalar_one()
+        if not known:
+            raise NotifyError(f"no subscription {subscription_id}")
+        conn.execute(sa.text("UPDATE subscriptions SET active = :active WHERE subscription_id = :id"), {"active": active, "id": subscription_id})
+
+
+def subscriptions(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
+    """The subscriptions the viewer may see (extract subscriptions)."""
+    return stored_extract(engine, "subscriptions", departments, table="subscriptions")
+
+
+def notification_log(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
+    """What was sent or failed, per subscription the viewer may see, newest first."""
+    return stored_extract(engine, "notifications", departments, table="notifications")
+
+
+__all__ = ["CHANNELS", "RULES", "Subscription", "add_subscription", "notification_log", "set_subscription_active", "subscriptions"]
