@@ -42,7 +42,7 @@ FIELD_OPTIONS = set(KINDS) | set(PARSERS) | {
 }
 SOURCE_OPTIONS = {
     "name", "key", "timezone", "format", "delimiter", "quote", "encoding", "sheet",
-    "skip_lines", "null_values", "trim", "max_unparseable",
+    "skip_lines", "null_values", "trim", "max_unparseable", "latest_by",
 }
 RULE_OPTIONS = {"name", "action", "when", "on", "set", "why", "column"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -52,7 +52,7 @@ RESERVED_RULES = {
     "blank_line", "bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting", "missing_key",
     "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_boolean", "unmapped_value",
     "nonexistent_local_time", "missing_value", "wrong_type", "too_long", "not_allowed_value", "duplicate_row",
-    "conflicting_duplicate", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
+    "conflicting_duplicate", "superseded", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
     "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
     "negative_cost",
@@ -76,6 +76,7 @@ class Source:
     null_values: tuple[str, ...] = ()
     trim: bool = True
     max_unparseable: float = 0.1  # stop, rather than quarantine, above this share
+    latest_by: str | None = None  # a field: of rows with the same key, the greatest is kept
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,12 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
         for name in _references(spec):
             if name in later:
                 problems.append(f"[fields.{spec.name}] uses {name!r}, which is defined below it: move {name} above")
+    if source is not None and source.latest_by and source.latest_by not in field_names:
+        problems.append(
+            f"[source] latest_by = {source.latest_by!r} must name a field{did_you_mean(source.latest_by, field_names)} "
+            'whose greatest value marks the latest version of a row, e.g. updated_at = { from = "Updated", '
+            'timestamp = "%Y-%m-%d %H:%M" }'
+        )
     rules = _parse_rules(document.get("rules", []), field_names, problems)
     dimensions = _parse_dimensions(document.get("dimensions", {}), field_names, problems)
     if target is not None:
@@ -314,6 +321,9 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
     if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
         problems.append('[source] null_values must be a list of texts, e.g. ["NULL", "N/A"]')
         nulls = []
+    latest_by = table.get("latest_by")
+    if latest_by is not None and (not isinstance(latest_by, str) or not latest_by):
+        problems.append('[source] latest_by must name a field, e.g. latest_by = "updated_at"')
     sheet = table.get("sheet", 0)
     if not isinstance(sheet, (str, int)):
         problems.append("[source] sheet must be a sheet name or its position from 0")
@@ -331,6 +341,7 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
         null_values=tuple(nulls),
         trim=bool(table.get("trim", True)),
         max_unparseable=float(share),
+        latest_by=latest_by if isinstance(latest_by, str) and latest_by else None,
     )
 
 

@@ -29,6 +29,7 @@ from data.importer.errors import ImportFailed
 from data.importer.fields import compute_fields
 from data.importer.mapping import Mapping
 from data.importer.reading import RawBatch, normalise
+from data.importer.targets import DIMENSIONS, Column
 
 KEY_SEPARATOR = "\x1f"
 REJECT_SCHEMA = {
@@ -50,6 +51,7 @@ _READ_AS = {
 }
 MARK_PREFIX = "_mark__"  # stage columns counting repairs and flags
 DIMENSION_PREFIX = "_dim__"  # stage columns holding dimension attributes
+ORDER_COLUMN = "_order"  # the [source] latest_by field: which version of a repeated key is the latest
 
 
 @dataclass
@@ -219,16 +221,22 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
         wrong = values.is_not_null() & cast.is_null()
         fates.assign(wrong, "wrong_type", "quarantined", origin,
                      lambda rows, v=values, n=name, c=column: _as_messages(v, rows, f"{n} {{}} cannot be stored as {c.sql_type}"))
-        if column.max_length:
-            long = cast.str.len_chars() > column.max_length
-            fates.assign(long, "too_long", "quarantined", origin,
-                         lambda rows, v=cast, n=name, c=column: _as_messages(v.str.len_chars(), rows,
-                                                                             f"{n} has {{}} characters; it may have {c.max_length}"))
-        if column.allowed:
-            bad = cast.is_not_null() & ~cast.is_in(list(column.allowed))
-            fates.assign(bad, "not_allowed_value", "quarantined", origin,
-                         lambda rows, v=cast, n=name, c=column: _as_messages(v, rows, f"{n} {{}} is not one of {', '.join(c.allowed)}"))
+        _check_fit(fates, cast, name, column, origin)
         columns[name] = cast
+    # A dimension's attributes (a service's name, an office's kind) must fit their table
+    # too: the row that carries a bad one is quarantined, not the whole file.
+    for dimension in mapping.dimensions:
+        spec = DIMENSIONS[dimension.table]
+        for name, (kind, field_name) in dimension.columns.items():
+            if kind != "field":
+                continue
+            column, values = spec.columns[name], frame.get_column(field_name)
+            label = f"{dimension.table}.{name} ({field_name})"
+            if column.required:
+                fates.assign(values.is_null(), "missing_value", "quarantined", sources.get(field_name, field_name),
+                             f"{label} is empty")
+            if values.dtype == pl.String:
+                _check_fit(fates, values, label, column, sources.get(field_name, field_name))
     typed = pl.DataFrame(columns)
     for check in target.checks:
         mask = ~_sql_mask(typed, check.condition, f"check {check.rule}", null_means=True)
@@ -239,6 +247,21 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
                          [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
 
     return _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label)
+
+
+def _check_fit(fates: _Fates, values: pl.Series, name: str, column: Column, origin: str | None) -> None:
+    """Quarantine the rows whose text is longer than the column holds (``too_long``) or
+    not one of its allowed values (``not_allowed_value``)."""
+    if column.max_length and values.dtype == pl.String:
+        long = values.str.len_chars() > column.max_length
+        fates.assign(long, "too_long", "quarantined", origin,
+                     lambda rows: _as_messages(values.str.len_chars(), rows, f"{name} has {{}} characters; it may have "
+                                               f"{column.max_length} (shorten it in the file, or add a repair rule "
+                                               f"that truncates it)"))
+    if column.allowed:
+        bad = values.is_not_null() & ~values.is_in(list(column.allowed))
+        fates.assign(bad, "not_allowed_value", "quarantined", origin,
+                     lambda rows: _as_messages(values, rows, f"{name} {{}} is not one of {', '.join(column.allowed)}"))
 
 
 def _as_messages(values: pl.Series, rows: pl.Series, template: str) -> pl.Series:
@@ -272,6 +295,8 @@ def _outcome(
         _line=raw.get_column("_line"),
         _hash=raw.drop("_line").hash_rows(),
     )
+    if mapping.source.latest_by:
+        rows = rows.with_columns(frame.get_column(mapping.source.latest_by).alias(ORDER_COLUMN))
     for dimension in mapping.dimensions:
         for column, (kind, name) in dimension.columns.items():
             if kind == "field":
