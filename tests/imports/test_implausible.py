@@ -107,3 +107,94 @@ why = "names longer than the catalogue holds are cut at 200 characters"
     assert result.reconciliation.quarantined == {}
     assert result.reconciliation.repaired == {"closed_seconds_before_opened": 0, "name_truncated": 1}
     assert scalar(url, "SELECT MAX(LENGTH(name)) FROM services") == 200
+
+
+# Item 2 -------------------------------------------------------------------------------
+
+
+def _dated(tmp_path):
+    """20 cases of January 2015 and three no service could have: 2099, 1900 and year 1."""
+    cases = [boston.case(400 + i, f"01/{i + 1:02d}/2015 09:00:00 AM") for i in range(20)]
+    cases += [boston.case(500, "01/01/2099 12:00:00 AM"), boston.case(501, "03/04/1900 10:00:00 AM"),
+              boston.case(502, "01/01/0001 12:00:00 AM")]
+    return boston.write(tmp_path / "dated.csv", cases)
+
+
+def test_events_in_2099_1900_and_year_1_are_quarantined_and_not_the_data_as_of(tmp_path):
+    from data.extracts import run_extract
+    from data.database import create_engine
+
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    result = import_file(_dated(tmp_path), "boston311", url)
+    assert result.reconciliation.quarantined == {"after_import_time": 1, "before_earliest_date": 2}
+    assert result.reconciliation.inserted == 20
+    found = rows(url, "SELECT line, column_name, rule, message FROM import_rejects ORDER BY line")
+    assert [row[:3] for row in found] == [(22, "OPEN_DT", "after_import_time"), (23, "OPEN_DT", "before_earliest_date"),
+                                         (24, "OPEN_DT", "before_earliest_date")]
+    assert found[0][3].startswith("submitted_at 2099-01-01 05:00:00 (UTC) is after the import's time, ")
+    assert found[0][3].endswith(" plus 24 h: an event cannot be in the future (set [source] future_tolerance_hours to allow more)")
+    assert found[1][3] == ("submitted_at 1900-03-04 15:00:00 (UTC) is before 1990-01-01, the earliest date taken as "
+                           "plausible (set [source] earliest_date if the records go back further)")
+    engine = create_engine(url)
+    try:
+        extent = run_extract(engine, "data_extent", departments=["public_works_department"])
+    finally:
+        engine.dispose()
+    assert extent.row(0) == (datetime(2015, 1, 1, 14, 0), datetime(2015, 1, 20, 14, 0))
+
+
+def test_the_earliest_date_comes_from_the_mapping_or_the_setting(tmp_path, monkeypatch):
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    mapping = _mapping(tmp_path, "boston_old", source="earliest_date = 1800-01-01\nfuture_tolerance_hours = 1000000")
+    result = import_file(_dated(tmp_path), mapping, url, dry_run=True)
+    assert result.reconciliation.quarantined == {"before_earliest_date": 1}  # only year 1
+    monkeypatch.setenv("KPI_IMPORT_EARLIEST_DATE", "1850-01-01")
+    result = import_file(_dated(tmp_path), "boston311", url, dry_run=True)
+    assert result.reconciliation.quarantined == {"after_import_time": 1, "before_earliest_date": 1}
+    monkeypatch.setenv("KPI_IMPORT_EARLIEST_DATE", "soon")
+    with pytest.raises(ImportFailed, match="KPI_IMPORT_EARLIEST_DATE 'soon' is not a date such as 1990-01-01"):
+        import_file(_dated(tmp_path), "boston311", url, dry_run=True)
+
+
+# Item 4 -------------------------------------------------------------------------------
+
+
+def test_a_map_target_that_the_column_does_not_allow_is_named_when_the_mapping_loads(tmp_path):
+    mapping = _mapping(tmp_path, "boston_typo", replace=('"Constituent Call" = "phone"', '"Constituent Call" = "telephone"'))
+    with pytest.raises(ImportFailed) as error:
+        load_mapping(mapping)
+    assert str(error.value) == (
+        "mapping boston_typo.toml: [fields.channel] map 'Constituent Call' = 'telephone' is not a value cases.channel "
+        "allows (did you mean 'phone'?); allowed: online, mobile_app, phone, in_person, mail, other"
+    )
+    with pytest.raises(ImportFailed, match="otherwise 'closed_ok' is not a value cases.status allows"):
+        load_mapping(_mapping(tmp_path, "boston_otherwise", replace=(
+            'map = { "Open" = "open", "Closed" = "closed" }', 'map = { "Open" = "open", "Closed" = "closed" }\notherwise = "closed_ok"')))
+
+
+def test_the_stop_rule_applies_to_every_rule_and_commits_nothing(tmp_path, capsys):
+    """A quarantine rule of the mapping that catches half the file stops the import with
+    exit 2, and the database is as it was (here: not even created)."""
+    cases = [boston.case(600 + i, "01/05/2015 09:00:00 AM", source="Self Service" if i % 2 else "Constituent Call")
+             for i in range(20)]
+    rule = """
+[[rules]]
+name = "online_not_wanted"
+action = "quarantine"
+when = "channel = 'online'"
+why = "a rule written too broadly"
+"""
+    mapping = _mapping(tmp_path, "boston_strict", extra=rule)
+    database = tmp_path / "kpi.duckdb"
+    code = main(["import", str(boston.write(tmp_path / "half.csv", cases)), "--mapping", str(mapping),
+                 "--database", f"duckdb:///{database}", "--quiet"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: half.csv: 10 of 20 rows (50%) would be quarantined by online_not_wanted (e.g. line 3: a rule written "
+        "too broadly; line 5: a rule written too broadly); so large a share means the mapping or the file is wrong, so "
+        "nothing was written. Fix them, or raise [source] max_quarantined above 0.1 in mapping boston_strict to import "
+        "the rest\n")
+    assert not database.exists()
+    loose = _mapping(tmp_path, "boston_loose", source="max_quarantined = 0.5", extra=rule)
+    result = import_file(tmp_path / "half.csv", loose, f"duckdb:///{database}")
+    assert result.reconciliation.quarantined == {"online_not_wanted": 10}
