@@ -47,6 +47,9 @@ class Target:
     checks: tuple[Check, ...] = ()
     # Columns naming a dimension row that must exist: column -> dimension table.
     references: dict[str, str] = field(default_factory=dict)
+    # When things happened (not deadlines): each must lie between [source] earliest_date
+    # and the import's time plus its tolerance, or the row is quarantined.
+    events: tuple[str, ...] = ()
 
     def required(self) -> list[str]:
         return [name for name, column in self.columns.items() if column.required]
@@ -77,6 +80,7 @@ TARGETS: dict[str, Target] = {
             Check("due_before_submitted", "due_at IS NULL OR due_at >= submitted_at", "due_at"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("submitted_at", "closed_at"),
     ),
     "contacts": Target(
         table="contacts",
@@ -101,6 +105,7 @@ TARGETS: dict[str, Target] = {
             Check("abandoned_but_answered", "NOT abandoned OR answered_at IS NULL", "abandoned"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("arrived_at", "answered_at", "ended_at"),
     ),
     "feedback": Target(
         table="feedback",
@@ -114,6 +119,7 @@ TARGETS: dict[str, Target] = {
         },
         checks=(Check("rating_out_of_range", "rating BETWEEN 1 AND 5", "rating"),),
         references={"service_id": "services", "office_id": "offices"},
+        events=("submitted_at",),
     ),
     "journeys": Target(
         table="journeys",
@@ -126,6 +132,7 @@ TARGETS: dict[str, Target] = {
         },
         checks=(Check("completed_before_start", "completed_at IS NULL OR completed_at >= started_at", "completed_at"),),
         references={"service_id": "services"},
+        events=("started_at", "completed_at"),
     ),
     "costs": Target(
         table="costs",
@@ -145,6 +152,7 @@ TARGETS: dict[str, Target] = {
             Check("negative_cost", "cost >= 0", "cost"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("period_start",),
     ),
 }
 
