@@ -454,6 +454,15 @@ def _references(spec: FieldSpec) -> list[str]:
     return names
 
 
+def _clock_clash(section: str, option: str, formats: tuple[str, ...]) -> str | None:
+    """A format with both %H (a 24-hour clock) and %p (AM/PM) cannot be read: say so."""
+    for fmt in formats:
+        if "%H" in fmt and "%p" in fmt:
+            return (f"{section} {option} format {fmt!r} has both %H (hour of a 24-hour clock) and %p (AM/PM): "
+                    "write %I with %p for a 12-hour clock, or %H without %p")
+    return None
+
+
 def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> list[FieldSpec]:
     if not isinstance(table, dict) or not table:
         problems.append('it needs a [fields] section, e.g. submitted_at = { from = "OPEN_DT", timestamp = "%m/%d/%Y" }')
@@ -495,6 +504,9 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
                 if formats is None:
                     problems.append(f'{section} {parser} must be a format such as "%Y-%m-%d %H:%M:%S" (or a list of them)')
                     continue
+                clash = _clock_clash(section, parser, formats)
+                if clash:
+                    problems.append(clash)  # the field is kept, so that others do not miss it
                 spec_args["formats"] = formats
             elif parser == "type":
                 if options["type"] not in TYPES:
@@ -569,6 +581,10 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
             if option in options:
                 if not isinstance(options[option], str):
                     problems.append(f"{section} {option} must be a text")
+                    continue
+                clash = _clock_clash(section, option, (options[option],)) if option == "time_format" else None
+                if clash:
+                    problems.append(clash)
                     continue
                 spec_args[option] = options[option]
         if "required" in options:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from data.importer.loading import Written, database_file_missing, write
 from data.importer.mapping import Mapping, load_mapping
 from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
 from data.importer.reconciling import Reconciliation
-from data.importer.staging import Stage, Staged
+from data.importer.staging import Stage, Staged, staging_folder
 
 # Parse failures are judged once this many values have been seen (or at the end).
 EARLY_VERDICT_VALUES = 10_000
@@ -227,8 +226,8 @@ def import_file(
         plausible = plausible_window(mapping.source)
 
         phases: dict[str, float] = {}
-        with tempfile.TemporaryDirectory(prefix="kpi-import-") as folder:
-            stage = Stage(Path(folder), mapping)
+        with staging_folder() as (folder, notes):
+            stage = Stage(folder, mapping)
             mark = time.perf_counter()
             for batch in _read_ahead(reader.batches()):
                 stage.add(validate(batch, mapping, reader.line_label, plausible))
@@ -264,7 +263,7 @@ def import_file(
         checksum=checksum,
         reconciliation=reconciliation,
         written=written,
-        warnings=staged.warnings,
+        warnings=notes + staged.warnings,
         seconds=time.perf_counter() - started,
         phases=phases,
     )

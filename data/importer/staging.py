@@ -16,8 +16,15 @@ final write (loading.py).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import time
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +46,70 @@ from data.importer.validating import (
 )
 
 LOCAL_MEMORY_LIMIT = "2GB"
+STAGING_PREFIX = "kpi-import-"
+LOCK_NAME = ".lock"  # held (flock) by the import using the folder, for as long as it runs
+# A folder of an earlier version (no lock file, no process id in its name) this long
+# untouched belongs to no running import.
+UNLOCKED_FOLDER_SECONDS = 24 * 3600
+
+
+@contextlib.contextmanager
+def staging_folder() -> Iterator[tuple[Path, list[str]]]:
+    """A fresh folder in $TMPDIR for one import's staged batches, removed at the end, and
+    the notes of stale folders removed first (left by imports that were killed)."""
+    root = Path(tempfile.gettempdir())
+    notes = remove_stale_folders(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=root))
+    with open(folder / LOCK_NAME, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder, notes
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _owner_gone(folder: Path) -> bool:
+    lock_path = folder / LOCK_NAME
+    if lock_path.exists():
+        try:
+            with open(lock_path) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when closed
+        except BlockingIOError:
+            return False  # its import is running
+        except OSError:
+            return False
+        return True
+    pid_text = folder.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+    if pid_text.isdigit():
+        return not _process_alive(int(pid_text))  # just made: the lock file follows
+    try:
+        return time.time() - folder.stat().st_mtime > UNLOCKED_FOLDER_SECONDS
+    except OSError:
+        return False
+
+
+def remove_stale_folders(root: Path) -> list[str]:
+    """Remove the staging folders in ``root`` whose import is gone; one note for them."""
+    removed, size = 0, 0
+    for folder in root.glob(f"{STAGING_PREFIX}*"):
+        if not folder.is_dir() or folder.is_symlink() or not _owner_gone(folder):
+            continue
+        size += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    if not removed:
+        return []
+    return [f"removed {removed} staging folder(s) in {root} ({size / 1e6:,.1f} MB) left by imports that were stopped"]
 
 
 def sql_text(value: str) -> str:

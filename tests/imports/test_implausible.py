@@ -5,6 +5,7 @@ ends. Every input is a small file written here."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +199,110 @@ why = "a rule written too broadly"
     loose = _mapping(tmp_path, "boston_loose", source="max_quarantined = 0.5", extra=rule)
     result = import_file(tmp_path / "half.csv", loose, f"duckdb:///{database}")
     assert result.reconciliation.quarantined == {"online_not_wanted": 10}
+
+
+# Item 5 -------------------------------------------------------------------------------
+
+MEASURE = """
+import resource, sys, time
+from data.importer import ImportFailed, import_file
+started = time.monotonic()
+try:
+    import_file(sys.argv[1], "boston311", sys.argv[2])
+    print("imported")
+except ImportFailed as error:
+    print(error)
+print(f"{time.monotonic() - started:.1f} s, {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+"""
+
+
+def test_a_file_without_line_ends_fails_fast_in_bounded_memory(tmp_path):
+    """64 MB with no line end after the header: one line, quickly, well under 64 MB more
+    than an empty import (it took 37 s and 1.7 GB for 128 MB)."""
+    import subprocess
+    import sys
+
+    export = boston.write(tmp_path / "one_line.csv", [])
+    with open(export, "ab") as handle:
+        for _ in range(64):
+            handle.write(b"x" * (1024 * 1024))
+    database = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(export), database], capture_output=True, text=True,
+                          timeout=120, cwd=MAPPINGS_DIR.parent.parent)
+    message, measured = done.stdout.strip().splitlines()
+    assert message == ("one_line.csv: line 2 runs past 8 MB without a line end; this is not a CSV or TSV file of one "
+                       "record per line (was it saved as text, with line ends?)")
+    seconds, megabytes = float(measured.split(" s, ")[0]), int(measured.split(", ")[1].removesuffix(" MB"))
+    baseline = subprocess.run([sys.executable, "-c", MEASURE, str(boston.write(tmp_path / "empty.csv", [])), database],
+                              capture_output=True, text=True, timeout=120, cwd=MAPPINGS_DIR.parent.parent)
+    base_megabytes = int(baseline.stdout.strip().splitlines()[-1].split(", ")[1].removesuffix(" MB"))
+    assert megabytes - base_megabytes < 120, (megabytes, base_megabytes)
+    assert seconds < 10
+
+
+def test_a_header_without_a_line_end_is_refused_the_same_way(tmp_path):
+    export = tmp_path / "no_end.csv"
+    export.write_bytes(b"a," * (5 * 1024 * 1024))
+    with pytest.raises(ImportFailed, match="no_end.csv: line 1 runs past 8 MB without a line end"):
+        import_file(export, "boston311", f"duckdb:///{tmp_path / 'kpi.duckdb'}")
+
+
+def test_cr_only_line_ends_from_excel_for_mac_are_read(tmp_path):
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    cases = [boston.case(700 + i, f"01/{i + 1:02d}/2015 09:00:00 AM") for i in range(20)]
+    cases[4]["OPEN_DT"] = "31/01/2015 09:00:00 AM"  # line 6 does not parse
+    export = boston.write(tmp_path / "mac.csv", cases, line_end="\r")
+    assert b"\n" not in export.read_bytes()
+    result = import_file(export, "boston311", url)
+    assert (result.reconciliation.read, result.reconciliation.inserted) == (20, 19)
+    assert rows(url, "SELECT line, rule FROM import_rejects") == [(6, "bad_timestamp")]
+
+
+def test_a_timestamp_format_with_both_24_hour_and_am_pm_is_refused_naming_the_field(tmp_path):
+    mapping = _mapping(tmp_path, "boston_clock", replace=(
+        '[fields.closed_at]\nfrom = "CLOSED_DT"              # empty while open (16%: right-censored at the export date)\n'
+        'timestamp = "%m/%d/%Y %I:%M:%S %p"',
+        '[fields.closed_at]\nfrom = "CLOSED_DT"\ntimestamp = "%m/%d/%Y %H:%M:%S %p"'))
+    with pytest.raises(ImportFailed) as error:
+        load_mapping(mapping)
+    assert str(error.value) == (
+        "mapping boston_clock.toml: [fields.closed_at] timestamp format '%m/%d/%Y %H:%M:%S %p' has both %H (hour of a "
+        "24-hour clock) and %p (AM/PM): write %I with %p for a 12-hour clock, or %H without %p")
+
+
+HOLD_STAGING = """
+import sys, time
+from data.importer.staging import staging_folder
+with staging_folder() as (folder, notes):
+    (folder / "rows-00000.parquet").write_bytes(b"x" * 1_000_000)
+    print(folder, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_staging_folders_of_killed_imports_are_removed_by_the_next_and_running_ones_kept(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    environment = {**__import__("os").environ, "TMPDIR": str(root)}
+    started = [subprocess.Popen([sys.executable, "-c", HOLD_STAGING], stdout=subprocess.PIPE, text=True,
+                                env=environment, cwd=MAPPINGS_DIR.parent.parent) for _ in range(2)]
+    try:
+        killed, running = (Path(p.stdout.readline().strip()) for p in started)
+        started[0].send_signal(signal.SIGKILL)
+        started[0].wait()
+        assert killed.is_dir() and running.is_dir()
+        monkeypatch.setattr(tempfile, "tempdir", str(root))
+        result = import_file(boston.write(tmp_path / "export.csv", [boston.case(1, "01/05/2015 09:00:00 AM")]),
+                             "boston311", f"duckdb:///{tmp_path / 'kpi.duckdb'}")
+        assert not killed.exists()
+        assert running.is_dir()  # its import is still running
+        assert f"removed 1 staging folder(s) in {root} (1.0 MB) left by imports that were stopped" in result.warnings
+        assert sorted(p.name for p in root.iterdir()) == [running.name]  # and this import's own is gone
+    finally:
+        started[1].kill()
+        started[1].wait()
