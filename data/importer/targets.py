@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-CHANNELS = ("online", "mobile_app", "phone", "in_person", "mail", "other")
+from data.vocabulary import CASE_STATUSES, CHANNELS, OFFICE_KINDS
+
 _CHANNEL_LIST = ", ".join(f"'{c}'" for c in CHANNELS)
 
 
@@ -70,7 +71,7 @@ TARGETS: dict[str, Target] = {
             "submitted_at": _TS_REQUIRED,
             "due_at": _TS,
             "closed_at": _TS,
-            "status": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=("open", "closed")),
+            "status": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=CASE_STATUSES),
             "outcome": Column(pl.String(), "VARCHAR(32)", max_length=32),
         },
         checks=(
@@ -197,7 +198,7 @@ DIMENSIONS: dict[str, DimensionTable] = {
                 "VARCHAR(20)",
                 required=True,
                 max_length=20,
-                allowed=("service_centre", "contact_centre", "online"),
+                allowed=OFFICE_KINDS,
             ),
             "timezone": _TEXT64,
         },
