@@ -15,6 +15,8 @@ for folder in (ROOT, HERE):
 
 import streamlit as st  # noqa: E402
 
+from dashboard import faults  # noqa: E402
+
 PAGES = HERE / "pages"
 
 
@@ -38,7 +40,7 @@ def run() -> None:
             ],
         }
     )
-    navigation.run()
+    faults.guarded(navigation.run)
 
 
 run()

@@ -3,8 +3,6 @@ graph and a table are the same data), downloads, KPI tiles, empty states, breadc
 
 from __future__ import annotations
 
-import html
-import io
 import re
 
 import plotly.graph_objects as go
@@ -12,7 +10,9 @@ import polars as pl
 import streamlit as st
 import streamlit.components.v1 as st_components
 
+from dashboard import downloads
 from dashboard.charts import sparkline_svg
+from dashboard.text import html_text, plain
 from metrics.formatting import change, number
 from metrics.registry import METRICS
 from metrics.status import STATUS_ICONS, STATUS_WORDS
@@ -30,14 +30,13 @@ def slug(text: str) -> str:
 
 
 def csv_download(frame: pl.DataFrame, name: str, *, label: str = "Download CSV") -> None:
-    st.download_button(label, frame.write_csv().encode(), file_name=f"{slug(name)}.csv", mime="text/csv", key=f"csv-{slug(name)}", icon=":material/download:")
+    """The frame as a CSV file to download (safe to open in a spreadsheet: see downloads)."""
+    st.download_button(label, downloads.csv_bytes(frame), file_name=f"{slug(name)}.csv", mime="text/csv", key=f"csv-{slug(name)}", icon=":material/download:")
 
 
 def excel_download(frame: pl.DataFrame, name: str) -> None:
-    buffer = io.BytesIO()
-    frame.write_excel(buffer, worksheet=name[:31] or "data")
     st.download_button(
-        "Download Excel", buffer.getvalue(), file_name=f"{slug(name)}.xlsx",
+        "Download Excel", downloads.excel_bytes(frame, name), file_name=f"{slug(name)}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx-{slug(name)}", icon=":material/table:",
     )
 
@@ -50,7 +49,7 @@ def table(frame: pl.DataFrame, name: str, *, column_config: dict | None = None, 
 
 def chart(figure: go.Figure, summary: str, data: pl.DataFrame, name: str, *, column_config: dict | None = None, expanded: bool = False) -> None:
     """A chart, the sentence that says what it shows, and the same data as a table."""
-    st.markdown(f"**{html.escape(summary)}**")
+    st.markdown(f"**{plain(summary)}**")
     st.plotly_chart(figure, config={"displaylogo": False, "responsive": True}, key=f"chart-{slug(name)}")
     with st.expander(f"The numbers behind this chart ({data.height:,} rows)", expanded=expanded):
         table(data, name, column_config=column_config)
@@ -66,7 +65,7 @@ def status_badge(status: str, word: str | None = None) -> str:
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
     return (
         f'<span class="kpi-badge" style="background:{colour}">'
-        f'<span aria-hidden="true">{STATUS_ICONS[status]}</span> {html.escape(word or STATUS_WORDS[status])}</span>'
+        f'<span aria-hidden="true">{STATUS_ICONS[status]}</span> {html_text(word or STATUS_WORDS[status])}</span>'
     )
 
 
@@ -109,10 +108,10 @@ def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
             target=row["target"],
             label=f"{metric.label}, last {len(series)} weeks: from {number(series[0], metric) if series else '–'} to {number(series[-1], metric) if series else '–'}",
         )
-        note = f'<div class="kpi-note">{html.escape(row["note"])}</div>' if row["note"] else ""
+        note = f'<div class="kpi-note">{html_text(row["note"])}</div>' if row["note"] else ""
         parts.append(
-            f'<section class="kpi-tile" aria-label="{html.escape(metric.label)}">'
-            f'<h3>{html.escape(metric.label)}</h3>'
+            f'<section class="kpi-tile" aria-label="{html_text(metric.label)}">'
+            f'<h3>{html_text(metric.label)}</h3>'
             f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric)}</span>{status_badge(row["status"], status_word(row))}</div>'
             f'<dl class="kpi-meta">'
             f'<dt>On last week</dt><dd>{change(row["change_on_last_week"], metric)}</dd> '
@@ -132,7 +131,7 @@ def breadcrumbs(path: list[tuple[str, str | None]]) -> str | None:
     for index, (label, key) in enumerate(path):
         with columns[index * 2]:
             if index == len(path) - 1:
-                st.markdown(f"**{html.escape(label)}**")
+                st.markdown(f"**{plain(label)}**")
             elif st.button(label, key=f"crumb-{key}", type="tertiary"):
                 clicked = key
         if index < len(path) - 1:

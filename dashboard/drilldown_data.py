@@ -4,20 +4,20 @@ number from the SQL extracts. Caching lives here (and in state.py), never in the
 
 from __future__ import annotations
 
-import html
-import io
 from datetime import date, timedelta
 
 import polars as pl
 import streamlit as st
 
+from dashboard import downloads, params, state
 from dashboard import figures_drilldown as figures
-from dashboard import params, state
+from dashboard.text import plain
 from metrics import drilldown as drill
 from metrics.engine import compute
 from metrics.facts import Facts
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # ?page= above this is clamped (a 50-million-row offset is past any table here)
 DOWNLOAD_CAP = 50_000  # rows in one CSV or Excel file
 URL_KEYS = {"department_id": "department", "service_id": "service", "office_id": "office", "channel": "channel"}
 FACTS_WEEKS = 52  # facts are loaded a year back, as the overview loads them: one shared cache entry
@@ -61,10 +61,8 @@ def keep_page_for(cell: tuple) -> None:
 
 
 def requested_page() -> int:
-    try:
-        return max(1, int(st.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+    """?page= from the URL (a page past the end is handled where the rows are read)."""
+    return params.whole_number("page", 1, min_value=1, max_value=MAX_PAGE)
 
 
 def pin(key: str, value: str) -> None:
@@ -100,9 +98,9 @@ def breadcrumbs(path: list[tuple[str, str]]) -> str | None:
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="drill-breadcrumbs"):
         for index, (label, key) in enumerate(path):
             if index == len(path) - 1:
-                st.markdown(f"**{html.escape(label)}**", width="content")
+                st.markdown(f"**{plain(label)}**", width="content")
                 continue
-            if st.button(label, key=f"crumb-{key}", type="tertiary", help=f"Go up to {label}"):
+            if st.button(plain(label), key=f"crumb-{key}", type="tertiary", help=f"Go up to {plain(label)}"):
                 clicked = key
             st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True, width="content")
     return clicked
@@ -178,13 +176,8 @@ def files(_frame: pl.DataFrame, key: tuple, name: str) -> tuple[bytes, bytes]:
     """The CSV and the Excel workbook of a frame (local times, readable headers); ``key``
     names the frame (its cell) in the cache."""
     frame = _frame
-    as_text = figures.on_screen(frame)
-    buffer = io.BytesIO()
-    frame.write_excel(
-        buffer, worksheet=name[:31] or "rows", autofit=True,
-        dtype_formats={pl.Datetime: "yyyy-mm-dd hh:mm:ss"}, float_precision=2,
-    )
-    return as_text.write_csv().encode(), buffer.getvalue()
+    excel = downloads.excel_bytes(frame, name or "rows", autofit=True, dtype_formats={pl.Datetime: "yyyy-mm-dd hh:mm:ss"}, float_precision=2)
+    return downloads.csv_bytes(figures.on_screen(frame)), excel
 
 
 def week_choice(week: str, default: str) -> None:

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import components, params, state
 from dashboard import drilldown_data as data
 from dashboard import figures_drilldown as figures
+from dashboard.text import plain
 from metrics import drilldown as drill
 from metrics.facts import Facts
 from metrics.formatting import axis_title, number
@@ -45,6 +46,12 @@ class View:
 
     @property
     def words(self) -> str:
+        """The scope in words, as Markdown (names escaped: they came from a file)."""
+        return plain(self.words_text)
+
+    @property
+    def words_text(self) -> str:
+        """The scope in words, as plain text (for charts, sentences and file names)."""
         return data.scope_words(self.context, self.where)
 
     @property
@@ -113,9 +120,9 @@ def trend(view: View, series: pl.DataFrame) -> None:
         pl.col("note").fill_null("").alias("Note"),
     )
     components.chart(
-        figures.trend(series, metric, target=view.target, week=view.week, where=view.words),
-        drill.trend_sentence(metric, series, view.week, view.words, view.target),
-        table, f"trend-{metric.name}-{view.words}-{view.week}",
+        figures.trend(series, metric, target=view.target, week=view.week, where=view.words_text),
+        drill.trend_sentence(metric, series, view.week, view.words_text, view.target),
+        table, f"trend-{metric.name}-{view.words_text}-{view.week}",
     )
 
 
@@ -142,7 +149,7 @@ def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
     if table.height == 0:
         components.empty(f"No {plural} have {metric.observations} in week {week}.", "Pick another week or measure.")
         return
-    st.markdown(f"**{drill.peer_sentence(metric, table, level, overall, week if level != drill.WEEK else f'the {view.weeks} weeks')}**")
+    st.markdown(f"**{plain(drill.peer_sentence(metric, table, level, overall, week if level != drill.WEEK else f'the {view.weeks} weeks'))}**")
     st.plotly_chart(
         figures.peer_bars(table, metric, level, overall=overall, target=view.target, highlight=week if level == drill.WEEK else None),
         config={"displaylogo": False, "responsive": True}, key=f"chart-peers-{level}",
@@ -175,7 +182,7 @@ def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
         format_func=lambda m: f"Choose {one}…" if m is None else names.get(m, m),
     )
     with csv_column:
-        components.csv_download(shown, f"{metric.name}-{view.words}-by-{level}-{week}")
+        components.csv_download(shown, f"{metric.name}-{view.words_text}-by-{level}-{week}")
 
 
 def distributions(view: View) -> None:
@@ -195,7 +202,7 @@ def distributions(view: View) -> None:
             components.chart(
                 figures.histogram(bins, title=title, x_title=x_title, y_title=y_title),
                 drill.distribution_sentence(values, what=f"{what} in week {week}", unit=unit, decimals=0 if unit == "seconds" else 1),
-                figures.bins_table(bins, unit=unit, what=y_title), f"distribution-{name}-{words}-{week}",
+                figures.bins_table(bins, unit=unit, what=y_title), f"distribution-{name}-{view.words_text}-{week}",
             )
 
 
@@ -273,7 +280,7 @@ def rows_behind(view: View, cell: dict) -> None:
             f"The files hold the first {data.DOWNLOAD_CAP:,} of {total:,} rows. Narrow the scope (a service, an office or a channel) to get them all.",
             icon=":material/warning:",
         )
-    name = components.slug(f"{metric.name}-{words}-{week}")
+    name = components.slug(f"{metric.name}-{view.words_text}-{week}")
     csv_column, excel_column, _ = st.columns([1, 1, 2])
     csv_column.download_button("Download CSV", csv_bytes, file_name=f"{name}.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="drill-csv")
     excel_column.download_button(

@@ -3,11 +3,15 @@ so a copied link reproduces the view."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import streamlit as st
 
 from dashboard import state
+from dashboard.text import plain
+
+SHOWN_CHARACTERS = 40  # of a refused URL value, in the message that refuses it
 
 
 def remember(key: str, value: str | None) -> None:
@@ -71,3 +75,35 @@ def service(context: state.Context, department: str, *, container=st) -> str:
         "Service", "service", [state.ALL, *state.services_of(context, department)["service_id"].to_list()], state.ALL,
         format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=container,
     )
+
+
+def parse_number(key: str, raw: str | None, default: int, *, min_value: int, max_value: int) -> tuple[int, str | None]:
+    """``?key=raw`` as a whole number in min_value..max_value, and what was wrong with it.
+
+    Absent: the default. Not a finite number (text, nan, inf, -inf, 1e400): refused, the
+    default. Outside the range (99999999999999999999999, -5): clamped to it. The message
+    (None when nothing was wrong) says which, in one line of plain text."""
+    if raw is None or raw == "":
+        return default, None
+    shown = raw if len(raw) <= SHOWN_CHARACTERS else raw[:SHOWN_CHARACTERS] + "…"
+    try:
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        return default, f"The link's {key}={shown} is not a number: using {default:,}."
+    wanted = int(round(number))
+    clamped = min(max(wanted, min_value), max_value)
+    if clamped != wanted:
+        return clamped, f"The link's {key}={shown} is outside {min_value:,} to {max_value:,}: using {clamped:,}."
+    return clamped, None
+
+
+def whole_number(key: str, default: int, *, min_value: int, max_value: int) -> int:
+    """``?key=`` from the URL as a whole number in range (see ``parse_number``); a value
+    refused or clamped is said so on the page, and the URL forgets it."""
+    value, problem = parse_number(key, st.query_params.get(key), default, min_value=min_value, max_value=max_value)
+    if problem:
+        st.info(plain(problem), icon=":material/link_off:")
+        remember(key, None if value == default else str(value))
+    return value

@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard import params
 from dashboard.params import remember
 from forecasting import ForecastInputError
 from forecasting.calendar import holiday_names
@@ -108,12 +109,7 @@ def number(
     The widget's key carries the default, so a default that changes (the handle time of
     another office) starts a fresh widget rather than keeping the old office's number.
     """
-    raw = st.query_params.get(key)
-    try:
-        wanted = int(round(float(raw))) if raw is not None else default
-    except ValueError:
-        wanted = default
-    wanted = min(max(wanted, min_value), max_value)
+    wanted = params.whole_number(key, default, min_value=min_value, max_value=max_value)
     widget_key = f"whatif-{key}-{default}"
     if widget_key not in st.session_state:
         st.session_state[widget_key] = wanted

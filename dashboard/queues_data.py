@@ -14,7 +14,7 @@ from dashboard.state import CACHE_SECONDS
 from data.facts import load_facts
 from metrics.engine import compute
 from metrics.facts import Facts
-from metrics.queues import QUEUE_KINDS, QueueScope, visit_queue_values, weekday_hour_profile
+from metrics.queues import QUEUE_KINDS, QueueScope, weekday_hour_profile
 
 
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=6, show_spinner=False)
@@ -33,15 +33,10 @@ class QueueView:
 
 
 def scope_values(facts: Facts, scope: QueueScope, office_ids: tuple[str, ...], by: list[str], first_day: date, last_day: date) -> tuple[pl.DataFrame, dict[str, int]]:
-    """The scope kind's metrics for some offices: the registry's from the engine, the
-    visit measures from metrics/queues.py, in one long frame."""
+    """The scope kind's metrics for some offices, from the metric engine, in one long frame."""
     narrowed = facts.where(office_id=list(office_ids), channel=scope.kind.channel)
-    result = compute(narrowed, list(scope.kind.engine_metrics), by=by, first_day=first_day, last_day=last_day)
-    values = result.values
-    if scope.kind.own_metrics:
-        own = visit_queue_values(narrowed, by, first_day=first_day, last_day=last_day)
-        values = pl.concat([values, own.select(values.columns)], how="vertical_relaxed").sort(["period_start", *[d for d in by if d != "week"]], maintain_order=True)
-    return values, result.rule_counts
+    result = compute(narrowed, list(scope.kind.metrics), by=by, first_day=first_day, last_day=last_day)
+    return result.values, result.rule_counts
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)

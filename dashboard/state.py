@@ -9,16 +9,17 @@ shared, never mutated), ``st.cache_data`` for small frames. The engine is passed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard import faults
 from dashboard.components import mend_streamlit_accessibility
 from data.build import ensure_database
-from data.database import DatabaseError, connect
+from data.database import connect
 from data.extracts import run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
 from metrics.facts import Facts
@@ -66,6 +67,7 @@ class Context:
     timezone: str
     first_day: date | None
     as_of: date | None  # the last local date with data
+    read_at: datetime | None = None  # when these parts were read from the database (UTC)
 
     def missing(self, *tables: str) -> list[str]:
         """Which of these fact tables hold no rows this viewer may see."""
@@ -96,10 +98,11 @@ def open_or_stop() -> Context:
     mend_streamlit_accessibility()
     try:
         current = engine()
+        faults.probe(current)  # on every run: a database gone away is said, not hidden behind the caches
         departments = visible_departments(current)
         context = _context(current, str(current.url), departments)
-    except DatabaseError as error:
-        st.error(f"The database cannot be used: {error}", icon=":material/error:")
+    except faults.DATABASE_FAULTS as error:
+        faults.show(error)
         st.stop()
     return context
 
@@ -111,22 +114,30 @@ def _context_parts(_engine: Engine, url: str, departments: tuple[str, ...]) -> t
     offices = run_extract(_engine, "offices", departments=list(departments))
     timezone = organisation_timezone(offices)
     extent = data_extent(_engine, departments, timezone) if departments else None
-    return dict(zip(names["department_id"], names["name"], strict=True)), services, offices, timezone, extent
+    read_at = datetime.now(UTC)
+    return dict(zip(names["department_id"], names["name"], strict=True)), services, offices, timezone, extent, read_at
 
 
 def _context(_engine: Engine, url: str, departments: tuple[str, ...]) -> Context:
-    names, services, offices, timezone, extent = _context_parts(_engine, url, departments)
-    return Context(_engine, departments, names, services, offices, timezone, extent[0] if extent else None, extent[1] if extent else None)
+    names, services, offices, timezone, extent, read_at = _context_parts(_engine, url, departments)
+    return Context(_engine, departments, names, services, offices, timezone, extent[0] if extent else None, extent[1] if extent else None, read_at)
 
 
 def data_as_of(context: Context) -> None:
-    """'Data as of' on every page, with when it was last loaded."""
+    """'Data as of' on every page, with when it was last loaded into the database and
+    when this page's figures were read from it (they are cached)."""
     loads = context.get("data_loads")
     loaded = f", loaded {loads['loaded_at'][0]:%d %b %Y %H:%M} UTC" if loads.height else ""
+    read = f" {read_words(context.read_at)}" if context.read_at else ""
     if context.as_of is None:
-        st.caption(f"No data yet{loaded}.")
+        st.caption(f"No data yet{loaded}.{read}")
     else:
-        st.caption(f"Data as of {context.as_of:%A %d %B %Y}{loaded}. Times are local ({context.timezone}).")
+        st.caption(f"Data as of {context.as_of:%A %d %B %Y}{loaded}. Times are local ({context.timezone}).{read}")
+
+
+def read_words(read_at: datetime) -> str:
+    """'Read from the database at 08:40 UTC (figures are kept up to 10 minutes).'"""
+    return f"Read from the database at {read_at:%H:%M} UTC (figures are kept up to {CACHE_SECONDS // 60} minutes)."
 
 
 # ---------------------------------------------------------------------- facts and scorecards

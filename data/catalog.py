@@ -95,5 +95,3 @@ HOURS: dict[str, dict[int, tuple[float, float]]] = {
     "online": {day: (0, 24) for day in range(1, 8)},
 }
 
-CHANNELS: tuple[str, ...] = ("online", "mobile_app", "phone", "in_person", "mail", "other")
-DIGITAL_CHANNELS: tuple[str, ...] = ("online", "mobile_app")

@@ -16,12 +16,13 @@ import polars as pl
 from sqlalchemy.engine import Engine
 
 from data.extracts import run_extract
+from data.vocabulary import CHANNELS
 from metrics.facts import Facts
 
 # Facts are fetched with a margin so that any time zone's local day is fully inside.
 MARGIN = timedelta(days=2)
 # The channel codes of the *_facts extracts, in code order.
-CHANNEL_CODES = ("online", "mobile_app", "phone", "in_person", "mail", "other")
+CHANNEL_CODES = CHANNELS
 FACT_EXTRACTS = {
     "cases": "case_facts",
     "contacts": "contact_facts",

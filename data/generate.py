@@ -33,10 +33,8 @@ import numpy as np
 import polars as pl
 
 from data.catalog import (
-    CHANNELS,
     COUNTRY,
     DEPARTMENTS,
-    DIGITAL_CHANNELS,
     HOURS,
     OFFICES,
     REGIONS,
@@ -44,6 +42,7 @@ from data.catalog import (
     SUBDIVISION,
     TIMEZONE,
 )
+from data.vocabulary import CHANNELS, DIGITAL_CHANNELS
 
 DAY = 86_400  # seconds
 SLOTS = 48  # half-hour intervals a day

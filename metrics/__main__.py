@@ -28,6 +28,11 @@ def parser() -> argparse.ArgumentParser:
     card.add_argument("--format", choices=["table", "csv", "json"], default="table")
     card.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
     commands.add_parser("list", help="the KPIs in the registry")
+    release = commands.add_parser("publish", help="write an open-data release (CSV files and datapackage.json)")
+    release.add_argument("--out", required=True, help="folder of releases; the release goes into OUT/<version>/")
+    release.add_argument("--period", choices=["month", "quarter"], default="month", help="the periods of the release (default month)")
+    release.add_argument("--config", default=None, help="publication settings (default config/publication.toml)")
+    release.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
     return main
 
 
@@ -49,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     from data.database import DatabaseError
 
     try:
+        if args.command == "publish":
+            from metrics.publish import run_command
+
+            return run_command(args)
         return _scorecard(args)
     except (DatabaseError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,12 +18,13 @@ from typing import Any
 
 import polars as pl
 
-from metrics.engine import ADMIN_CLOSE_SECONDS
+from data.vocabulary import CHANNELS, IN_PERSON, PHONE
+from metrics.engine import exact_seconds
 from metrics.facts import NOT_RECORDED, Facts
 from metrics.formatting import number
 from metrics.periods import Periods, parse_week
-from metrics.registry import Aggregation, Direction, Metric
-from metrics.rules import RULES, Rule
+from metrics.registry import MEASURES, POPULATIONS, Aggregation, Direction, Metric
+from metrics.rules import DEFAULT_THRESHOLDS, RULES, Rule, Thresholds
 from metrics.status import status as status_of
 from metrics.targets import Targets
 
@@ -36,48 +37,14 @@ LEVEL_WORDS = {
     "channel": ("channel", "channels"),
     WEEK: ("week", "weeks"),
 }
-CHANNELS = ("online", "mobile_app", "phone", "in_person", "mail", "other")
 WINDOWS = (13, 26, 52)  # weeks a trend may show
 
-# Which fact each registry population is drawn from, and the extract that lists its rows.
-FACT_OF_POPULATION = {
-    "submitted": "cases",
-    "closed": "cases",
-    "closed_or_overdue": "cases",
-    "open_at_end": "cases",
-    "overdue_at_end": "cases",
-    "submitted_or_closed": "cases",
-    "visits_answered": "contacts",
-    "calls_answered": "contacts",
-    "calls_offered": "contacts",
-    "started": "journeys",
-    "rated": "feedback",
-}
+# The extract that lists the rows behind a figure, by the fact its population is drawn from.
 ROW_EXTRACTS = {"cases": "case_rows", "contacts": "contact_rows", "journeys": "journey_rows", "feedback": "feedback_rows"}
-# What the rows are, in words: the figure's population over one week.
-POPULATION_WORDS = {
-    "submitted": "cases submitted in the week",
-    "closed": "cases closed in the week",
-    "closed_or_overdue": "cases closed in the week, and cases open and overdue at its end",
-    "open_at_end": "cases open at the end of the week",
-    "overdue_at_end": "cases open and overdue at the end of the week",
-    "submitted_or_closed": "cases submitted in the week and cases closed in it (a case that did both is listed twice)",
-    "visits_answered": "visitors served at a service centre who arrived in the week",
-    "calls_answered": "calls answered that arrived in the week",
-    "calls_offered": "calls that arrived in the week",
-    "started": "online journeys started in the week",
-    "rated": "ratings given in the week",
-}
-
-
-# The rules that leave rows out of each population's figure; the extracts list those rows
-# (with :with_left_out), naming the rule. Other populations have none.
-RULES_OF_POPULATION = {
-    "closed": ("admin_close_60s",),
-    "closed_or_overdue": ("admin_close_60s", "no_due_date"),
-    "calls_offered": ("short_abandon_5s",),
-    "started": ("resumed_journey",),
-}
+# Read from the registry (metrics/registry.py POPULATIONS): which fact each population is
+# drawn from, and what its rows are in words (the figure's population over one week).
+FACT_OF_POPULATION = {name: population.fact for name, population in POPULATIONS.items()}
+POPULATION_WORDS = {name: population.words for name, population in POPULATIONS.items()}
 
 
 class DrilldownError(ValueError):
@@ -151,15 +118,15 @@ def scope_from(
 
 def fact_of(metric: Metric) -> str:
     """The fact a metric's rows are drawn from (cases, contacts, journeys or feedback)."""
-    try:
-        return FACT_OF_POPULATION[metric.population]
-    except KeyError:
-        raise DrilldownError(f"{metric.name} has population {metric.population!r}, which has no rows behind it; known: {', '.join(FACT_OF_POPULATION)}") from None
+    if metric.population not in FACT_OF_POPULATION:
+        raise DrilldownError(f"{metric.name} has population {metric.population!r}, which has no rows behind it; known: {', '.join(FACT_OF_POPULATION)}")
+    return FACT_OF_POPULATION[metric.population]
 
 
 def rules_of(metric: Metric) -> list[Rule]:
     """The rules that leave rows out of the metric's figure, whose rows can be listed."""
-    return [RULES[name] for name in RULES_OF_POPULATION.get(metric.population, ())]
+    listed = POPULATIONS[metric.population].lists_left_out
+    return [RULES[name] for name in metric.rules if name in listed]
 
 
 def not_recorded(metric: Metric, level: str) -> str | None:
@@ -280,7 +247,7 @@ def _in_span(facts: Facts, frame: pl.DataFrame, column: str, first_day: date, la
     return inside.fill_null(False)
 
 
-def cell_values(facts: Facts, first_day: date, last_day: date) -> dict[str, pl.Series]:
+def cell_values(facts: Facts, first_day: date, last_day: date, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, pl.Series]:
     """The individual values behind a cell's distributions, over local dates [first_day,
     last_day] of facts already narrowed to the scope: ``processing_days`` of the cases
     closed (administrative closes within 60 s left out, as the processing-time measures
@@ -295,16 +262,16 @@ def cell_values(facts: Facts, first_day: date, last_day: date) -> dict[str, pl.S
         cases = facts.cases
         duration = pl.col("closed_at") - pl.col("submitted_at")
         closed = cases.filter(
-            _in_span(facts, cases, "closed_at", first_day, last_day) & (duration.dt.total_seconds() >= ADMIN_CLOSE_SECONDS)
+            _in_span(facts, cases, "closed_at", first_day, last_day) & (exact_seconds(duration) >= thresholds.admin_close_seconds)
         )
         out["processing_days"] = closed.select((duration.dt.total_microseconds() / 86_400e6).alias("processing_days")).to_series()
     if facts.contacts is not None:
         contacts = facts.contacts
         arrived = contacts.filter(_in_span(facts, contacts, "arrived_at", first_day, last_day) & ~pl.col("abandoned"))
-        wait = (pl.col("answered_at") - pl.col("arrived_at")).dt.total_seconds().cast(pl.Float64)
+        wait = exact_seconds(pl.col("answered_at") - pl.col("arrived_at"))
         channel = pl.col("channel").cast(pl.String)
-        out["visit_wait_minutes"] = arrived.filter(channel == "in_person").select((wait / 60).alias("visit_wait_minutes")).to_series()
-        out["call_wait_seconds"] = arrived.filter(channel == "phone").select(wait.alias("call_wait_seconds")).to_series()
+        out["visit_wait_minutes"] = arrived.filter(channel == IN_PERSON).select((wait / 60).alias("visit_wait_minutes")).to_series()
+        out["call_wait_seconds"] = arrived.filter(channel == PHONE).select(wait.alias("call_wait_seconds")).to_series()
     return {name: series.drop_nulls() for name, series in out.items()}
 
 
@@ -383,11 +350,14 @@ def rows_query(
     limit: int,
     offset: int = 0,
     with_left_out: bool = False,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> RowsQuery:
     """The extract and bound values that list the rows behind ``metric`` in the cell
     (``scope``, local dates [first_day, last_day]), a page at a time. A chosen department
     narrows the viewer's departments (as the facts of a department are loaded); the other
-    levels are bound lists. ``timezone`` places facts with no office."""
+    levels are bound lists. ``timezone`` places facts with no office. ``thresholds`` are
+    the settings the figure was computed with (compute's): the extracts judge the rows by
+    the same."""
     fact = fact_of(metric)
     blocked = blocked_by(metric, scope)
     if blocked:
@@ -409,40 +379,11 @@ def rows_query(
         params["timezone"] = timezone
     if fact != "feedback":
         params["with_left_out"] = bool(with_left_out)
+    if fact == "cases":
+        params["admin_close_seconds"] = thresholds.admin_close_seconds
+    if fact == "contacts":
+        params |= {name: thresholds.params()[name] for name in ("short_abandon_seconds", "service_level_seconds", "visit_target_seconds")}
     return RowsQuery(ROW_EXTRACTS[fact], tuple(departments), params)
-
-
-def _flag(column: str) -> pl.Expr:
-    return pl.col(column).fill_null(False).sum()
-
-
-# How each figure is counted from its rows (those no rule left out): numerator and
-# denominator expressions; None where the figure is not a sum over rows.
-ROW_MEASURES: dict[str, tuple[pl.Expr | None, pl.Expr | None]] = {
-    "volume": (pl.len(), None),
-    "digital_take_up": (_flag("digital"), pl.len()),
-    "completion_rate": (_flag("completed"), pl.len()),
-    "satisfaction": (_flag("top_2"), pl.len()),
-    "satisfaction_index": ((pl.col("rating").cast(pl.Int64) - 1).sum(), pl.len() * 4),
-    "cost_per_transaction": (None, pl.len()),
-    "on_time_rate": (_flag("on_time"), pl.len()),
-    "backlog": (pl.len(), None),
-    "backlog_overdue": (pl.len(), None),
-    "net_flow": ((pl.col("event") == "submitted").sum(), (pl.col("event") == "closed").sum()),
-    "wait_within_target": (_flag("within_target"), pl.len()),
-    "asa": (pl.col("wait_seconds").sum(), pl.len()),
-    "service_level": (_flag("within_target"), pl.len()),
-    "abandonment_rate": (_flag("abandoned"), pl.len()),
-    "aht": (pl.col("handle_seconds").sum() / 60, pl.len()),
-}
-# The individual values a median or percentile is taken of.
-ROW_VALUES: dict[str, pl.Expr] = {
-    "processing_time_median": pl.col("processing_days"),
-    "processing_time_p90": pl.col("processing_days"),
-    "backlog_age_median": pl.col("age_days"),
-    "wait_time_median": pl.col("wait_seconds") / 60,
-    "wait_time_p90": pl.col("wait_seconds") / 60,
-}
 
 
 @dataclass(frozen=True)
@@ -465,12 +406,15 @@ def tally(metric: Metric, rows: pl.DataFrame) -> Tally:
     page, with or without the rows left out by rules: those are dropped here)."""
     counted = counted_rows(rows)
     n = counted.height
-    if metric.name in ROW_VALUES:
-        values = counted.select(ROW_VALUES[metric.name].cast(pl.Float64)).to_series()
+    if metric.aggregation in (Aggregation.MEDIAN, Aggregation.P90):
+        values = counted.select(MEASURES[metric.numerator].rows.cast(pl.Float64)).to_series()
         picked = quantiles(values)
         value = picked["p90" if metric.aggregation == Aggregation.P90 else "median"]
         return Tally(n, None, None, value if n >= metric.min_n else None)
-    numerator_expr, denominator_expr = ROW_MEASURES[metric.name]
+    # how each measure is counted from its rows (the registry's Measure.rows); None where
+    # the figure is not a sum over rows (cost)
+    numerator_expr = MEASURES[metric.numerator].rows
+    denominator_expr = MEASURES[metric.denominator].rows if metric.denominator else None
     numerator = float(counted.select(numerator_expr).item()) if numerator_expr is not None else None
     denominator = float(counted.select(denominator_expr).item()) if denominator_expr is not None else None
     if metric.aggregation == Aggregation.COUNT:

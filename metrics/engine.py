@@ -15,46 +15,24 @@ and number of observations, so that any coarser figure can be recomputed from fi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
 
-from metrics.facts import DIMENSIONS, NOT_RECORDED, Facts
+from data.vocabulary import DIGITAL_CHANNELS, IN_PERSON, PHONE
+from metrics.facts import DIMENSIONS, NOT_RECORDED, Facts, FactsError
 from metrics.periods import GRAINS, Periods, date_index_of, index_of
-from metrics.registry import Aggregation, Metric, resolve
-from metrics.rules import DEFAULT_RULES, check_rules
+from metrics.registry import MEASURES, Aggregation, Metric, resolve
+from metrics.rules import DEFAULT_RULES, DEFAULT_THRESHOLDS, Thresholds, check_rules
 
-DIGITAL = ("online", "mobile_app")
-SERVICE_LEVEL_SECONDS = 20
-VISIT_TARGET_SECONDS = 15 * 60
-ADMIN_CLOSE_SECONDS = 60
-SHORT_ABANDON_SECONDS = 5
-QUANTILES = ("processing_days", "backlog_age_days", "visit_wait_minutes")
-
-# Which family of measures each measure comes from, and which fact that family reads.
-FAMILY_OF = {
-    "submitted": "submitted", "submitted_digital": "submitted",
-    "closed_all": "closed", "closed": "closed", "closed_with_due": "closed", "closed_on_time": "closed", "processing_days": "closed",
-    "backlog": "stock", "backlog_overdue": "stock", "backlog_age_days": "backlog_age",
-    "due_population": "closed+stock",
-    "calls_offered": "contacts", "calls_answered": "contacts", "calls_answered_in_time": "contacts", "calls_abandoned": "contacts",
-    "calls_wait_seconds": "contacts", "calls_handle_minutes": "contacts",
-    "visits_answered": "contacts", "visits_within_target": "contacts", "visit_wait_minutes": "contacts",
-    "journeys_started": "journeys", "journeys_completed": "journeys",
-    "ratings": "feedback", "ratings_top2": "feedback", "rating_points": "feedback", "rating_points_possible": "feedback",
-    "cost": "costs", "cost_records": "costs",
-}
-FACT_OF_FAMILY = {
-    "submitted": "cases", "closed": "cases", "stock": "cases", "backlog_age": "cases",
-    "contacts": "contacts", "journeys": "journeys", "feedback": "feedback", "costs": "costs",
-}
-# What n counts for each metric (the number of observations behind the value).
-N_MEASURE = {
-    "satisfaction_index": "ratings",
-    "asa": "calls_answered",
-    "aht": "calls_answered",
-}
+# The defaults of the thresholds (metrics/rules.py Thresholds), for callers that read them.
+SERVICE_LEVEL_SECONDS = DEFAULT_THRESHOLDS.service_level_seconds
+VISIT_TARGET_SECONDS = DEFAULT_THRESHOLDS.visit_target_seconds
+ADMIN_CLOSE_SECONDS = DEFAULT_THRESHOLDS.admin_close_seconds
+SHORT_ABANDON_SECONDS = DEFAULT_THRESHOLDS.short_abandon_seconds
+# The fact each group of measures (an engine method ``_<group>``) reads.
+FACT_OF_GROUP: dict[str, str] = {measure.group: measure.fact for measure in MEASURES.values() if not measure.parts}
 
 
 def _standard_due(zone: str) -> pl.Expr:
@@ -69,6 +47,19 @@ def _standard_due(zone: str) -> pl.Expr:
         local_due.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
         (local_due + pl.duration(hours=1)).dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null"),
     ).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+
+
+def exact_seconds(duration: pl.Expr) -> pl.Expr:
+    """A duration in exact seconds, fractions kept (``dt.total_seconds`` truncates)."""
+    return duration.dt.total_microseconds() / 1e6
+
+
+
+class CellError(KeyError):
+    """``MetricResult.value`` was asked for a cell that is not exactly one row."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this should read as a sentence
+        return str(self.args[0])
 
 
 class GrainError(ValueError):
@@ -99,7 +90,9 @@ class MetricResult:
         """The value of one metric in one cell, e.g. ``value("volume", period="2026-W47")``."""
         rows = self.values.filter(pl.col("kpi") == kpi, *[pl.col(k) == v for k, v in cell.items()])
         if rows.height != 1:
-            raise KeyError(f"{rows.height} cells match {kpi} {cell}")
+            which = "no cell matches" if rows.height == 0 else f"{rows.height} cells match"
+            keys = (["period"] if self.periods.grain else []) + self.dimensions
+            raise CellError(f"{which} {kpi} at {cell or 'the whole result'}; name one value of each of: {', '.join(keys) or '(nothing: the result has one cell per metric)'}")
         return rows["value"].item()
 
 
@@ -122,30 +115,31 @@ def compute(
     first_day: date,
     last_day: date,
     rules: frozenset[str] | set[str] = DEFAULT_RULES,
-    service_level_seconds: int = SERVICE_LEVEL_SECONDS,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    service_level_seconds: float | None = None,
 ) -> MetricResult:
-    """Compute ``metrics`` (all when None) at the grain ``by`` over local dates
-    [first_day, last_day]. See the module docstring.
+    """Compute ``metrics`` (the scorecard's when None) at the grain ``by`` over local
+    dates [first_day, last_day]. See the module docstring.
 
-    ``service_level_seconds``: the answer time of the service level (20 s by default,
-    as in 80/20; some centres use 60 s)."""
+    ``thresholds``: the settings the rules and contact measures count with (admin close
+    60 s, short abandon 5 s, service-level answer time 20 s, in-person wait 15 minutes).
+    ``service_level_seconds``: a shortcut for the service level's answer time (some
+    centres use 60 s)."""
     chosen = resolve(metrics)
     enabled = check_rules(rules)
     grain, dims = _split_grain(by)
     periods = Periods(grain, first_day, last_day)
-    context = _Context(facts, periods, dims, enabled, service_level_seconds)
+    if service_level_seconds is not None:
+        thresholds = replace(thresholds, service_level_seconds=service_level_seconds)
+    context = _Context(facts, periods, dims, enabled, thresholds)
 
-    needed_families: set[str] = set()
-    for metric in chosen:
-        for measure in (metric.numerator, metric.denominator, N_MEASURE.get(metric.name)):
-            if measure:
-                needed_families.update(FAMILY_OF[measure].split("+"))
+    needed_groups = {group for metric in chosen for group in _groups(metric)}
     measures: list[pl.DataFrame] = []
     unavailable: dict[str, str] = {}
-    for family in sorted(needed_families):
-        frame, reason = context.family(family)
+    for group in sorted(needed_groups):
+        frame, reason = context.group(group)
         if frame is None:
-            unavailable[family] = reason
+            unavailable[group] = reason
         else:
             measures.append(frame)
 
@@ -154,11 +148,11 @@ def compute(
     table = grid
     for frame in measures:
         table = table.join(frame, on=keys, how="left", nulls_equal=True)
-    if {"closed_with_due", "backlog_overdue"} <= set(table.columns):
-        # the on-time rate's denominator: closed with a due date, plus open and overdue at the end
-        table = table.with_columns(
-            (pl.col("closed_with_due").fill_null(0) + pl.col("backlog_overdue").fill_null(0)).alias("due_population")
-        )
+    for measure in MEASURES.values():
+        # sums of other measures (the on-time rate's denominator: closed with a due date,
+        # plus open and overdue at the end)
+        if measure.parts and set(measure.parts) <= set(table.columns):
+            table = table.with_columns(pl.sum_horizontal(pl.col(part).fill_null(0) for part in measure.parts).alias(measure.name))
     values = pl.concat([_metric_rows(metric, table, keys, unavailable) for metric in chosen], how="vertical_relaxed")
     period_frame = periods.frame()
     values = values.join(period_frame.select("period_index", "period", "period_start"), on="period_index").drop("period_index")
@@ -169,11 +163,18 @@ def compute(
     return MetricResult(values, context.rule_counts, periods, tuple(by))
 
 
+def _groups(metric: Metric) -> set[str]:
+    """The measure groups (engine methods ``_<group>``) a metric's figure needs."""
+    groups: set[str] = set()
+    for name in metric.measures:
+        measure = MEASURES[name]
+        groups |= {MEASURES[part].group for part in measure.parts} if measure.parts else {measure.group}
+    return groups
+
+
 def _metric_rows(metric: Metric, table: pl.DataFrame, keys: list[str], unavailable: dict[str, str]) -> pl.DataFrame:
     """The long rows of one metric: value, numerator, denominator, n and note."""
-    families = {FAMILY_OF[m] for m in (metric.numerator, metric.denominator) if m}
-    families = {part for family in families for part in family.split("+")}
-    missing = [unavailable[f] for f in sorted(families) if f in unavailable]
+    missing = [unavailable[group] for group in sorted(_groups(metric)) if group in unavailable]
     base = table.select(keys)
     if missing:
         return base.with_columns(
@@ -205,18 +206,19 @@ def _metric_rows(metric: Metric, table: pl.DataFrame, keys: list[str], unavailab
             n = (numerator + denominator).cast(pl.Int64)
         else:
             raw = pl.when(denominator > 0).then(numerator / denominator * metric.scale)
-            count_measure = N_MEASURE.get(metric.name, metric.denominator)
-            n = pl.col(count_measure).fill_null(0).cast(pl.Int64)
+            n = pl.col(metric.n_measure).fill_null(0).cast(pl.Int64)
     enough = n >= metric.min_n
-    if metric.numerator == "cost":
+    recorded_by = MEASURES[metric.numerator].recorded_by
+    unrecorded = pl.lit(False)
+    if recorded_by is not None:
         # No cost records in a cell is "costs unknown", not "it cost nothing".
-        recorded = pl.col("cost_records").fill_null(0) > 0
-        enough = enough & recorded
+        unrecorded = pl.col(recorded_by).fill_null(0) == 0
+        enough = enough & ~unrecorded
     note = (
         pl.when(n == 0)
         .then(pl.lit(f"no {metric.observations}"))
-        .when(pl.lit(metric.numerator == "cost") & (pl.col("cost_records").fill_null(0) == 0) if metric.numerator == "cost" else pl.lit(False))
-        .then(pl.lit("no costs recorded"))
+        .when(unrecorded)
+        .then(pl.lit(f"no {MEASURES[metric.numerator].fact} recorded"))
         .when(~enough)
         .then(pl.format("fewer than {} {} ({})", pl.lit(metric.min_n), pl.lit(metric.observations), n))
     )
@@ -238,8 +240,8 @@ def _metric_rows(metric: Metric, table: pl.DataFrame, keys: list[str], unavailab
 class _Context:
     """The measure families, computed once each for one compute() call."""
 
-    def __init__(self, facts: Facts, periods: Periods, dims: list[str], rules: frozenset[str], service_level_seconds: int = SERVICE_LEVEL_SECONDS) -> None:
-        self.service_level_seconds = service_level_seconds
+    def __init__(self, facts: Facts, periods: Periods, dims: list[str], rules: frozenset[str], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+        self.thresholds = thresholds
         self.facts = facts
         self.periods = periods
         self.dims = dims
@@ -252,8 +254,9 @@ class _Context:
 
     # ------------------------------------------------------------------ plumbing
 
-    def family(self, name: str) -> tuple[pl.DataFrame | None, str]:
-        fact = FACT_OF_FAMILY[name]
+    def group(self, name: str) -> tuple[pl.DataFrame | None, str]:
+        """The measures of one group at the grain, or None and why they cannot be had."""
+        fact = FACT_OF_GROUP[name]
         frame = getattr(self.facts, fact)
         if frame is None:
             return None, self.facts.unavailable.get(fact, f"no {fact} data")
@@ -287,7 +290,8 @@ class _Context:
         the columns asked for; and its one time zone, or None when its offices are in
         several, in which case a ``timezone`` column comes too."""
         frame = getattr(self.facts, fact)
-        assert frame is not None
+        if frame is None:
+            raise FactsError(f"no {fact} in the facts: load them, or leave out the metrics that need them")
         selected = [self.facts.column(frame, dim).alias(dim) for dim in self.dims]
         selected += [self.facts.column(frame, column).alias(column) for column in columns if column not in self.dims]
         zones = [self.facts.timezone]
@@ -324,7 +328,8 @@ class _Context:
         if self._cases is not None:
             return self._cases
         source = self.facts.cases
-        assert source is not None
+        if source is None:
+            raise FactsError("no cases in the facts: load them, or leave out the metrics that need them")
         needs_standard = bool(source.select((pl.col("due_at").is_null()).any()).item())
         frame, zone = self.slim("cases", ["channel", "submitted_at", "due_at", "closed_at", *(["sla_days"] if needs_standard else [])])
         self._zone = zone
@@ -345,7 +350,7 @@ class _Context:
                         standard = standard.scatter(rows, subset[rows].select(_standard_due(each)).to_series())
                 due = due.clone().scatter(missing, standard)
             frame = frame.drop("sla_days")
-        admin = (pl.col("closed_at") - pl.col("submitted_at")).dt.total_seconds() < ADMIN_CLOSE_SECONDS
+        admin = exact_seconds(pl.col("closed_at") - pl.col("submitted_at")) < self.thresholds.admin_close_seconds
         due_or_closed = pl.when(pl.col("closed_at").is_not_null() & pl.col("due").is_not_null()).then(pl.max_horizontal("due", "closed_at"))
         lazy = frame.lazy().with_columns(due.alias("due")).drop("due_at").with_columns(
             (admin.fill_null(False) & pl.lit("admin_close_60s" in self.rules)).alias("_excluded"),
@@ -377,7 +382,7 @@ class _Context:
         return self._group(
             self.cases(), "_submitted",
             pl.len().alias("submitted"),
-            pl.col("channel").is_in(DIGITAL).sum().alias("submitted_digital"),
+            pl.col("channel").is_in(DIGITAL_CHANNELS).sum().alias("submitted_digital"),
         )
 
     def _closed(self) -> pl.DataFrame:
@@ -452,12 +457,13 @@ class _Context:
     def _contacts(self) -> pl.DataFrame:
         frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned"])
         frame = self._index(frame, zone, "arrived_at", "_arrived")
-        wait = (pl.col("answered_at") - pl.col("arrived_at")).dt.total_seconds()
-        handle = (pl.col("ended_at") - pl.col("answered_at")).dt.total_seconds()
-        to_abandon = (pl.col("ended_at") - pl.col("arrived_at")).dt.total_seconds()
-        call = pl.col("channel") == "phone"
-        visit = pl.col("channel") == "in_person"
-        short = pl.col("abandoned") & (to_abandon < SHORT_ABANDON_SECONDS).fill_null(False)
+        # exact durations: imported times carry fractions of a second, and 20.9 s is not within 20 s
+        wait = exact_seconds(pl.col("answered_at") - pl.col("arrived_at"))
+        handle = exact_seconds(pl.col("ended_at") - pl.col("answered_at"))
+        to_abandon = exact_seconds(pl.col("ended_at") - pl.col("arrived_at"))
+        call = pl.col("channel") == PHONE
+        visit = pl.col("channel") == IN_PERSON
+        short = pl.col("abandoned") & (to_abandon < self.thresholds.short_abandon_seconds).fill_null(False)
         if "short_abandon_5s" not in self.rules:
             short = pl.lit(False)
         answered = ~pl.col("abandoned")
@@ -467,12 +473,15 @@ class _Context:
             frame, "_arrived",
             (call & ~short).sum().alias("calls_offered"),
             (call & answered).sum().alias("calls_answered"),
-            (call & answered & (wait <= self.service_level_seconds)).sum().alias("calls_answered_in_time"),
+            (call & answered & (wait <= self.thresholds.service_level_seconds)).sum().alias("calls_answered_in_time"),
             (call & pl.col("abandoned") & ~short).sum().alias("calls_abandoned"),
             wait.filter(call & answered).sum().alias("calls_wait_seconds"),
             (handle.filter(call & answered).sum() / 60).alias("calls_handle_minutes"),
+            visit.sum().alias("visits_arrived"),
+            (visit & pl.col("abandoned")).sum().alias("visits_left"),
             (visit & answered).sum().alias("visits_answered"),
-            (visit & answered & (wait <= VISIT_TARGET_SECONDS)).sum().alias("visits_within_target"),
+            (handle.filter(visit & answered).sum() / 60).alias("visits_handle_minutes"),
+            (visit & answered & (wait <= self.thresholds.visit_target_seconds)).sum().alias("visits_within_target"),
             (wait.filter(visit & answered) / 60).median().alias("visit_wait_minutes_median"),
             (wait.filter(visit & answered) / 60).quantile(0.9, interpolation="linear").alias("visit_wait_minutes_p90"),
             (visit & answered).sum().alias("visit_wait_minutes_n"),
@@ -524,3 +533,16 @@ class _Context:
         )
         frame = pl.concat([single, spread], how="diagonal_relaxed").with_columns(date_index_of(pl.col("_day"), self.periods).alias("_on"))
         return self._group(frame, "_on", pl.col("_cost").sum().alias("cost"), pl.len().alias("cost_records"))
+
+
+def _check_groups() -> None:
+    """Every measure group of the registry has its engine method (checked at import)."""
+    missing = sorted(group for group in FACT_OF_GROUP if not callable(getattr(_Context, f"_{group}", None)))
+    if missing:
+        raise RuntimeError(
+            f"metrics/registry.py names measure groups the engine does not compute: {', '.join(missing)}; "
+            "add a _Context._<group> method in metrics/engine.py or fix the measure's group"
+        )
+
+
+_check_groups()

@@ -6,10 +6,9 @@ Three pure computations for the queues page, none reading a database:
   window of local dates. Mean arrivals per hour divide by how often that clock hour
   occurred in the window, so a daylight-saving week is exact: the hour the clocks skip
   did not occur that Sunday, and the hour they repeat occurred twice.
-- ``visit_queue_values``: two in-person measures the registry does not carry (visitors who
-  left unserved, and visit handle time), in the engine's long format, so that a page can
-  lay them beside the engine's wait metrics. They are declared below as ``Metric``s of
-  their own (not in the registry) so that labels, units and formatting work the same way.
+- ``VISIT_METRICS``: the in-person measures the scorecard does not carry (visitors who
+  left unserved, and visit handle time): registry metrics off the scorecard, which the
+  engine computes beside its wait metrics.
 - ``QUEUE_KINDS``: which channel and which metrics belong to each kind of office. Calls
   and visits are never mixed: a contact centre is read through its phone contacts, a
   service centre through its in-person ones.
@@ -17,41 +16,23 @@ Three pure computations for the queues page, none reading a database:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from data.vocabulary import CONTACT_CENTRE, IN_PERSON, PHONE, SERVICE_CENTRE
 from metrics.facts import Facts
-from metrics.periods import Periods, index_of
-from metrics.registry import METRICS, Aggregation, Direction, Metric
+from metrics.registry import ALL_METRICS, Metric, resolve
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MIN_WAITS = 5  # fewer answered contacts than this in a cell: no median or p90 shown
 WAIT_UNITS = {"seconds": 1.0, "minutes": 60.0}
 
-VISIT_ABANDONMENT = Metric(
-    name="visit_abandonment_rate", label="Visitors who left unserved", unit="%", better=Direction.LOWER,
-    aggregation=Aggregation.RATIO, numerator="visits_left", denominator="visits_arrived", scale=100,
-    min_n=5, observations="visits",
-    description=(
-        "Share of visitors who queued at a service centre (took a ticket) in the period and left before being called. "
-        "Unlike calls, no short-abandon rule applies: a visitor who takes a ticket has joined the queue."
-    ),
-    formula="in-person contacts that arrived in the period and were abandoned / in-person contacts that arrived in the period",
-    source="this dashboard (the in-person counterpart of call abandonment)", population="visits_arrived",
-)
-VISIT_HANDLE_TIME = Metric(
-    name="visit_handle_time", label="Visit handle time", unit="minutes", better=Direction.CONTEXT,
-    aggregation=Aggregation.RATIO, numerator="visits_handle_minutes", denominator="visits_answered", decimals=1,
-    min_n=5, observations="visits",
-    description="Mean time from being called to the end of the visit, over visitors who were served, in minutes.",
-    formula="sum of ended_at - answered_at over answered in-person contacts that arrived in the period / answered in-person contacts",
-    source="this dashboard (the in-person counterpart of average handle time)", population="visits_answered",
-)
-VISIT_METRICS: dict[str, Metric] = {metric.name: metric for metric in (VISIT_ABANDONMENT, VISIT_HANDLE_TIME)}
+# The in-person measures the scorecard does not carry (visitors who left unserved, visit
+# handle time): registry metrics off the scorecard, computed by the engine.
+VISIT_METRICS: dict[str, Metric] = {name: metric for name, metric in ALL_METRICS.items() if not metric.scorecard}
 
 
 @dataclass(frozen=True)
@@ -63,8 +44,8 @@ class QueueKind:
     channel: str  # the one channel its queue is read through
     contact: str  # "call" or "visit", for sentences
     wait_unit: str  # "seconds" or "minutes"
-    engine_metrics: tuple[str, ...]  # registry metrics, computed by the engine
-    own_metrics: tuple[str, ...] = ()  # VISIT_METRICS, computed here
+    engine_metrics: tuple[str, ...]  # scorecard metrics
+    own_metrics: tuple[str, ...] = ()  # VISIT_METRICS: registry metrics off the scorecard
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -72,12 +53,12 @@ class QueueKind:
 
 
 QUEUE_KINDS: dict[str, QueueKind] = {
-    "contact_centre": QueueKind(
-        "contact_centre", "contact centres", "phone", "call", "seconds",
+    CONTACT_CENTRE: QueueKind(
+        CONTACT_CENTRE, "contact centres", PHONE, "call", "seconds",
         ("service_level", "asa", "abandonment_rate", "aht"),
     ),
-    "service_centre": QueueKind(
-        "service_centre", "service centres", "in_person", "visit", "minutes",
+    SERVICE_CENTRE: QueueKind(
+        SERVICE_CENTRE, "service centres", IN_PERSON, "visit", "minutes",
         ("wait_time_median", "wait_time_p90", "wait_within_target"),
         ("visit_abandonment_rate", "visit_handle_time"),
     ),
@@ -85,12 +66,8 @@ QUEUE_KINDS: dict[str, QueueKind] = {
 
 
 def metric_of(name: str) -> Metric:
-    """A registry metric, or one of this module's visit metrics."""
-    if name in METRICS:
-        return METRICS[name]
-    if name in VISIT_METRICS:
-        return VISIT_METRICS[name]
-    raise KeyError(f"unknown queue metric {name!r}; known: {', '.join([*METRICS, *VISIT_METRICS])}")
+    """A registry metric, on the scorecard or off it (the visit metrics)."""
+    return resolve(name)[0]
 
 
 # ---------------------------------------------------------------------- time zones
@@ -223,86 +200,9 @@ def weekday_hour_profile(
     ).sort("weekday", "hour")
 
 
-# ---------------------------------------------------------------------- visits
-
-
-def visit_queue_values(
-    facts: Facts,
-    by: Sequence[str] = ("week",),
-    *,
-    first_day: date,
-    last_day: date,
-) -> pl.DataFrame:
-    """Visitors who left unserved and visit handle time (VISIT_METRICS), by ISO week of
-    local time and optionally by office, over the local dates [first_day, last_day].
-
-    Only in-person contacts count. The result has the engine's long columns (period,
-    period_start, [office_id], kpi, value, numerator, denominator, n, note): a value from
-    fewer than ``min_n`` visits is null and the note says why.
-
-    - visit_abandonment_rate = abandoned visits / visits that arrived x 100
-      (n = visits that arrived);
-    - visit_handle_time = sum of (ended_at - answered_at) in minutes over answered visits /
-      answered visits (n = answered visits).
-    """
-    unknown = [part for part in by if part not in ("week", "office_id")]
-    if "week" not in by or unknown:
-        raise ValueError(f"cannot group visits by {list(by)}: use ['week'] or ['week', 'office_id']")
-    dims = [part for part in by if part == "office_id"]
-    periods = Periods("week", first_day, last_day)
-    n_periods = len(periods)
-    contacts = facts.contacts
-    if contacts is None:
-        contacts = pl.DataFrame(schema={"office_id": pl.String, "channel": pl.String, "arrived_at": pl.Datetime("us"), "answered_at": pl.Datetime("us"), "ended_at": pl.Datetime("us"), "abandoned": pl.Boolean})
-    visits = contacts.filter(pl.col("channel").cast(pl.String) == "in_person")
-    slim = visits.select(
-        pl.col("office_id").cast(pl.String), "arrived_at", "answered_at", "ended_at", "abandoned", _zones(facts, visits),
-    )
-    indexed = pl.concat(
-        [
-            slim.filter(pl.col("timezone") == zone).with_columns(index_of(pl.col("arrived_at"), periods.utc_boundaries(zone)).alias("period_index"))
-            for zone in slim["timezone"].unique().to_list()
-        ]
-        or [slim.with_columns(pl.lit(None, dtype=pl.Int32).alias("period_index"))]
-    ).filter(pl.col("period_index").is_between(0, n_periods - 1))
-    answered = pl.col("answered_at").is_not_null() & ~pl.col("abandoned")
-    handle = (pl.col("ended_at") - pl.col("answered_at")).dt.total_microseconds() / 60e6
-    measures = indexed.group_by(dims + ["period_index"]).agg(
-        pl.len().cast(pl.Int64).alias("visits_arrived"),
-        pl.col("abandoned").sum().cast(pl.Int64).alias("visits_left"),
-        answered.sum().cast(pl.Int64).alias("visits_answered"),
-        handle.filter(answered).sum().alias("visits_handle_minutes"),
-    )
-    frame = periods.frame().select("period_index", "period", "period_start")
-    if dims:
-        offices = measures.select("office_id").unique().sort("office_id")
-        frame = offices.join(frame, how="cross")
-    table = frame.join(measures, on=dims + ["period_index"], how="left")
-    rows = []
-    for metric in (VISIT_ABANDONMENT, VISIT_HANDLE_TIME):
-        numerator = pl.col(metric.numerator).cast(pl.Float64).fill_null(0)
-        denominator = pl.col(metric.denominator).cast(pl.Float64).fill_null(0)
-        n = pl.col(metric.denominator).fill_null(0).cast(pl.Int64)
-        enough = n >= metric.min_n
-        rows.append(
-            table.select(
-                "period", "period_start", *dims,
-                pl.lit(metric.name).alias("kpi"),
-                pl.when(enough & (denominator > 0)).then(numerator / denominator * metric.scale).cast(pl.Float64).alias("value"),
-                numerator.alias("numerator"),
-                denominator.alias("denominator"),
-                n.alias("n"),
-                pl.when(n == 0).then(pl.lit(f"no {metric.observations}"))
-                .when(~enough).then(pl.format("fewer than {} {} ({})", pl.lit(metric.min_n), pl.lit(metric.observations), n))
-                .cast(pl.String).alias("note"),
-            )
-        )
-    return pl.concat(rows).sort(["period_start", *dims], maintain_order=True)
-
-
 # ---------------------------------------------------------------------- scopes
 
-GROUP_SCOPES = {"contact_centres": "contact_centre", "service_centres": "service_centre"}
+GROUP_SCOPES = {"contact_centres": CONTACT_CENTRE, "service_centres": SERVICE_CENTRE}
 
 
 @dataclass(frozen=True)
@@ -323,7 +223,7 @@ def scope_options(offices: pl.DataFrame) -> list[str]:
     """The queue scopes: both groups first, then each office that queues people, contact
     centres before service centres, by name. Online offices have no queue."""
     queued = offices.filter(pl.col("kind").is_in(list(QUEUE_KINDS))).sort(
-        pl.col("kind").replace_strict({"contact_centre": 0, "service_centre": 1}, return_dtype=pl.Int8), "name"
+        pl.col("kind").replace_strict({CONTACT_CENTRE: 0, SERVICE_CENTRE: 1}, return_dtype=pl.Int8), "name"
     )
     return [*GROUP_SCOPES, *queued["office_id"].to_list()]
 

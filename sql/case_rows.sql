@@ -19,6 +19,8 @@
 --   :all_channels   true: every channel; false: only :channels
 --   :channels       channels (list)
 --   :with_left_out  true: include the rows a rule leaves out of the figure
+--   :admin_close_seconds  a case closed sooner than this after submission is an
+--                   administrative close (rule admin_close_60s; the engine's setting)
 --   :limit          rows per page
 --   :offset         rows skipped before the page
 -- columns:
@@ -95,7 +97,7 @@ events AS (
 judged AS (
     SELECT e.*,
            CASE
-               WHEN e.event = 'closed' AND :population IN ('closed', 'closed_or_overdue') AND e.seconds_to_close < 60
+               WHEN e.event = 'closed' AND :population IN ('closed', 'closed_or_overdue') AND e.seconds_to_close < :admin_close_seconds
                    THEN 'admin_close_60s'
                WHEN e.event = 'closed' AND :population = 'closed_or_overdue' AND e.due_utc IS NULL
                    THEN 'no_due_date'

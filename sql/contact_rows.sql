@@ -1,11 +1,12 @@
 -- grain: one row per call or visit behind a figure of one cell (a scope and a span of
 --   local dates, usually an ISO week), for a metric's population (metrics/registry.py):
---   visits_answered (in-person contacts served), calls_answered, or calls_offered (every
---   call; calls abandoned within 5 seconds are left out of the figure, and come only with
+--   visits_answered (in-person contacts served), visits_arrived (every in-person contact),
+--   calls_answered, or calls_offered (every
+--   call; calls abandoned sooner than :short_abandon_seconds are left out of the figure, and come only with
 --   :with_left_out, left_out_by naming the rule). Placed by arrival in the office's local
 --   time, and shown in it. A contact whose service is unknown belongs to no department:
 --   only a viewer who may see every department sees it, and only with :all_services.
---   Waits and handle times in whole seconds, as the metric engine counts them. Pages
+--   Waits and handle times in exact seconds (fractions kept), as the metric engine counts them. Pages
 --   with :limit and :offset, in order of arrival; total_rows counts the rows being
 --   paged, left_out_rows those the rules left out.
 -- params:
@@ -20,6 +21,9 @@
 --   :all_channels   true: every channel; false: only :channels
 --   :channels       channels (list)
 --   :with_left_out  true: include the rows a rule leaves out of the figure
+--   :short_abandon_seconds  a call abandoned sooner than this is not offered (rule short_abandon_5s)
+--   :service_level_seconds  a call answered within this is within target (the service level)
+--   :visit_target_seconds   a visitor served within this is within target (in person)
 --   :limit          rows per page
 --   :offset         rows skipped before the page
 -- columns:
@@ -33,9 +37,9 @@
 --   answered_at         Datetime
 --   ended_at            Datetime
 --   abandoned           Boolean
---   wait_seconds        Int64
---   handle_seconds      Int64
---   abandoned_after_seconds  Int64
+--   wait_seconds        Float64
+--   handle_seconds      Float64
+--   abandoned_after_seconds  Float64
 --   within_target       Boolean
 --   left_out_by         String
 --   total_rows          Int64
@@ -43,9 +47,9 @@
 WITH scoped AS (
     SELECT k.contact_id, k.office_id, o.name AS office, k.service_id, s.name AS service, k.channel,
            k.arrived_at, k.answered_at, k.ended_at, k.abandoned, o.timezone,
-           CAST(FLOOR(EXTRACT(EPOCH FROM (k.answered_at - k.arrived_at))) AS BIGINT) AS wait_seconds,
-           CAST(FLOOR(EXTRACT(EPOCH FROM (k.ended_at - k.answered_at))) AS BIGINT) AS handle_seconds,
-           CAST(FLOOR(EXTRACT(EPOCH FROM (k.ended_at - k.arrived_at))) AS BIGINT) AS seconds_to_end
+           CAST(EXTRACT(EPOCH FROM (k.answered_at - k.arrived_at)) AS DOUBLE PRECISION) AS wait_seconds,
+           CAST(EXTRACT(EPOCH FROM (k.ended_at - k.answered_at)) AS DOUBLE PRECISION) AS handle_seconds,
+           CAST(EXTRACT(EPOCH FROM (k.ended_at - k.arrived_at)) AS DOUBLE PRECISION) AS seconds_to_end
     FROM contacts k
     JOIN offices o ON o.office_id = k.office_id
     LEFT JOIN services s ON s.service_id = k.service_id
@@ -59,12 +63,12 @@ WITH scoped AS (
       AND k.arrived_at >= CAST(:first_day AS TIMESTAMP) - INTERVAL '1 day'
       AND k.arrived_at < CAST(:last_day AS TIMESTAMP) + INTERVAL '2 days'
       AND CAST((k.arrived_at AT TIME ZONE 'UTC') AT TIME ZONE o.timezone AS DATE) BETWEEN :first_day AND :last_day
-      AND k.channel = CASE WHEN :population = 'visits_answered' THEN 'in_person' ELSE 'phone' END
-      AND (:population = 'calls_offered' OR NOT k.abandoned)
+      AND k.channel = CASE WHEN :population IN ('visits_answered', 'visits_arrived') THEN 'in_person' ELSE 'phone' END
+      AND (:population IN ('calls_offered', 'visits_arrived') OR NOT k.abandoned)
 ),
 judged AS (
     SELECT scoped.*,
-           CASE WHEN :population = 'calls_offered' AND abandoned AND seconds_to_end < 5 THEN 'short_abandon_5s' END AS left_out_by
+           CASE WHEN :population = 'calls_offered' AND abandoned AND seconds_to_end < :short_abandon_seconds THEN 'short_abandon_5s' END AS left_out_by
     FROM scoped
 ),
 counted AS (
@@ -86,8 +90,8 @@ SELECT contact_id, office_id, office, service_id, service, channel,
        CASE WHEN abandoned THEN seconds_to_end END AS abandoned_after_seconds,
        CASE
            WHEN abandoned THEN FALSE
-           WHEN channel = 'phone' THEN wait_seconds <= 20
-           ELSE wait_seconds <= 900
+           WHEN channel = 'phone' THEN wait_seconds <= :service_level_seconds
+           ELSE wait_seconds <= :visit_target_seconds
        END AS within_target,
        left_out_by,
        total_rows,

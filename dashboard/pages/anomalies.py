@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import components, params, state
 from dashboard.figures_anomalies import DETECTOR_WORDS, describe, series_figure, timeline_figure
+from data.vocabulary import CHANNELS
 from forecasting.anomaly import AnomalyError
 from forecasting.anomaly.links import drilldown_url
 from forecasting.anomaly.store import (
@@ -258,7 +259,7 @@ with st.expander("Add a subscription", expanded=subscribed.height == 0), st.form
     service = right.selectbox("Service", [None, *context.services["service_id"].to_list()], format_func=lambda s: "Any" if s is None else context.service_names.get(s, s))
     left, right = st.columns(2)
     office = left.selectbox("Office", [None, *context.offices["office_id"].to_list()], format_func=lambda o: "Any" if o is None else context.office_names.get(o, o))
-    scope_channel = right.selectbox("Channel of the service", [None, "online", "mobile_app", "phone", "in_person", "mail", "other"], format_func=lambda c: "Any" if c is None else context.name_of("channel", c))
+    scope_channel = right.selectbox("Channel of the service", [None, *CHANNELS], format_func=lambda c: "Any" if c is None else context.name_of("channel", c))
     kpis = st.multiselect("Measures (none: every measure)", list(METRICS), format_func=lambda k: METRICS[k].label)
     if st.form_submit_button("Subscribe", icon=":material/notifications:"):
         try:

@@ -3,7 +3,6 @@ rules; when the data was loaded, what it covers, and how many rows each rule tou
 
 from __future__ import annotations
 
-import html
 from datetime import date, timedelta
 
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
@@ -12,6 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import components, params, state
+from dashboard.text import html_text, plain
 from data.database import DatabaseError
 from data.extracts import ExtractError, extract_names
 from metrics.catalogue import (
@@ -76,11 +76,11 @@ def cards(frame: pl.DataFrame) -> str:
             ("Source", row["source"] or "this project's definition"),
             ("Rules", rules),
         ]
-        rows = "".join(f"<dt>{name}</dt><dd>{html.escape(value)}</dd>" for name, value in fields)
+        rows = "".join(f"<dt>{name}</dt><dd>{html_text(value)}</dd>" for name, value in fields)
         parts.append(
-            f'<section class="kpi-def" id="kpi-{metric.name}" aria-label="{html.escape(metric.label)}">'
-            f"<h3>{html.escape(metric.label)} <code>{metric.name}</code></h3>"
-            f"<p>{html.escape(row['description'])}</p><dl>{rows}</dl></section>"
+            f'<section class="kpi-def" id="kpi-{metric.name}" aria-label="{html_text(metric.label)}">'
+            f"<h3>{html_text(metric.label)} <code>{metric.name}</code></h3>"
+            f"<p>{html_text(row['description'])}</p><dl>{rows}</dl></section>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -104,7 +104,7 @@ def import_line(row: dict) -> str:
     when = f"{row['imported_at']:%d %b %Y %H:%M} UTC" if row.get("imported_at") else "at an unknown time"
     verdict = "✔ adds up" if row["reconciles"] else "✖ does **not** add up"
     return (
-        f"- Load {row.get('load_id', '?')}, {row.get('source', '')} into {row.get('target_table', '')}, {when}: "
+        f"- Load {row.get('load_id', '?')}, {plain(row.get('source', ''))} into {plain(row.get('target_table', ''))}, {when}: "
         f"{row['rows_read']:,} read = {loaded:,} loaded ({row.get('rows_inserted') or 0:,} new, {row.get('rows_updated') or 0:,} updated, "
         f"{row.get('rows_unchanged') or 0:,} unchanged) + {row.get('rows_excluded') or 0:,} excluded + "
         f"{row.get('rows_quarantined') or 0:,} quarantined: {verdict}"
@@ -149,7 +149,7 @@ overrides = target_overrides(targets, context.name_of)
 if kpi != "all":
     overrides = overrides.filter(pl.col("kpi") == kpi)
 st.markdown(
-    f"metrics/targets.toml version **{html.escape(targets.version)}**. Where several rows fit, the most "
+    f"metrics/targets.toml version **{plain(targets.version)}**. Where several rows fit, the most "
     "specific wins: a service at an office, then a service, then an office, then a department."
 )
 if overrides.height:
@@ -172,8 +172,8 @@ loads = context.get("data_loads")
 if loads.height:
     latest = loads.row(0, named=True)
     st.markdown(
-        f"Last loaded **{latest['loaded_at']:%d %B %Y at %H:%M} UTC** ({latest['kind']}, {latest['rows_loaded']:,} rows, "
-        f"from `{latest['source']}`); {loads.height:,} load{'s' if loads.height != 1 else ''} in all."
+        f"Last loaded **{latest['loaded_at']:%d %B %Y at %H:%M} UTC** ({plain(latest['kind'])}, {latest['rows_loaded']:,} rows, "
+        f"from {plain(latest['source'])}); {loads.height:,} load{'s' if loads.height != 1 else ''} in all."
     )
     components.table(
         loads.select(
@@ -206,7 +206,7 @@ chosen = context.departments if department == state.ALL else (department,)
 with st.spinner("Counting the rows each rule touched…"):
     touched = rules_touched(context.engine, str(context.engine.url), chosen, week, weeks, context.as_of)
 scope_name = "all departments" if department == state.ALL else context.department_names.get(department, department)
-st.markdown(f"From {first_day:%d %B %Y} to {last_day:%d %B %Y} ({weeks} weeks), {scope_name}:")
+st.markdown(f"From {first_day:%d %B %Y} to {last_day:%d %B %Y} ({weeks} weeks), {plain(scope_name)}:")
 st.markdown("\n".join(rule_line(row) for row in touched.iter_rows(named=True)))
 components.table(
     touched.select(

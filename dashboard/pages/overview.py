@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import components, params, state
+from dashboard.text import plain
 from metrics.formatting import number
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
@@ -41,7 +42,7 @@ scope_name = (
 )
 rows = card.rows
 
-st.subheader(f"{scope_name}, {state.week_label_text(week, context)}")
+st.subheader(f"{plain(scope_name)}, {state.week_label_text(week, context)}")
 st.markdown("\n".join(f"- {sentence}" for sentence in sentences(card)))
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")

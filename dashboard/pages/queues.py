@@ -24,6 +24,7 @@ from dashboard.figures_queues import (
 )
 from dashboard.figures_time import metric_lines, trend_summary, trend_table
 from dashboard.queues_data import queue_view
+from dashboard.text import plain
 from metrics.formatting import axis_title
 from metrics.queues import metric_of, resolve_scope, scope_options
 from metrics.targets import load_targets
@@ -56,13 +57,13 @@ scope = resolve_scope(context.offices, scope_key)
 kind = scope.kind
 kind_offices = tuple(resolve_scope(context.offices, "contact_centres" if kind.kind == "contact_centre" else "service_centres").office_ids)
 targets = load_targets()
-with st.spinner(f"Computing the queues of {scope.name.lower() if scope.is_group else scope.name}…"):
+with st.spinner(f"Computing the queues of {plain(scope.name.lower() if scope.is_group else scope.name)}…"):
     view = queue_view(
         context.engine, str(context.engine.url), context.departments, kind.kind, scope.key, scope.office_ids,
         kind_offices, chosen.first_day, chosen.last_day, chosen.last_monday,
     )
 
-st.subheader(f"{scope.name}, {chosen.text}", anchor=False)
+st.subheader(f"{plain(scope.name)}, {chosen.text}", anchor=False)
 st.caption(
     f"{'Calls' if kind.channel == 'phone' else 'Visits'} only ({kind.channel.replace('_', ' ')} channel): "
     f"{'contact centres answer calls' if kind.channel == 'phone' else 'service centres see visitors'}, and the two queues are never added together. "
@@ -73,7 +74,7 @@ st.markdown("\n".join(f"- {line}" for line in headline(view.trend, scope, target
 
 if view.profile["arrivals"].sum() == 0:
     components.empty(
-        f"No {kind.contact}s arrived at {scope.name} in {chosen.text}.",
+        f"No {kind.contact}s arrived at {plain(scope.name)} in {chosen.text}.",
         "Choose more weeks, a later week, or another office.",
     )
     st.stop()

@@ -23,6 +23,7 @@ from dashboard.figures_satisfaction import (
 )
 from dashboard.figures_time import metric_lines, trend_summary, trend_table
 from dashboard.satisfaction_data import TOTAL, satisfaction_view
+from dashboard.text import plain
 from metrics.registry import METRICS
 from metrics.targets import load_targets
 
@@ -57,13 +58,13 @@ def target(kpi: str) -> float | None:
     return targets.for_scope(kpi, department_id=scope_department, service_id=scope_service)[0]
 
 
-with st.spinner(f"Computing satisfaction and take-up for {scope_name}…"):
+with st.spinner(f"Computing satisfaction and take-up for {plain(scope_name)}…"):
     view = satisfaction_view(
         context.engine, str(context.engine.url), context.departments, department, service,
         state.services_of(context, department), context.department_names, chosen.first_day, chosen.last_day,
     )
 name = f"{scope_name}-{chosen.last_week}-{chosen.weeks}w"
-st.subheader(f"{scope_name}, {chosen.text}", anchor=False)
+st.subheader(f"{plain(scope_name)}, {chosen.text}", anchor=False)
 
 st.header("User satisfaction", divider="gray", anchor=False)
 st.caption(
@@ -71,7 +72,7 @@ st.caption(
     f"and all 5s give 100. A week needs at least {METRICS['satisfaction'].min_n} ratings to be shown."
 )
 if view.whole.filter(pl.col("kpi") == "satisfaction")["n"].item() == 0:
-    components.empty(f"No ratings were given for {scope_name} in {chosen.text}.", "Choose more weeks, or a department or service with ratings.")
+    components.empty(f"No ratings were given for {plain(scope_name)} in {chosen.text}.", "Choose more weeks, or a department or service with ratings.")
 else:
     components.chart(
         satisfaction_figure(view.weekly, target=target("satisfaction")),
@@ -86,7 +87,7 @@ st.header("Completion rate", divider="gray", anchor=False)
 completion = view.weekly.filter(pl.col("kpi") == "completion_rate")
 if completion["n"].sum() == 0:
     components.empty(
-        f"No online journeys were started for {scope_name} in {chosen.text}: "
+        f"No online journeys were started for {plain(scope_name)} in {chosen.text}: "
         + ("it has no online service." if service != state.ALL else "none of its services is online."),
         "Choose a service that can be used online, or all services.",
     )

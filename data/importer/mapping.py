@@ -19,6 +19,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ FIELD_OPTIONS = set(KINDS) | set(PARSERS) | {
 }
 SOURCE_OPTIONS = {
     "name", "key", "timezone", "format", "delimiter", "quote", "encoding", "sheet",
-    "skip_lines", "null_values", "trim", "max_unparseable",
+    "skip_lines", "null_values", "trim", "max_unparseable", "latest_by", "earliest_date",
+    "future_tolerance_hours", "max_quarantined",
 }
 RULE_OPTIONS = {"name", "action", "when", "on", "set", "why", "column"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -52,7 +54,7 @@ RESERVED_RULES = {
     "blank_line", "bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting", "missing_key",
     "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_boolean", "unmapped_value",
     "nonexistent_local_time", "missing_value", "wrong_type", "too_long", "not_allowed_value", "duplicate_row",
-    "conflicting_duplicate", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
+    "conflicting_duplicate", "superseded", "after_import_time", "before_earliest_date", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
     "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
     "negative_cost",
@@ -76,6 +78,12 @@ class Source:
     null_values: tuple[str, ...] = ()
     trim: bool = True
     max_unparseable: float = 0.1  # stop, rather than quarantine, above this share
+    latest_by: str | None = None  # a field: of rows with the same key, the greatest is kept
+    # Plausible events: none before earliest_date, none after the import's time plus the
+    # tolerance. None: the setting (KPI_IMPORT_EARLIEST_DATE, ..._FUTURE_TOLERANCE_HOURS).
+    earliest_date: date | None = None
+    future_tolerance_hours: float | None = None
+    max_quarantined: float | None = None  # stop when one rule quarantines more; None: max_unparseable
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,12 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
         for name in _references(spec):
             if name in later:
                 problems.append(f"[fields.{spec.name}] uses {name!r}, which is defined below it: move {name} above")
+    if source is not None and source.latest_by and source.latest_by not in field_names:
+        problems.append(
+            f"[source] latest_by = {source.latest_by!r} must name a field{did_you_mean(source.latest_by, field_names)} "
+            'whose greatest value marks the latest version of a row, e.g. updated_at = { from = "Updated", '
+            'timestamp = "%Y-%m-%d %H:%M" }'
+        )
     rules = _parse_rules(document.get("rules", []), field_names, problems)
     dimensions = _parse_dimensions(document.get("dimensions", {}), field_names, problems)
     if target is not None:
@@ -227,6 +241,8 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
                 f"[fields] must not give {target.id_column}: the importer numbers imported rows itself "
                 "(use [source] key for the export's own identifier)"
             )
+    if target is not None:
+        _check_map_targets(target, fields, dimensions, problems)
     if problems:
         raise ImportFailed(f"mapping {path.name}: " + "; ".join(problems))
     assert source is not None and target is not None
@@ -241,6 +257,33 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
         rules=tuple(rules),
         dimensions=tuple(dimensions),
     )
+
+
+def _check_map_targets(target: Target, fields: list[FieldSpec], dimensions: list[Dimension], problems: list[str]) -> None:
+    """A map (or its otherwise) that gives a value its column does not allow, e.g. channel
+    'telephone', would quarantine every row with that code: say so before reading."""
+    allowed: dict[str, tuple[str, tuple[str, ...]]] = {
+        name: (f"{target.table}.{name}", column.allowed) for name, column in target.columns.items() if column.allowed
+    }
+    for dimension in dimensions:
+        for column, (kind, field_name) in dimension.columns.items():
+            values = DIMENSIONS[dimension.table].columns[column].allowed
+            if kind == "field" and values:
+                allowed[field_name] = (f"{dimension.table}.{column}", values)
+    for spec in fields:
+        if spec.parser != "map" or spec.name not in allowed:
+            continue
+        where, values = allowed[spec.name]
+        given = [(code, value) for code, value in (spec.mapping or {}).items()]
+        if spec.has_otherwise:
+            given.append(("otherwise", spec.otherwise))
+        for code, value in given:
+            if value not in values:
+                what = "otherwise" if code == "otherwise" else f"map {code!r} ="
+                problems.append(
+                    f"[fields.{spec.name}] {what} {value!r} is not a value {where} allows"
+                    f"{did_you_mean(str(value), values)}; allowed: {', '.join(values)}"
+                )
 
 
 def _unknown_options(section: str, table: dict[str, Any], known: set[str], problems: list[str]) -> None:
@@ -314,6 +357,26 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
     if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
         problems.append('[source] null_values must be a list of texts, e.g. ["NULL", "N/A"]')
         nulls = []
+    earliest = table.get("earliest_date")
+    if isinstance(earliest, str):
+        try:
+            earliest = date.fromisoformat(earliest)
+        except ValueError:
+            earliest = "bad"
+    if earliest is not None and (not isinstance(earliest, date) or isinstance(earliest, datetime)):
+        problems.append('[source] earliest_date must be a date such as 1990-01-01 (events before it are quarantined)')
+        earliest = None
+    tolerance = table.get("future_tolerance_hours")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0):
+        problems.append("[source] future_tolerance_hours must be a number of hours of 0 or more (e.g. 24)")
+        tolerance = None
+    max_quarantined = table.get("max_quarantined")
+    if max_quarantined is not None and (not isinstance(max_quarantined, (int, float)) or not 0 <= max_quarantined <= 1):
+        problems.append("[source] max_quarantined must be a share between 0 and 1 (e.g. 0.1 for 10%)")
+        max_quarantined = None
+    latest_by = table.get("latest_by")
+    if latest_by is not None and (not isinstance(latest_by, str) or not latest_by):
+        problems.append('[source] latest_by must name a field, e.g. latest_by = "updated_at"')
     sheet = table.get("sheet", 0)
     if not isinstance(sheet, (str, int)):
         problems.append("[source] sheet must be a sheet name or its position from 0")
@@ -331,6 +394,10 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
         null_values=tuple(nulls),
         trim=bool(table.get("trim", True)),
         max_unparseable=float(share),
+        latest_by=latest_by if isinstance(latest_by, str) and latest_by else None,
+        earliest_date=earliest,
+        future_tolerance_hours=float(tolerance) if tolerance is not None else None,
+        max_quarantined=float(max_quarantined) if max_quarantined is not None else None,
     )
 
 
@@ -387,6 +454,15 @@ def _references(spec: FieldSpec) -> list[str]:
     return names
 
 
+def _clock_clash(section: str, option: str, formats: tuple[str, ...]) -> str | None:
+    """A format with both %H (a 24-hour clock) and %p (AM/PM) cannot be read: say so."""
+    for fmt in formats:
+        if "%H" in fmt and "%p" in fmt:
+            return (f"{section} {option} format {fmt!r} has both %H (hour of a 24-hour clock) and %p (AM/PM): "
+                    "write %I with %p for a 12-hour clock, or %H without %p")
+    return None
+
+
 def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> list[FieldSpec]:
     if not isinstance(table, dict) or not table:
         problems.append('it needs a [fields] section, e.g. submitted_at = { from = "OPEN_DT", timestamp = "%m/%d/%Y" }')
@@ -428,6 +504,9 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
                 if formats is None:
                     problems.append(f'{section} {parser} must be a format such as "%Y-%m-%d %H:%M:%S" (or a list of them)')
                     continue
+                clash = _clock_clash(section, parser, formats)
+                if clash:
+                    problems.append(clash)  # the field is kept, so that others do not miss it
                 spec_args["formats"] = formats
             elif parser == "type":
                 if options["type"] not in TYPES:
@@ -502,6 +581,10 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
             if option in options:
                 if not isinstance(options[option], str):
                     problems.append(f"{section} {option} must be a text")
+                    continue
+                clash = _clock_clash(section, option, (options[option],)) if option == "time_format" else None
+                if clash:
+                    problems.append(clash)
                     continue
                 spec_args[option] = options[option]
         if "required" in options:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from data.importer.loading import Written, database_file_missing, write
 from data.importer.mapping import Mapping, load_mapping
 from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
 from data.importer.reconciling import Reconciliation
-from data.importer.staging import Stage, Staged
+from data.importer.staging import Stage, Staged, staging_folder
 
 # Parse failures are judged once this many values have been seen (or at the end).
 EARLY_VERDICT_VALUES = 10_000
@@ -175,6 +174,26 @@ def _check_unparseable(stage: Stage, mapping: Mapping, path: Path, *, final: boo
                                f"(e.g. {examples}); {advice}")
 
 
+def _check_quarantined(read: int, quarantined: dict[str, int], examples: dict[str, list[str]], mapping: Mapping,
+                       path: Path, *, final: bool) -> None:
+    """The stop rule, for every rule: when one rule quarantines more than [source]
+    max_quarantined of the rows read, the mapping or the file must be wrong; stop, write
+    nothing (a typo in a map once quarantined half a file and committed the rest)."""
+    source = mapping.source
+    limit = source.max_quarantined if source.max_quarantined is not None else source.max_unparseable
+    if not read or (not final and read < EARLY_VERDICT_VALUES):
+        return
+    for rule, count in sorted(quarantined.items(), key=lambda item: -item[1]):
+        if count / read > limit:
+            shown = "; ".join(examples.get(rule, [])[:2])
+            raise ImportFailed(
+                f"{path.name}: {count:,} of {read:,} rows ({count / read:.0%}) would be quarantined by {rule}"
+                + (f" (e.g. {shown})" if shown else "")
+                + f"; so large a share means the mapping or the file is wrong, so nothing was written. Fix them, "
+                f"or raise [source] max_quarantined above {limit:g} in mapping {mapping.name} to import the rest"
+            )
+
+
 def import_file(
     path: str | Path,
     mapping: str | Path | Mapping,
@@ -202,20 +221,24 @@ def import_file(
         options = {"block_bytes": block_bytes} if block_bytes else {}
         reader = open_reader(path, fmt=fmt, source=mapping.source, on_bytes=bar.update, **options)
         _check_header(reader, mapping, path)
-        from data.importer.validating import validate
+        from data.importer.validating import plausible_window, validate
+
+        plausible = plausible_window(mapping.source)
 
         phases: dict[str, float] = {}
-        with tempfile.TemporaryDirectory(prefix="kpi-import-") as folder:
-            stage = Stage(Path(folder), mapping)
+        with staging_folder() as (folder, notes):
+            stage = Stage(folder, mapping)
             mark = time.perf_counter()
             for batch in _read_ahead(reader.batches()):
-                stage.add(validate(batch, mapping, reader.line_label))
+                stage.add(validate(batch, mapping, reader.line_label, plausible))
                 bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
                 _check_unparseable(stage, mapping, path, final=False)
+                _check_quarantined(stage.read, stage.quarantined, stage.examples, mapping, path, final=False)
             _check_unparseable(stage, mapping, path, final=True)
             phases["read, map, validate, stage"] = time.perf_counter() - mark
             mark = time.perf_counter()
             staged = stage.finish()
+            _check_quarantined(staged.read, staged.quarantined, staged.examples, mapping, path, final=True)
             phases["repeated keys, dimensions"] = time.perf_counter() - mark
             checksum = reader.checksum()
             bar.close()
@@ -240,7 +263,7 @@ def import_file(
         checksum=checksum,
         reconciliation=reconciliation,
         written=written,
-        warnings=staged.warnings,
+        warnings=notes + staged.warnings,
         seconds=time.perf_counter() - started,
         phases=phases,
     )

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from data.importer.mapping import Source
 
 BLOCK_BYTES = 32 * 1024 * 1024
+# A record longer than this without a line end stops the import: a file with no line ends
+# (or not a text file at all) would otherwise be gathered in memory whole.
+MAX_LINE_BYTES = 8 * 1024 * 1024
 PARQUET_BATCH_ROWS = 500_000
 # A quoted field may span lines; an opening quote not closed within this many lines is
 # taken as a stray quote on its own line rather than swallowing what follows.
@@ -152,6 +155,7 @@ class DelimitedReader:
         gzipped = self._hashing.peek(2) == b"\x1f\x8b"
         self._stream = gzip.GzipFile(fileobj=self._hashing, mode="rb") if gzipped else self._hashing  # type: ignore[arg-type]
         self._pending = b""
+        self._cr_only: bool | None = None  # line ends are a lone CR (Excel for Mac); None: not seen yet
         self.header_line_number = skip_lines + 1
         self.raw_header = self._read_header(skip_lines)
         self.header = _unique_header(self.raw_header, path)
@@ -169,9 +173,24 @@ class DelimitedReader:
 
     def _read(self, size: int) -> bytes:
         try:
-            return self._stream.read(size)
+            data = self._stream.read(size)
         except (OSError, EOFError, gzip.BadGzipFile) as error:
             raise ImportFailed(f"{self.path.name}: cannot read the file ({error}); is it a complete, uncorrupted file?") from None
+        if self._cr_only is None and data:
+            # Decided by the first line end seen: LF (or CR LF) everywhere, else CR alone.
+            if b"\n" in data:
+                self._cr_only = False
+            elif b"\r" in data.rstrip(b"\r"):
+                self._cr_only = True
+        if self._cr_only:
+            data = data.replace(b"\r", b"\n")
+        return data
+
+    def _too_long(self, line: int) -> ImportFailed:
+        return ImportFailed(
+            f"{self.path.name}: line {line:,} runs past {MAX_LINE_BYTES // (1024 * 1024)} MB without a line end; "
+            "this is not a CSV or TSV file of one record per line (was it saved as text, with line ends?)"
+        )
 
     def _read_header(self, skip_lines: int) -> list[str]:
         while self._pending.count(b"\n") < skip_lines + 1:
@@ -179,6 +198,8 @@ class DelimitedReader:
             if not chunk:
                 break
             self._pending += chunk
+            if len(self._pending) - self._pending.rfind(b"\n") > MAX_LINE_BYTES:
+                raise self._too_long(self._pending.count(b"\n") + 1)
         lines = self._pending.split(b"\n", skip_lines + 1)
         if len(lines) <= skip_lines or not lines[skip_lines].strip(b"\r\n\t ,;"):
             raise ImportFailed(f"{self.path.name} is empty: there is no header line with the column names")
@@ -219,6 +240,8 @@ class DelimitedReader:
             else:
                 cut = self._cut(buffer)
                 if cut < 0:
+                    if len(buffer) > MAX_LINE_BYTES:
+                        raise self._too_long(line)
                     continue  # no complete record yet: read on
                 block, buffer = buffer[: cut + 1], buffer[cut + 1 :]
             if block:

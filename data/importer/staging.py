@@ -3,8 +3,10 @@
 Batches are written as Parquet files in a temporary folder as they are read, so memory
 holds one batch at a time whatever the file's size. Once the file is read, an in-process
 DuckDB (spilling to that folder when needed) finds rows whose key repeats: an exact
-duplicate of an earlier row is excluded (``duplicate_row``), a different row with the
-same key is quarantined (``conflicting_duplicate``); the first is kept. It also derives
+duplicate of an earlier row is excluded (``duplicate_row``); a different row with the
+same key is quarantined (``conflicting_duplicate``, the first is kept), or, when the
+mapping declares ``latest_by``, the latest version is kept and the earlier ones are
+excluded (``superseded``). It also derives
 the dimension rows (departments, services, offices) the loaded rows refer to, and counts
 repairs and flags over the rows that remain.
 
@@ -14,8 +16,15 @@ final write (loading.py).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import time
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +39,77 @@ from data.importer.validating import (
     DIMENSION_PREFIX,
     KEY_SEPARATOR,
     MARK_PREFIX,
+    ORDER_COLUMN,
     REJECT_SCHEMA,
     BatchOutcome,
     FieldStats,
 )
 
 LOCAL_MEMORY_LIMIT = "2GB"
+STAGING_PREFIX = "kpi-import-"
+LOCK_NAME = ".lock"  # held (flock) by the import using the folder, for as long as it runs
+# A folder of an earlier version (no lock file, no process id in its name) this long
+# untouched belongs to no running import.
+UNLOCKED_FOLDER_SECONDS = 24 * 3600
+
+
+@contextlib.contextmanager
+def staging_folder() -> Iterator[tuple[Path, list[str]]]:
+    """A fresh folder in $TMPDIR for one import's staged batches, removed at the end, and
+    the notes of stale folders removed first (left by imports that were killed)."""
+    root = Path(tempfile.gettempdir())
+    notes = remove_stale_folders(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=root))
+    with open(folder / LOCK_NAME, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder, notes
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _owner_gone(folder: Path) -> bool:
+    lock_path = folder / LOCK_NAME
+    if lock_path.exists():
+        try:
+            with open(lock_path) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when closed
+        except BlockingIOError:
+            return False  # its import is running
+        except OSError:
+            return False
+        return True
+    pid_text = folder.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+    if pid_text.isdigit():
+        return not _process_alive(int(pid_text))  # just made: the lock file follows
+    try:
+        return time.time() - folder.stat().st_mtime > UNLOCKED_FOLDER_SECONDS
+    except OSError:
+        return False
+
+
+def remove_stale_folders(root: Path) -> list[str]:
+    """Remove the staging folders in ``root`` whose import is gone; one note for them."""
+    removed, size = 0, 0
+    for folder in root.glob(f"{STAGING_PREFIX}*"):
+        if not folder.is_dir() or folder.is_symlink() or not _owner_gone(folder):
+            continue
+        size += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    if not removed:
+        return []
+    return [f"removed {removed} staging folder(s) in {root} ({size / 1e6:,.1f} MB) left by imports that were stopped"]
 
 
 def sql_text(value: str) -> str:
@@ -186,52 +260,70 @@ class Stage:
         return staged
 
     def _remove_duplicates(self, con: duckdb.DuckDBPyConnection, rows: str, staged: Staged) -> None:
+        """Keep one row per key. Without [source] latest_by the first row is kept and a later
+        row with other values is quarantined (``conflicting_duplicate``); with it, the row
+        with the greatest latest_by (the later line on a tie) is kept and the earlier
+        versions are excluded (``superseded``). An exact repeat is ``duplicate_row``."""
         con.execute(f"CREATE TABLE repeated AS SELECT _key FROM {rows} GROUP BY _key HAVING COUNT(*) > 1")
         if con.execute("SELECT COUNT(*) FROM repeated").fetchone()[0] == 0:  # type: ignore[index]
             return  # equal hashes, different keys
+        latest_by = self.mapping.source.latest_by
+        order = f"{ORDER_COLUMN} DESC NULLS LAST, _line DESC" if latest_by else "_line"
         con.execute(
             f"""
             CREATE TABLE dropped AS
             SELECT * FROM (
-                SELECT s.*, first_value(s._line) OVER w AS _first_line, first_value(s._hash) OVER w AS _first_hash
+                SELECT s.*, first_value(s._line) OVER w AS _kept_line, first_value(s._hash) OVER w AS _kept_hash
                 FROM {rows} s
                 WHERE s._key IN (SELECT _key FROM repeated)
-                WINDOW w AS (PARTITION BY s._key ORDER BY s._line)
-            ) WHERE _line <> _first_line
+                WINDOW w AS (PARTITION BY s._key ORDER BY {order})
+            ) WHERE _line <> _kept_line
             """
         )
-        dropped = con.execute("SELECT * FROM dropped ORDER BY _line").pl()
+        # DuckDB hands a result over in several chunks; Polars string expressions over a
+        # frame of many chunks have panicked (issue 15): one chunk.
+        dropped = con.execute("SELECT * FROM dropped ORDER BY _line").pl().rechunk()
         staged.dropped_file = self.folder / "dropped.parquet"
         dropped.select("_line").write_parquet(staged.dropped_file)
-        same = dropped.filter(pl.col("_hash") == pl.col("_first_hash"))
-        conflicting = dropped.filter(pl.col("_hash") != pl.col("_first_hash"))
+        same = dropped.filter(pl.col("_hash") == pl.col("_kept_hash"))
+        different = dropped.filter(pl.col("_hash") != pl.col("_kept_hash"))
         key_label = ", ".join(self.mapping.source.key) or "row"
         if same.height:
             staged.excluded["duplicate_row"] += same.height
             staged.examples.setdefault("duplicate_row", [
-                f"line {line}: the same as line {first}" for line, first in same.select("_line", "_first_line").head(3).iter_rows()
+                f"line {line}: the same as line {kept}" for line, kept in same.select("_line", "_kept_line").head(3).iter_rows()
             ])
-        if conflicting.height:
-            staged.quarantined["conflicting_duplicate"] += conflicting.height
-            target_columns = list(self.mapping.target.columns)
-            rejects = conflicting.select(
-                line=pl.col("_line"),
-                column_name=pl.lit(self.mapping.source.key[0] if self.mapping.source.key else None, dtype=pl.String),
-                rule=pl.lit("conflicting_duplicate"),
-                message=pl.format(
-                    f"{key_label} {{}} is also on line {{}} with different values; the first is kept "
-                    "(raw_row shows this row's mapped values)",
-                    pl.col("_key").str.replace_all(KEY_SEPARATOR, ", ", literal=True),
-                    pl.col("_first_line"),
-                ),
-                raw_row=pl.struct(target_columns).struct.json_encode(),
-            ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
-            path = self.folder / "rejects-duplicates.parquet"
-            rejects.write_parquet(path)
-            staged.reject_files.append(path)
-            staged.examples.setdefault("conflicting_duplicate", [
-                f"line {line}: {message}" for line, message in rejects.select("line", "message").head(3).iter_rows()
+        if not different.height:
+            return
+        keys = different.get_column("_key").str.replace_all(KEY_SEPARATOR, ", ", literal=True).to_list()
+        kept_lines = different.get_column("_kept_line").to_list()
+        if latest_by:
+            staged.excluded["superseded"] += different.height
+            staged.examples.setdefault("superseded", [
+                f"line {line}: an earlier version of {key_label} {key}; line {kept} has the latest {latest_by}"
+                for line, key, kept in zip(different.get_column("_line").head(3).to_list(), keys[:3], kept_lines[:3], strict=True)
             ])
+            return
+        staged.quarantined["conflicting_duplicate"] += different.height
+        messages = [
+            f"{key_label} {key} is also on line {kept} with different values; the first is kept (raw_row shows this "
+            "row's mapped values; set [source] latest_by to keep the latest version instead)"
+            for key, kept in zip(keys, kept_lines, strict=True)
+        ]
+        target_columns = list(self.mapping.target.columns)
+        rejects = different.select(
+            line=pl.col("_line"),
+            column_name=pl.lit(self.mapping.source.key[0] if self.mapping.source.key else None, dtype=pl.String),
+            rule=pl.lit("conflicting_duplicate"),
+            message=pl.Series(messages, dtype=pl.String),
+            raw_row=pl.struct(target_columns).struct.json_encode(),
+        ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        path = self.folder / "rejects-duplicates.parquet"
+        rejects.write_parquet(path)
+        staged.reject_files.append(path)
+        staged.examples.setdefault("conflicting_duplicate", [
+            f"line {line}: {message}" for line, message in rejects.select("line", "message").head(3).iter_rows()
+        ])
 
     def _dimensions(self, combinations: pl.DataFrame | None, staged: Staged) -> dict[str, pl.DataFrame]:
         """One row per dimension id the loaded rows use; the first row's attributes win.

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-CHANNELS = ("online", "mobile_app", "phone", "in_person", "mail", "other")
+from data.vocabulary import CASE_STATUSES, CHANNELS, OFFICE_KINDS
+
 _CHANNEL_LIST = ", ".join(f"'{c}'" for c in CHANNELS)
 
 
@@ -46,6 +47,9 @@ class Target:
     checks: tuple[Check, ...] = ()
     # Columns naming a dimension row that must exist: column -> dimension table.
     references: dict[str, str] = field(default_factory=dict)
+    # When things happened (not deadlines): each must lie between [source] earliest_date
+    # and the import's time plus its tolerance, or the row is quarantined.
+    events: tuple[str, ...] = ()
 
     def required(self) -> list[str]:
         return [name for name, column in self.columns.items() if column.required]
@@ -67,7 +71,7 @@ TARGETS: dict[str, Target] = {
             "submitted_at": _TS_REQUIRED,
             "due_at": _TS,
             "closed_at": _TS,
-            "status": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=("open", "closed")),
+            "status": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=CASE_STATUSES),
             "outcome": Column(pl.String(), "VARCHAR(32)", max_length=32),
         },
         checks=(
@@ -76,6 +80,7 @@ TARGETS: dict[str, Target] = {
             Check("due_before_submitted", "due_at IS NULL OR due_at >= submitted_at", "due_at"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("submitted_at", "closed_at"),
     ),
     "contacts": Target(
         table="contacts",
@@ -100,6 +105,7 @@ TARGETS: dict[str, Target] = {
             Check("abandoned_but_answered", "NOT abandoned OR answered_at IS NULL", "abandoned"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("arrived_at", "answered_at", "ended_at"),
     ),
     "feedback": Target(
         table="feedback",
@@ -113,6 +119,7 @@ TARGETS: dict[str, Target] = {
         },
         checks=(Check("rating_out_of_range", "rating BETWEEN 1 AND 5", "rating"),),
         references={"service_id": "services", "office_id": "offices"},
+        events=("submitted_at",),
     ),
     "journeys": Target(
         table="journeys",
@@ -125,6 +132,7 @@ TARGETS: dict[str, Target] = {
         },
         checks=(Check("completed_before_start", "completed_at IS NULL OR completed_at >= started_at", "completed_at"),),
         references={"service_id": "services"},
+        events=("started_at", "completed_at"),
     ),
     "costs": Target(
         table="costs",
@@ -144,6 +152,7 @@ TARGETS: dict[str, Target] = {
             Check("negative_cost", "cost >= 0", "cost"),
         ),
         references={"service_id": "services", "office_id": "offices"},
+        events=("period_start",),
     ),
 }
 
@@ -189,7 +198,7 @@ DIMENSIONS: dict[str, DimensionTable] = {
                 "VARCHAR(20)",
                 required=True,
                 max_length=20,
-                allowed=("service_centre", "contact_centre", "online"),
+                allowed=OFFICE_KINDS,
             ),
             "timezone": _TEXT64,
         },

@@ -10,8 +10,10 @@ A record takes the first fate that applies, in this order:
 5. the mapping's other rules, in the order written (repairs change the fields that
    later rules and checks see; flags only count);
 6. a column the table requires is empty (``missing_value``), or a value does not fit
-   its column (``wrong_type``, ``too_long``, ``not_allowed_value``);
-7. the table's own invariants (e.g. ``closed_before_submitted``).
+   its column or its dimension's (``wrong_type``, ``too_long``, ``not_allowed_value``);
+7. an event before [source] earliest_date or after the import's time plus the tolerance
+   (``before_earliest_date``, ``after_import_time``);
+8. the table's own invariants (e.g. ``closed_before_submitted``).
 
 Repairs and flags are counted over the rows finally loaded, so "197 repaired" means 197
 rows in the table carry a repaired value.
@@ -19,16 +21,19 @@ rows in the table carry a repaired value.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
 from data.importer.errors import ImportFailed
 from data.importer.fields import compute_fields
-from data.importer.mapping import Mapping
+from data.importer.mapping import Mapping, Source
 from data.importer.reading import RawBatch, normalise
+from data.importer.targets import DIMENSIONS, Column
 
 KEY_SEPARATOR = "\x1f"
 REJECT_SCHEMA = {
@@ -50,6 +55,50 @@ _READ_AS = {
 }
 MARK_PREFIX = "_mark__"  # stage columns counting repairs and flags
 DIMENSION_PREFIX = "_dim__"  # stage columns holding dimension attributes
+ORDER_COLUMN = "_order"  # the [source] latest_by field: which version of a repeated key is the latest
+
+
+EARLIEST_DATE_SETTING = "KPI_IMPORT_EARLIEST_DATE"
+FUTURE_TOLERANCE_SETTING = "KPI_IMPORT_FUTURE_TOLERANCE_HOURS"
+DEFAULT_EARLIEST_DATE = date(1990, 1, 1)
+DEFAULT_FUTURE_TOLERANCE_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """When an imported event may have happened: from ``earliest`` (midnight UTC) to the
+    import's time plus a tolerance (clock skew, a zone set wrong by a few hours)."""
+
+    earliest: date
+    imported_at: datetime  # naive UTC
+    tolerance_hours: float
+
+    @property
+    def latest(self) -> datetime:
+        return self.imported_at + timedelta(hours=self.tolerance_hours)
+
+
+def plausible_window(source: Source, imported_at: datetime | None = None) -> Plausible:
+    """The window for an import now: the mapping's [source] values, else the settings
+    (environment variables), else 1990-01-01 and 24 hours."""
+    earliest = source.earliest_date
+    if earliest is None:
+        text = os.environ.get(EARLIEST_DATE_SETTING, "").strip()
+        try:
+            earliest = date.fromisoformat(text) if text else DEFAULT_EARLIEST_DATE
+        except ValueError:
+            raise ImportFailed(f"{EARLIEST_DATE_SETTING} {text!r} is not a date such as 1990-01-01") from None
+    tolerance = source.future_tolerance_hours
+    if tolerance is None:
+        text = os.environ.get(FUTURE_TOLERANCE_SETTING, "").strip()
+        try:
+            tolerance = float(text) if text else DEFAULT_FUTURE_TOLERANCE_HOURS
+        except ValueError:
+            tolerance = -1.0
+        if not tolerance >= 0:
+            raise ImportFailed(f"{FUTURE_TOLERANCE_SETTING} {text!r} is not a number of hours of 0 or more")
+    now = imported_at or datetime.now(UTC).replace(tzinfo=None)
+    return Plausible(earliest, now, tolerance)
 
 
 @dataclass
@@ -125,8 +174,12 @@ def _sql_mask(frame: pl.DataFrame, sql: str, where: str, *, null_means: bool = F
     return value.fill_null(null_means)
 
 
-def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> BatchOutcome:
-    """Compute the fields of a batch and give every record exactly one fate."""
+def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None) -> BatchOutcome:
+    """Compute the fields of a batch and give every record exactly one fate.
+
+    ``plausible``: the window events must fall in (default: ``plausible_window`` now).
+    """
+    plausible = plausible or plausible_window(mapping.source)
     source = mapping.source
     # Blanks around values and the null markers matter only in the columns the mapping reads
     # (all of them when the whole row is the key).
@@ -219,17 +272,24 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
         wrong = values.is_not_null() & cast.is_null()
         fates.assign(wrong, "wrong_type", "quarantined", origin,
                      lambda rows, v=values, n=name, c=column: _as_messages(v, rows, f"{n} {{}} cannot be stored as {c.sql_type}"))
-        if column.max_length:
-            long = cast.str.len_chars() > column.max_length
-            fates.assign(long, "too_long", "quarantined", origin,
-                         lambda rows, v=cast, n=name, c=column: _as_messages(v.str.len_chars(), rows,
-                                                                             f"{n} has {{}} characters; it may have {c.max_length}"))
-        if column.allowed:
-            bad = cast.is_not_null() & ~cast.is_in(list(column.allowed))
-            fates.assign(bad, "not_allowed_value", "quarantined", origin,
-                         lambda rows, v=cast, n=name, c=column: _as_messages(v, rows, f"{n} {{}} is not one of {', '.join(c.allowed)}"))
+        _check_fit(fates, cast, name, column, origin)
         columns[name] = cast
+    # A dimension's attributes (a service's name, an office's kind) must fit their table
+    # too: the row that carries a bad one is quarantined, not the whole file.
+    for dimension in mapping.dimensions:
+        spec = DIMENSIONS[dimension.table]
+        for name, (kind, field_name) in dimension.columns.items():
+            if kind != "field":
+                continue
+            column, values = spec.columns[name], frame.get_column(field_name)
+            label = f"{dimension.table}.{name} ({field_name})"
+            if column.required:
+                fates.assign(values.is_null(), "missing_value", "quarantined", sources.get(field_name, field_name),
+                             f"{label} is empty")
+            if values.dtype == pl.String:
+                _check_fit(fates, values, label, column, sources.get(field_name, field_name))
     typed = pl.DataFrame(columns)
+    _check_plausible(fates, typed, target.events, plausible, sources)
     for check in target.checks:
         mask = ~_sql_mask(typed, check.condition, f"check {check.rule}", null_means=True)
         # a column named twice in the condition (closed_at >= submitted_at OR closed_at ...) once
@@ -241,9 +301,50 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line") -> Bat
     return _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label)
 
 
+def _check_plausible(fates: _Fates, typed: pl.DataFrame, events: tuple[str, ...], plausible: Plausible,
+                     sources: dict[str, str]) -> None:
+    """Quarantine rows with an event no service could have recorded: after the import's
+    time plus the tolerance (``after_import_time``: a year 2099) or before the earliest
+    date (``before_earliest_date``: a year 1900 or 1, a default written for empty)."""
+    earliest = datetime.combine(plausible.earliest, datetime.min.time())
+    shown_now = f"{plausible.imported_at:%Y-%m-%d %H:%M} UTC"
+    for name in events:
+        values = typed.get_column(name)
+        if values.dtype == pl.Date:
+            late, early = values > plausible.latest.date(), values < plausible.earliest
+        else:
+            late, early = values > plausible.latest, values < earliest
+        origin = sources.get(name, name)
+        fates.assign(late.fill_null(False), "after_import_time", "quarantined", origin,
+                     lambda rows, v=values, n=name: _as_messages(
+                         v, rows, f"{n} {{}} (UTC) is after the import's time, {shown_now}, plus "
+                         f"{plausible.tolerance_hours:g} h: an event cannot be in the future (set [source] "
+                         "future_tolerance_hours to allow more)"))
+        fates.assign(early.fill_null(False), "before_earliest_date", "quarantined", origin,
+                     lambda rows, v=values, n=name: _as_messages(
+                         v, rows, f"{n} {{}} (UTC) is before {plausible.earliest:%Y-%m-%d}, the earliest date taken as "
+                         "plausible (set [source] earliest_date if the records go back further)"))
+
+
+def _check_fit(fates: _Fates, values: pl.Series, name: str, column: Column, origin: str | None) -> None:
+    """Quarantine the rows whose text is longer than the column holds (``too_long``) or
+    not one of its allowed values (``not_allowed_value``)."""
+    if column.max_length and values.dtype == pl.String:
+        long = values.str.len_chars() > column.max_length
+        fates.assign(long, "too_long", "quarantined", origin,
+                     lambda rows: _as_messages(values.str.len_chars(), rows, f"{name} has {{}} characters; it may have "
+                                               f"{column.max_length} (shorten it in the file, or add a repair rule "
+                                               f"that truncates it)"))
+    if column.allowed:
+        bad = values.is_not_null() & ~values.is_in(list(column.allowed))
+        fates.assign(bad, "not_allowed_value", "quarantined", origin,
+                     lambda rows: _as_messages(values, rows, f"{name} {{}} is not one of {', '.join(column.allowed)}"))
+
+
 def _as_messages(values: pl.Series, rows: pl.Series, template: str) -> pl.Series:
     """``template`` with its one ``{}`` replaced by each selected row's value."""
-    chosen = values.filter(rows).cast(pl.String)
+    chosen = values.filter(rows)
+    chosen = chosen.dt.to_string("%Y-%m-%d %H:%M:%S") if isinstance(chosen.dtype, pl.Datetime) else chosen.cast(pl.String)
     shown = chosen.map_elements(repr, return_dtype=pl.String, skip_nulls=True) if values.dtype == pl.String else chosen
     before, after = template.split("{}", 1)
     return pl.select(pl.concat_str([pl.lit(before), pl.lit(shown).fill_null("NULL"), pl.lit(after)])).to_series()
@@ -272,6 +373,8 @@ def _outcome(
         _line=raw.get_column("_line"),
         _hash=raw.drop("_line").hash_rows(),
     )
+    if mapping.source.latest_by:
+        rows = rows.with_columns(frame.get_column(mapping.source.latest_by).alias(ORDER_COLUMN))
     for dimension in mapping.dimensions:
         for column, (kind, name) in dimension.columns.items():
             if kind == "field":

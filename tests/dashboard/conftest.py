@@ -32,3 +32,40 @@ def app_env(duckdb_url, monkeypatch):
     """Point the app at the small world and start each test with empty caches."""
     with app_on(duckdb_url, monkeypatch) as url:
         yield url
+
+
+# Names as an import could bring them: Markdown that would link or load an image, and
+# cells a spreadsheet would run as formulas.
+HOSTILE_SERVICE = "[x](javascript:alert(1))"  # passport
+HOSTILE_OFFICE = "=cmd|' /C calc'!A0"  # leeds
+HOSTILE_DEPARTMENT = "![pixel](https://tracker.example/p.png) =HYPERLINK(\"https://phish.example\",\"Civil\")"  # civil
+
+
+@pytest.fixture(scope="session")
+def hostile_url(duckdb_url, tmp_path_factory) -> str:
+    """A copy of the small world whose passport service, Leeds office and civil
+    department carry hostile names."""
+    import shutil
+
+    from data.database import create_engine
+
+    source = duckdb_url.removeprefix("duckdb:///")
+    path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
+    shutil.copy(source, path)
+    url = f"duckdb:///{path}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table, key, value, name in (
+            ("services", "service_id", "passport", HOSTILE_SERVICE),
+            ("offices", "office_id", "leeds", HOSTILE_OFFICE),
+            ("departments", "department_id", "civil", HOSTILE_DEPARTMENT),
+        ):
+            conn.exec_driver_sql(f"UPDATE {table} SET name = ? WHERE {key} = ?", (name, value))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def hostile_env(hostile_url, monkeypatch):
+    with app_on(hostile_url, monkeypatch) as url:
+        yield url

@@ -180,3 +180,30 @@ def test_a_viewer_of_some_departments_is_told_why_pooled_series_are_not_shown(pl
     assert at.selectbox(key="param-series").value == "service:marriage_notice"
     assert any("only a viewer of every" in i.value and "plan it" in i.value for i in at.info)
     assert not at.get("download_button") or "Plan by day (CSV)" not in [b.label for b in at.get("download_button")]
+
+
+WHAT_IF_RANGES = {  # URL key -> (widget label, smallest, largest), as the page sets them
+    "volume": ("Volume change (%)", -50, 200),
+    "aht": ("Average handle time (seconds)", 10, 7_200),
+    "shrinkage": ("Shrinkage (%)", 0, 80),
+    "occupancy": ("Maximum occupancy (%)", 50, 100),
+    "sl": ("Service level target (%)", 1, 99),
+    "answer": ("Answered within (seconds)", 1, 3_600),
+    "patience": ("Caller patience (seconds)", 5, 86_400),
+}
+
+
+@pytest.mark.parametrize("raw", ["inf", "-inf", "1e400", "nan", "99999999999999999999999", "-99999999999999999999999"])
+def test_what_if_numbers_in_the_link_that_are_not_usable_are_refused_or_clamped_with_a_message(planner_env, raw):
+    at = open_planner(**dict.fromkeys(WHAT_IF_RANGES, raw))  # every what-if at once
+    assert not at.exception
+    for key, (label, smallest, largest) in WHAT_IF_RANGES.items():
+        value = next(box.value for box in at.number_input if box.label == label)
+        messages = [info.value.replace("\\", "") for info in at.info if info.value.startswith(f"The link's {key}=")]
+        assert len(messages) == 1, key
+        if raw.lstrip("-").isdigit():
+            assert value == (largest if not raw.startswith("-") else smallest), key
+            assert "is outside" in messages[0]
+        else:
+            assert smallest <= value <= largest, key
+            assert messages[0].startswith(f"The link's {key}={raw} is not a number: using "), key

@@ -14,7 +14,6 @@ from data.database import create_engine
 from data.facts import data_extent, load_facts
 from metrics.engine import compute
 from metrics.periods import parse_week
-from metrics.queues import visit_queue_values
 from metrics.scorecard import latest_complete_week
 from tests.conftest import ROOT
 from tests.dashboard.conftest import APP
@@ -126,7 +125,7 @@ def test_a_service_centre_shows_visits_and_never_calls(world):
     visits = facts.where(office_id="birmingham", channel="in_person")
     row = compared.filter(pl.col("Office").str.starts_with("Birmingham")).row(0, named=True)
     assert row["wait_time_median"] == pytest.approx(compute(visits, ["wait_time_median"], **last_week).value("wait_time_median"))
-    own = visit_queue_values(visits, ["week"], **last_week)
+    own = compute(visits, ["visit_abandonment_rate", "visit_handle_time"], by=["week"], **last_week).values
     assert row["visit_abandonment_rate"] == pytest.approx(own.filter(pl.col("kpi") == "visit_abandonment_rate")["value"].item())
     assert row["Visits"] == own.filter(pl.col("kpi") == "visit_abandonment_rate")["n"].item()
     # a wait target of its own (metrics/targets.toml) is the one shown

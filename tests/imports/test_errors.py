@@ -220,10 +220,10 @@ def test_a_case_closed_weeks_before_it_opened_is_quarantined_not_a_crash(tmp_pat
     """Beyond the one-minute clock-skew repair, the check closed_at >= submitted_at
     quarantines the row with both values in the message."""
     url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
-    cases = [boston.case(300, "01/05/2015 09:00:00 AM", "01/06/2015 10:00:00 AM"),
-             boston.case(301, "01/28/2015 09:00:00 AM", "01/02/2015 10:00:00 AM")]
+    cases = [boston.case(300 + i, "01/05/2015 09:00:00 AM", "01/06/2015 10:00:00 AM") for i in range(10)]
+    cases.append(boston.case(399, "01/28/2015 09:00:00 AM", "01/02/2015 10:00:00 AM"))
     result = import_file(boston.write(tmp_path / "backwards.csv", cases), "boston311", url)
-    assert result.reconciliation.inserted == 1
+    assert result.reconciliation.inserted == 10
     assert sum(result.reconciliation.quarantined.values()) == 1
     assert result.reconciliation.balanced
     (message,), = rows(url, "SELECT message FROM import_rejects")

@@ -4,7 +4,7 @@ midnight and a week boundary, a missing due date, and each exclusion rule on and
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -369,3 +369,37 @@ def test_no_cost_records_is_no_cost_per_transaction_not_zero():
     result = compute(data, ["cost_per_transaction"], **W10)
     assert value(result, "cost_per_transaction") is None
     assert row(result, "cost_per_transaction")["note"] == "no costs recorded"
+
+
+# ----------------------------------------------------------------- exact durations
+
+
+def test_waits_keep_their_fractions_of_a_second():
+    # ten calls answered at 20.9 s: none within 20 s, and the mean wait is 20.9 s (whole
+    # seconds would say 100% and 20 s)
+    calls = [{"arrived": f"2026-03-04 09:{minute:02d}", "wait": 20.9, "handle": 120.5} for minute in range(10)]
+    result = compute(facts(contacts=contacts(*calls)), ["service_level", "asa", "aht"], **W10)
+    assert value(result, "service_level") == 0.0
+    assert value(result, "asa") == pytest.approx(20.9)
+    assert value(result, "aht") == pytest.approx(120.5 / 60)
+
+
+def test_a_hang_up_at_4_9_seconds_is_a_short_abandon_and_at_5_0_it_is_not():
+    calls = [{"arrived": "2026-03-04 09:00", "wait": 10.0}] * 5
+    calls += [{"arrived": "2026-03-04 09:10", "gave_up": 4.9}, {"arrived": "2026-03-04 09:11", "gave_up": 5.0}]
+    result = compute(facts(contacts=contacts(*calls)), ["abandonment_rate"], **W10)
+    assert row(result, "abandonment_rate")["denominator"] == 6
+    assert value(result, "abandonment_rate") == pytest.approx(1 / 6 * 100)
+    assert result.rule_counts["short_abandon_5s"] == 1
+
+
+def test_a_close_at_59_9_seconds_is_administrative_and_at_60_0_it_is_not():
+    regular = make_cases(*[{"submitted_at": "2026-03-03 09:00", "closed_at": "2026-03-04 09:00"}] * 5)
+    quick = make_cases({"submitted_at": "2026-03-04 10:00"}, {"submitted_at": "2026-03-04 11:00"}).with_columns(
+        (pl.col("submitted_at") + pl.Series([timedelta(seconds=59.9), timedelta(seconds=60)])).alias("closed_at"),
+        pl.Series([10, 11]).alias("case_id"),
+        pl.lit("closed").alias("status"),
+    )
+    result = compute(facts(cases=pl.concat([regular, quick])), ["processing_time_median"], **W10)
+    assert result.rule_counts["admin_close_60s"] == 1
+    assert row(result, "processing_time_median")["n"] == 6

@@ -10,7 +10,7 @@ import pytest
 
 from metrics.engine import compute
 from metrics.facts import Facts
-from metrics.queues import QUEUE_KINDS, VISIT_METRICS, clock_hours, metric_of, visit_queue_values, weekday_hour_profile
+from metrics.queues import QUEUE_KINDS, VISIT_METRICS, clock_hours, metric_of, weekday_hour_profile
 from tests.metrics.builders import ZONE, contacts, facts
 
 MONDAY, SUNDAY = 1, 7
@@ -185,7 +185,7 @@ def visit_row(values: pl.DataFrame, kpi: str, **cell: str) -> dict:
 
 
 def test_visitors_who_left_and_visit_handle_time_by_office():
-    values = visit_queue_values(visit_facts(), ["week", "office_id"], **W10)
+    values = compute(visit_facts(), ["visit_abandonment_rate", "visit_handle_time"], by=["week", "office_id"], **W10).values
     left = visit_row(values, "visit_abandonment_rate", office_id="o1")
     assert left["period"] == "2026-W10"
     assert (left["numerator"], left["denominator"], left["n"]) == (2, 7, 7)
@@ -199,7 +199,7 @@ def test_visitors_who_left_and_visit_handle_time_by_office():
 
 
 def test_visit_measures_over_all_offices_and_an_empty_week():
-    values = visit_queue_values(visit_facts(), ["week"], first_day=date(2026, 3, 2), last_day=date(2026, 3, 15))
+    values = compute(visit_facts(), ["visit_abandonment_rate", "visit_handle_time"], by=["week"], first_day=date(2026, 3, 2), last_day=date(2026, 3, 15)).values
     left = visit_row(values, "visit_abandonment_rate", period="2026-W10")
     assert (left["numerator"], left["denominator"]) == (3, 9)
     after = visit_row(values, "visit_handle_time", period="2026-W11")
@@ -207,14 +207,9 @@ def test_visit_measures_over_all_offices_and_an_empty_week():
     assert values.columns == ["period", "period_start", "kpi", "value", "numerator", "denominator", "n", "note"]
 
 
-def test_visit_measures_refuse_another_grain():
-    with pytest.raises(ValueError, match=r"cannot group visits by \['service_id'\]: use \['week'\] or \['week', 'office_id'\]"):
-        visit_queue_values(visit_facts(), ["service_id"], **W10)
-
-
 def test_the_engine_reads_the_same_visits_for_its_wait_metrics():
     engine = compute(visit_facts().where(office_id="o1"), ["wait_within_target"], **W10)
-    ours = visit_queue_values(visit_facts().where(office_id="o1"), ["week"], **W10)
+    ours = compute(visit_facts().where(office_id="o1"), ["visit_abandonment_rate", "visit_handle_time"], by=["week"], **W10).values
     # the engine's answered visits are the denominator of handle time
     assert engine.values["denominator"].item() == visit_row(ours, "visit_handle_time")["denominator"] == 5
 
@@ -226,7 +221,7 @@ def test_each_kind_of_office_reads_one_channel_and_its_own_metrics():
     assert set(QUEUE_KINDS["service_centre"].own_metrics) == set(VISIT_METRICS)
     assert metric_of("asa").unit == "seconds"
     assert metric_of("visit_handle_time").unit == "minutes"
-    with pytest.raises(KeyError, match="unknown queue metric 'nope'"):
+    with pytest.raises(KeyError, match="unknown metric 'nope'"):
         metric_of("nope")
 
 

@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 
 from data.database import DatabaseError, create_engine
 from data.extracts import DTYPES, ExtractError, extract_names, load_extract, parse_extract, run_extract
+from metrics.rules import DEFAULT_THRESHOLDS
 
 WINDOW = {"start": datetime(2026, 3, 2), "end": datetime(2026, 4, 6)}
 DAYS = {"first_day": date(2026, 3, 2), "last_day": date(2026, 4, 5)}
@@ -28,6 +29,7 @@ ROWS_BEHIND = {
     "timezone": "Europe/London",
     "all_services": True, "services": [], "all_offices": True, "offices": [], "all_channels": True, "channels": [],
     "with_left_out": True, "limit": 1_000_000, "offset": 0,
+    **DEFAULT_THRESHOLDS.params(),
 }
 # Filled by `python -m forecasting detect` and `notify` and by the Anomalies page; run with
 # stored runs in tests/anomalies/.

@@ -15,7 +15,8 @@ from data.extracts import run_extract
 from data.facts import load_facts
 from metrics.drilldown import DrilldownError, Scope, blocked_by, fact_of, rows_query, tally
 from metrics.engine import compute
-from metrics.registry import METRICS
+from metrics.registry import ALL_METRICS, METRICS
+from metrics.rules import DEFAULT_THRESHOLDS, Thresholds
 
 EVERYTHING = 10_000_000
 CELLS = {
@@ -39,14 +40,15 @@ def engine_values(db, departments: list[str], monday: date, scope: Scope):
     sunday = monday + timedelta(days=6)
     facts = load_facts(db, departments, monday - timedelta(weeks=2), sunday)
     narrowed = facts.where(**scope.narrowing()) if scope.narrowing() else facts
-    result = compute(narrowed, None, by=["week"], first_day=monday - timedelta(weeks=2), last_day=sunday)
+    result = compute(narrowed, list(ALL_METRICS), by=["week"], first_day=monday - timedelta(weeks=2), last_day=sunday)
     this_week = result.values.filter(pl.col("period_start") == monday)
     return {row["kpi"]: row for row in this_week.iter_rows(named=True)}, facts.timezone
 
 
-def all_rows(db, departments, kpi: str, scope: Scope, monday: date, timezone: str, *, with_left_out: bool = False) -> pl.DataFrame:
+def all_rows(db, departments, kpi: str, scope: Scope, monday: date, timezone: str, *, with_left_out: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pl.DataFrame:
     query = rows_query(
-        METRICS[kpi], scope, departments, monday, monday + timedelta(days=6), timezone=timezone, limit=EVERYTHING, with_left_out=with_left_out,
+        ALL_METRICS[kpi], scope, departments, monday, monday + timedelta(days=6), timezone=timezone, limit=EVERYTHING,
+        with_left_out=with_left_out, thresholds=thresholds,
     )
     return run_extract(db, query.extract, departments=list(query.departments), **query.params)
 
@@ -63,7 +65,7 @@ def test_the_rows_behind_every_kpi_give_the_engines_figure(db, all_departments, 
     figures, timezone = engine_values(db, all_departments, monday, scope)
     problems = []
     compared = 0
-    for kpi, metric in METRICS.items():
+    for kpi, metric in ALL_METRICS.items():
         engine = figures[kpi]
         if blocked_by(metric, scope):
             assert engine["value"] is None and "not recorded" in engine["note"], kpi
@@ -146,3 +148,30 @@ def test_a_cell_that_cannot_be_listed_says_why(all_departments):
 
 def test_every_population_has_its_rows():
     assert {fact_of(metric) for metric in METRICS.values()} == {"cases", "contacts", "journeys", "feedback"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "kpis"),
+    [
+        ("admin_close_seconds", 2 * 86400.0, ["processing_time_median", "on_time_rate", "cost_per_transaction"]),
+        ("short_abandon_seconds", 40.0, ["service_level", "abandonment_rate"]),
+        ("service_level_seconds", 7.5, ["service_level"]),
+        ("visit_target_seconds", 240.0, ["wait_within_target"]),
+    ],
+)
+def test_a_changed_setting_changes_the_number_and_its_rows_alike(db, all_departments, setting, value, kpis):
+    monday, scope = date(2026, 11, 16), Scope()
+    sunday = monday + timedelta(days=6)
+    facts = load_facts(db, all_departments, monday, sunday)
+    changed = Thresholds(**{setting: value})
+    before = compute(facts, kpis, by=["week"], first_day=monday, last_day=sunday)
+    after = compute(facts, kpis, by=["week"], first_day=monday, last_day=sunday, thresholds=changed)
+    for kpi in kpis:
+        figure = after.values.filter(pl.col("kpi") == kpi).row(0, named=True)
+        assert figure["value"] != before.value(kpi), f"{setting} = {value} did not change {kpi}: the test would prove nothing"
+        counted = tally(METRICS[kpi], all_rows(db, all_departments, kpi, scope, monday, facts.timezone, thresholds=changed))
+        assert counted.n == figure["n"], kpi
+        if kpi != "cost_per_transaction":
+            assert close(counted.numerator, figure["numerator"]), kpi
+            assert close(counted.value, figure["value"]), kpi
+        assert close(counted.denominator, figure["denominator"]), kpi

@@ -1,0 +1,79 @@
+"""The registry is the one place a KPI is declared: it is checked at import, reporting every
+problem at once, and what other modules once kept beside it is read from it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from metrics import registry
+from metrics.registry import ALL_METRICS, MEASURES, METRICS, POPULATIONS, REGISTRY, RegistryError, check_registry
+from metrics.rules import RULES
+
+
+def test_a_typo_in_a_measure_names_the_metric_and_the_measure_and_every_problem_is_reported():
+    volume, asa = METRICS["volume"], METRICS["asa"]
+    broken = (
+        dataclasses.replace(volume, numerator="submited"),
+        dataclasses.replace(asa, denominator="calls_answerd", rules=("short_abandon_50s",), family="queues", population="callz"),
+    )
+    with pytest.raises(RegistryError) as raised:
+        check_registry(broken)
+    message = str(raised.value)
+    assert message.startswith("the metric registry has 5 problems:")
+    assert "metric volume: unknown measure 'submited' as numerator; known measures: submitted, " in message
+    assert "metric asa: unknown measure 'calls_answerd' as denominator" in message
+    assert "metric asa: unknown rule 'short_abandon_50s'; known rules: admin_close_60s" in message
+    assert "metric asa: unknown family 'queues'" in message
+    assert "metric asa: unknown population 'callz'" in message
+
+
+def test_a_median_of_a_sum_and_a_duplicate_are_refused():
+    with pytest.raises(RegistryError) as raised:
+        check_registry((METRICS["volume"], dataclasses.replace(METRICS["volume"], aggregation=registry.Aggregation.MEDIAN)))
+    assert "metric volume: declared twice" in str(raised.value)
+    assert "metric volume: a median needs a measure that is a set of values, and 'submitted' is not" in str(raised.value)
+
+
+def test_the_shipped_registry_is_consistent():
+    check_registry()
+    for metric in REGISTRY:
+        assert all(name in MEASURES for name in metric.measures), metric.name
+        assert metric.population in POPULATIONS
+
+
+def test_every_description_names_the_rules_that_apply():
+    on_time = METRICS["on_time_rate"].description
+    assert "admin_close_60s leaves out cases closed within 60 seconds of submission" in on_time
+    assert "no_due_date leaves out cases with neither a due date nor a service standard" in on_time
+    for metric in ALL_METRICS.values():
+        for rule in metric.rules:
+            assert rule in metric.description, (metric.name, rule)
+    assert "Rules:" not in METRICS["volume"].description
+
+
+def test_rules_affect_what_the_registry_says():
+    assert RULES["admin_close_60s"].affects == ("cost_per_transaction", "processing_time_median", "processing_time_p90", "on_time_rate")
+    assert RULES["short_abandon_5s"].affects == ("service_level", "abandonment_rate")
+    assert RULES["no_due_date"].affects == ("on_time_rate", "backlog_overdue")
+
+
+def test_anomaly_watch_and_families_come_from_the_registry():
+    # what forecasting/anomaly/detect.py kept as WATCHED and FAMILY
+    daily, weekly = registry.watched("day"), registry.watched("week")
+    assert set(daily["office"]) == {"volume", "digital_take_up", "completion_rate", "satisfaction", "satisfaction_index",
+                                    "wait_time_median", "wait_within_target", "service_level", "abandonment_rate", "aht"}
+    assert set(weekly["service"]) - set(daily["service"]) == {
+        "backlog", "backlog_overdue", "backlog_age_median", "processing_time_median", "processing_time_p90", "on_time_rate",
+    }
+    assert set(weekly["total"]) - set(daily["total"]) >= {"wait_time_p90", "asa"}
+    assert registry.family_of("abandonment_rate") == registry.family_of("service_level") == "phone"
+    with pytest.raises(RegistryError, match="unknown anomaly grain 'month'; use one of day, week"):
+        METRICS["volume"].watched_at("month")
+
+
+def test_visit_metrics_are_in_the_registry_but_not_on_the_scorecard():
+    assert {"visit_abandonment_rate", "visit_handle_time"} <= set(ALL_METRICS) - set(METRICS)
+    assert METRICS["satisfaction_index"].n_measure == "ratings"
+    assert METRICS["processing_time_median"].n_measure == "processing_days"
