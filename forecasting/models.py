@@ -180,9 +180,9 @@ class BaseForecaster(BaseEstimator):
         period; lo/hi are the bounds of the 80% and 95% prediction intervals); dates in
         the data's own convention (the same weekday, the same first or last of the month).
         """
-        horizon = check_horizon(horizon)
         if not hasattr(self, "states_"):
             raise ForecastInputError(f"{type(self).__name__} is not fitted; call fit(frame) first.")
+        horizon = check_horizon(horizon, self.freq_.unit)
         closed = set(self.closed_days_.iter_rows())
         parts = []
         for series_id in self.series_ids_:
@@ -704,7 +704,7 @@ class EnsembleForecaster(BaseForecaster):
 
     def predict(self, horizon: int = 28) -> pl.DataFrame:
         """Weighted mean of the members' forecasts; columns as BaseForecaster.predict."""
-        horizon = check_horizon(horizon)
+        horizon = check_horizon(horizon, getattr(self, "freq_", Frequency()).unit)
         weights = np.asarray(self.weights or [1.0] * len(self.members_), dtype=np.float64)
         weights = weights / weights.sum()
         forecasts = [member.predict(horizon) for _, member in self.members_]

@@ -80,6 +80,14 @@ def test_an_explicit_frequency_must_fit_the_dates() -> None:
         resolve_frequency(daily, "Q")
 
 
+def test_month_end_dates_forecast_month_ends() -> None:
+    ends = [dt.date(2022 + (m + 1) // 12, (m + 1) % 12 + 1, 1) - dt.timedelta(days=1) for m in range(24)]
+    frame = long_frame(ends, list(range(24)))  # 2022-01-31 .. 2023-12-31
+    forecast = SeasonalNaiveForecaster().fit(frame).predict(3)
+    assert forecast["ds"].to_list() == [dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 31)]
+    assert forecast["yhat"].to_list() == [12.0, 13.0, 14.0]  # the same month of 2023
+
+
 # --------------------------------------------------------------------------- monthly, by hand
 
 
@@ -202,6 +210,21 @@ def test_cli_says_why_a_short_weekly_series_falls_back_to_naive(
         "104 weeks (2 full years), so seasonal naive and the MASE scale use the previous week "
         "(non-seasonal naive)"
     ) in out
+
+
+def test_cli_names_the_fix_when_freq_does_not_fit_the_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "weekly.csv"
+    weekly_series(60).write_csv(csv)
+    code = main(["backtest", "--csv", str(csv), "--freq", "M"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err == (
+        "error: monthly series need every date on the first day of its month (or every one the "
+        "last day); found e.g. 2021-01-03. Aggregate to months first, e.g. "
+        "group_by(pl.col('ds').dt.truncate('1mo')).\n"
+    )
 
 
 def test_cli_refuses_closed_holidays_on_a_weekly_file(
