@@ -951,16 +951,18 @@ def _cases_frame(cal: _Calendar, cases) -> pl.DataFrame:
 
 def _first_contact_resolution(seed: int, contacts) -> np.ndarray:
     """Whether each answered call was settled in that call (None for visits and abandoned
-    calls). About three in four are; fewer after a long wait (the caller is short of time,
-    the agent under pressure) and for services with long calls (complex matters). A random
-    stream of its own, so that every other table stays as it was for a seed."""
+    calls, and for the 3% of answered calls whose outcome the agent did not record). About
+    four in five are; fewer after a long wait (the caller is short of time, the agent under
+    pressure) and for services with long calls (complex matters). A random stream of its
+    own, so that every other table stays as it was for a seed."""
     rng = np.random.default_rng([seed, 1])
     n = len(contacts["contact_id"])
     aht = np.array([s.phone_aht_seconds for s in SERVICES], dtype=float)[contacts["service"]]
     chance = 0.84 - 0.10 * (contacts["wait"] > 120) - 0.08 * (aht > np.median(aht))
     resolved = rng.random(n) < chance
+    recorded = rng.random(n) >= 0.03
     answered_call = (contacts["channel"] == CHANNELS.index("phone")) & ~contacts["abandoned"]
-    return np.where(answered_call, resolved, None)
+    return np.where(answered_call & recorded, resolved, None)
 
 
 def _contacts_frame(cal: _Calendar, contacts, resolved: np.ndarray) -> pl.DataFrame:
