@@ -92,9 +92,7 @@ class Frequency:
     def period_expr(self, dates: pl.Expr) -> pl.Expr:
         """An Int64 expression: the period number of each date (see the module doc)."""
         if self.code == "M":
-            return (dates.dt.year().cast(pl.Int64) - 1970) * 12 + dates.dt.month().cast(
-                pl.Int64
-            ) - 1
+            return (dates.dt.year().cast(pl.Int64) - 1970) * 12 + dates.dt.month().cast(pl.Int64) - 1
         days = dates.cast(pl.Int64)
         if self.code == "W":
             return (days + _EPOCH_WEEKDAY - self.phase) // 7
@@ -175,14 +173,14 @@ def resolve_frequency(canonical: pl.DataFrame, freq: str | None = AUTO) -> Frequ
     """The frequency of a canonical (series_id, ds, y) frame: detected, or `freq` checked.
 
     Detection: monthly when every date is the first day of its month (or every date the
-    last day); weekly when every date falls on one weekday; daily otherwise. An explicit
-    "W" or "M" must fit the dates; "D" is always accepted.
+    last day); weekly when every date falls on one weekday; daily otherwise. A file whose
+    series differ (one weekly, one daily; weeks ending on different days) is refused
+    rather than read as daily with weeks of "missing days". An explicit "W" or "M" must
+    fit the dates; "D" is always accepted.
     """
     code = "AUTO" if freq is None else str(freq).upper()
     if code not in (*CODES, "AUTO"):
-        raise ForecastInputError(
-            f"frequency must be D (daily), W (weekly), M (monthly) or auto, got {freq!r}."
-        )
+        raise ForecastInputError(f"frequency must be D (daily), W (weekly), M (monthly) or auto, got {freq!r}.")
     dates = canonical[DATE].unique()
     monthly = _month_phase(dates)
     weekday = _single_weekday(dates)
@@ -191,6 +189,7 @@ def resolve_frequency(canonical: pl.DataFrame, freq: str | None = AUTO) -> Frequ
             return Frequency("M", monthly)
         if weekday is not None and dates.len() > 1:
             return Frequency("W", weekday)
+        _refuse_mixed(canonical)
         return DAILY
     if code == "M":
         if monthly is None:
@@ -203,7 +202,7 @@ def resolve_frequency(canonical: pl.DataFrame, freq: str | None = AUTO) -> Frequ
         return Frequency("M", monthly)
     if code == "W":
         if weekday is None:
-            found = sorted({WEEKDAYS[d - 1] for d in dates.dt.weekday().unique().to_list()})
+            found = [WEEKDAYS[d - 1] for d in sorted(dates.dt.weekday().unique().to_list())]
             raise ForecastInputError(
                 "weekly series need every date on one weekday (the Monday a week starts, or "
                 f"the day it ends); found {', '.join(found[:4])}"
@@ -212,6 +211,30 @@ def resolve_frequency(canonical: pl.DataFrame, freq: str | None = AUTO) -> Frequ
             )
         return Frequency("W", weekday)
     return DAILY
+
+
+def _refuse_mixed(canonical: pl.DataFrame) -> None:
+    """Raise when some series (of 3+ dates) look weekly or monthly and the file is not."""
+    kinds: dict[str, list[str]] = {}
+    for (series_id,), part in canonical.partition_by(SERIES, as_dict=True, maintain_order=True).items():
+        dates = part[DATE]
+        if dates.len() < 3:
+            continue
+        weekday = _single_weekday(dates)
+        if _month_phase(dates) is not None:
+            kind = "monthly"
+        elif weekday is not None:
+            kind = f"weekly ({'weeks starting Monday' if weekday == 0 else 'weeks ending ' + WEEKDAYS[weekday]})"
+        else:
+            kind = "daily"
+        kinds.setdefault(kind, []).append(str(series_id))
+    if len(kinds) > 1:
+        found = "; ".join(f"{kind}: {', '.join(ids[:3])}{'...' if len(ids) > 3 else ''}" for kind, ids in kinds.items())
+        raise ForecastInputError(
+            f"the series of this file have different frequencies ({found}). Backtest each "
+            "frequency from its own file, or pass --freq D (freq='D') to treat every series "
+            "as daily."
+        )
 
 
 def _month_phase(dates: pl.Series) -> int | None:

@@ -70,6 +70,25 @@ def test_a_weekly_file_is_not_daily_and_its_gaps_count_in_weeks() -> None:
     assert gaps["ds"].to_list() == [dt.date(2022, 6, 5)]  # one missing week, not 7 x 155 days
 
 
+def test_a_file_mixing_frequencies_is_refused_not_read_as_daily() -> None:
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(20)]
+    mixed = pl.concat(
+        [
+            long_frame(weeks(dt.date(2024, 1, 7), 10), [1] * 10, "sundays"),
+            long_frame(weeks(dt.date(2024, 1, 1), 10), [1] * 10, "mondays"),
+            long_frame(days, [1] * 20, "daily"),
+        ]
+    )
+    with pytest.raises(ForecastInputError) as error:
+        resolve_frequency(mixed)
+    assert str(error.value) == (
+        "the series of this file have different frequencies (weekly (weeks ending Sunday): "
+        "sundays; weekly (weeks starting Monday): mondays; daily: daily). Backtest each "
+        "frequency from its own file, or pass --freq D (freq='D') to treat every series as daily."
+    )
+    assert resolve_frequency(mixed, "D") == Frequency("D")
+
+
 def test_an_explicit_frequency_must_fit_the_dates() -> None:
     daily = long_frame([dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(20)], [1] * 20)
     with pytest.raises(ForecastInputError, match="weekly series need every date on one weekday"):
