@@ -17,6 +17,7 @@ BENCHMARKS = {
     "metrics_scorecard": "bench.metrics_scorecard",
     "forecast_accuracy": "bench.forecast_accuracy",
     "forecast_fleet": "bench.forecast_fleet",
+    "forecast_frequency": "bench.forecast_frequency",
     "import_rate": "bench.import_rate",
     "dashboard_render": "bench.dashboard_render",
     "anomaly_quality": "bench.anomaly_quality",

@@ -34,7 +34,7 @@ ALL = "all"
 @st.cache_resource(show_spinner="Opening the database (a first start builds the demo data: about 10 seconds)…")
 def engine() -> Engine:
     """The database engine, built once per server process."""
-    return ensure_database(quiet=True)
+    return ensure_database(quiet=True, timeouts=True)  # a busy database says so, never hangs a page
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

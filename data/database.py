@@ -17,6 +17,7 @@ import io
 import os
 import re
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,14 @@ SCHEMA_DIR = DATA_DIR.parent / "sql" / "schema"
 # Files in sql/schema/ run in name order; the indexes file runs after a bulk load.
 INDEX_FILE = "900_indexes.sql"
 LOCK_RETRY_SECONDS = 30.0
+# The dashboard's PostgreSQL sessions: a query running longer, or waiting longer for a
+# lock another session holds, is stopped and said to be "busy" (0 turns a limit off).
+# Imports, generation and the batch commands run without them.
+STATEMENT_TIMEOUT_SETTING = "KPI_STATEMENT_TIMEOUT_SECONDS"
+LOCK_TIMEOUT_SETTING = "KPI_LOCK_TIMEOUT_SECONDS"
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 30.0
+DEFAULT_LOCK_TIMEOUT_SECONDS = 5.0
+_STATEMENT_TIMEOUT_STATE, _LOCK_TIMEOUT_STATE = "57014", "55P03"  # SQLSTATEs: query_canceled, lock_not_available
 
 SUPPORTED = "use duckdb:///path/to/file.duckdb or postgresql+psycopg://user@host:5432/dbname"
 
@@ -64,11 +73,64 @@ def duckdb_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def create_engine(url: str | None = None) -> Engine:
+def busy_timeouts() -> tuple[float, float]:
+    """(statement, lock) timeouts in seconds from the settings; 0 means none."""
+    found = []
+    for name, default in ((STATEMENT_TIMEOUT_SETTING, DEFAULT_STATEMENT_TIMEOUT_SECONDS),
+                          (LOCK_TIMEOUT_SETTING, DEFAULT_LOCK_TIMEOUT_SECONDS)):
+        text = os.environ.get(name, "").strip()
+        try:
+            value = float(text) if text else default
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < 86_400:
+            raise DatabaseError(f"{name} {text!r} is not a number of seconds (0 for no limit)")
+        found.append(value)
+    return found[0], found[1]
+
+
+def busy_error(engine: Engine, error: BaseException) -> DatabaseError | None:
+    """The one-line "busy" error for a query stopped by a timeout, else None (psycopg's
+    and ADBC's errors alike: by SQLSTATE, else by PostgreSQL's words)."""
+    cause = getattr(error, "orig", None) or error
+    state = getattr(cause, "sqlstate", None)
+    text = str(cause)
+    statement, lock = busy_timeouts()
+    if state == _LOCK_TIMEOUT_STATE or "canceling statement due to lock timeout" in text:
+        return DatabaseError(
+            f"the database is busy: a query on {describe(engine)} waited more than {lock:g} s for data another "
+            f"session has locked and was stopped ({LOCK_TIMEOUT_SETTING}); try again in a moment"
+        )
+    if state == _STATEMENT_TIMEOUT_STATE or "canceling statement due to statement timeout" in text:
+        return DatabaseError(
+            f"the database is busy: a query on {describe(engine)} ran longer than {statement:g} s and was stopped "
+            f"({STATEMENT_TIMEOUT_SETTING}); try again in a moment"
+        )
+    return None
+
+
+def _raise_busy(context: sa.engine.ExceptionContext) -> None:
+    busy = busy_error(context.engine, context.original_exception) if context.engine is not None else None
+    if busy is not None:
+        raise busy from context.original_exception
+
+
+def libpq_uri(engine: Engine) -> str:
+    """The engine's PostgreSQL URL as libpq reads it (spaces in options as %20, not +)."""
+    url = engine.url
+    text = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    if url.query:
+        text += "?" + urllib.parse.urlencode(url.query, doseq=True, quote_via=urllib.parse.quote)
+    return text
+
+
+def create_engine(url: str | None = None, *, timeouts: bool = False) -> Engine:
     """A SQLAlchemy engine for the URL, checked enough to fail with a clear message.
 
     Raises DatabaseError for an unknown scheme, a malformed URL or a DuckDB file whose
     folder does not exist. Reachability is checked on first use (see ``connect``).
+    ``timeouts``: PostgreSQL sessions stop a query after the statement and lock timeouts
+    (``busy_timeouts``) and raise the one-line "busy" DatabaseError (for the dashboard).
     """
     url = database_url(url)
     source = "KPI_DATABASE_URL" if os.environ.get(ENV_VAR) else "database URL"
@@ -88,11 +150,20 @@ def create_engine(url: str | None = None) -> Engine:
         # while working and other processes (an import, the forecast run) can take turns.
         return sa.create_engine(url, poolclass=NullPool)
     if scheme in ("postgresql+psycopg",):
-        return sa.create_engine(
-            url,
+        if timeouts:
+            statement, lock = busy_timeouts()
+            given = parsed.query.get("options", "")
+            options = " ".join(part for part in (given if isinstance(given, str) else " ".join(given),
+                                                 f"-c statement_timeout={round(statement * 1000)}",
+                                                 f"-c lock_timeout={round(lock * 1000)}") if part)
+            parsed = parsed.update_query_dict({"options": options})  # ADBC's sessions read it from the URL too
+        engine = sa.create_engine(
+            parsed,
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5, "application_name": "kpi-dashboard"},
         )
+        sa.event.listen(engine, "handle_error", _raise_busy)
+        return engine
     raise DatabaseError(f"{source} {url!r} has an unknown scheme {scheme!r}: {SUPPORTED}")
 
 

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Connection, Engine
 
-from data.database import DatabaseError, connect, describe
+from data.database import DatabaseError, busy_error, connect, describe, libpq_uri
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -281,8 +281,7 @@ def _run_adbc(engine: Engine, statement: sa.TextClause, categorical: Sequence[st
 
     compiled = statement.compile(dialect=_NUMBERED_POSTGRESQL, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[key] for key in compiled.positiontup or ()]
-    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
+    with adbc.connect(libpq_uri(engine)) as conn, conn.cursor() as cursor:
         cursor.execute(compiled.string, params)
         return _from_batches(cursor.fetch_record_batch(), categorical)
 
@@ -316,6 +315,9 @@ def run_extract(
         except ExtractError:
             raise
         except Exception as error:  # noqa: BLE001 - ADBC's errors carry no common base
+            busy = busy_error(engine, error)
+            if busy is not None:
+                raise busy from error
             first_line = str(error).strip().splitlines()[0]
             if "connect" in first_line.lower() or "could not" in first_line.lower():
                 raise DatabaseError(f"cannot connect to {describe(engine)}: {first_line}") from error

@@ -182,13 +182,13 @@ def validate_closed_days(
     )
 
 
-def check_horizon(horizon: int) -> int:
-    """The horizon in days as an int >= 1, or a ForecastInputError."""
+def check_horizon(horizon: int, unit: str = "day") -> int:
+    """The horizon in periods (days, weeks, months) as an int >= 1, or a ForecastInputError."""
     if isinstance(horizon, bool) or not isinstance(horizon, int):
-        raise ForecastInputError(f"horizon must be a whole number of days, got {horizon!r}.")
+        raise ForecastInputError(f"horizon must be a whole number of {unit}s, got {horizon!r}.")
     if horizon < 1:
         raise ForecastInputError(
-            f"horizon must be at least 1 day, got {horizon}. It counts days after the "
+            f"horizon must be at least 1 {unit}, got {horizon}. It counts {unit}s after the "
             "last date of each series."
         )
     return horizon
@@ -200,25 +200,28 @@ def find_gaps(
     id_col: str = SERIES,
     date_col: str = DATE,
     value_col: str = VALUE,
+    freq: str = "auto",
 ) -> pl.DataFrame:
-    """Dates missing inside each series' own date range, known closed days excepted.
+    """Periods missing inside each series' own date range, known closed days excepted.
 
-    Returns (id_col, date_col) rows, one per missing day, sorted. Missing days are
-    data-quality problems to report, never zeros: the forecasters skip them.
+    Returns (id_col, date_col) rows, one per missing day, week or month (the frequency
+    read from the dates, or `freq`), sorted. Missing periods are data-quality problems to
+    report, never zeros: the forecasters skip them.
     """
+    from forecasting.frequency import resolve_frequency
+
     canonical = validate_series_frame(frame, id_col, date_col, value_col)
     closed = validate_closed_days(closed_days, id_col, date_col)
-    return _gaps(canonical, closed).rename({SERIES: id_col, DATE: date_col})
+    frequency = resolve_frequency(canonical, freq)
+    return _gaps(canonical, closed, frequency).rename({SERIES: id_col, DATE: date_col})
 
 
-def _gaps(canonical: pl.DataFrame, closed: pl.DataFrame) -> pl.DataFrame:
-    """find_gaps on canonical frames."""
-    spans = canonical.group_by(SERIES).agg(
-        pl.date_ranges(pl.col(DATE).min(), pl.col(DATE).max(), "1d").first().alias(DATE)
-    )
-    every_day = spans.explode(DATE)
+def _gaps(canonical: pl.DataFrame, closed: pl.DataFrame, frequency: object = None) -> pl.DataFrame:
+    """find_gaps on canonical frames; frequency: a forecasting.frequency.Frequency (daily)."""
+    from forecasting.frequency import DAILY, missing_periods
+
     return (
-        every_day.join(canonical, on=[SERIES, DATE], how="anti")
+        missing_periods(canonical, frequency or DAILY)  # type: ignore[arg-type]
         .join(closed, on=[SERIES, DATE], how="anti")
         .sort(SERIES, DATE)
     )

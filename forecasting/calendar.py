@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import holidays
+import numpy as np
 import polars as pl
 
 from forecasting._frame import DATE, SERIES, ForecastInputError
@@ -81,3 +82,30 @@ def holiday_names(
     if subdivision:
         names.update(holidays.country_holidays(country, subdiv=subdivision, years=years))
     return {day: str(names.get(day, "Public holiday")) for day in days}
+
+
+def working_days(
+    frequency: object,
+    periods: Iterable[int],
+    country: str | None,
+    subdivision: str | None = None,
+) -> np.ndarray:
+    """Working days in each period: Monday to Friday, public holidays on them left out.
+
+    frequency: a forecasting.frequency.Frequency; periods: its period numbers. This is
+    how holidays reach weekly and monthly series: a week with a bank holiday has 4, a
+    month 19 to 23 (fewer weekdays and every holiday in it). Why working days rather than
+    a holiday count: for a month they also carry its number of weekdays, which moves
+    office demand as much as a holiday does; for a week the two are the same figure.
+    country None: weekdays only.
+    """
+    spans = [frequency.span(p) for p in periods]  # type: ignore[attr-defined]
+    if not spans:
+        return np.zeros(0)
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+    holidays_on = set(public_holidays(country, subdivision, first, last))
+    counts = []
+    for start, end in spans:
+        days = (start + dt.timedelta(days=k) for k in range((end - start).days + 1))
+        counts.append(sum(1 for d in days if d.weekday() < 5 and d not in holidays_on))
+    return np.array(counts, dtype=np.float64)

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from forecasting._frame import ForecastInputError, require_columns
+from forecasting.frequency import MIN_SEASONS, Frequency, season_reason
 
 DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)"
 
@@ -40,13 +41,13 @@ class Command:
 
 def _configure_backtest(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--csv", required=True, type=Path, help="long CSV: one row per series and day"
+        "--csv", required=True, type=Path, help="long CSV: one row per series and period"
     )
     parser.add_argument(
         "--id-col", default="series_id", help="series id column (default series_id)"
     )
     parser.add_argument("--date-col", default="ds", help="date column (default ds)")
-    parser.add_argument("--value-col", default="y", help="daily count column (default y)")
+    parser.add_argument("--value-col", default="y", help="count column (default y)")
     parser.add_argument("--date-format", default="%Y-%m-%d", help="strftime format of the dates")
     parser.add_argument(
         "--country",
@@ -59,9 +60,25 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="every series is closed on public holidays (known zeros)",
     )
-    parser.add_argument("--horizon", type=int, default=28, help="days forecast per cutoff")
     parser.add_argument(
-        "--cutoffs", type=int, default=8, help="rolling origins (last non-overlapping windows)"
+        "--freq",
+        type=str.upper,
+        choices=("AUTO", "D", "W", "M"),
+        default="AUTO",
+        help="D daily, W weekly, M monthly (default auto: read from the dates)",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="periods forecast per cutoff, in the series' unit (default 28 days, 13 weeks, 6 months)",
+    )
+    parser.add_argument(
+        "--cutoffs",
+        type=int,
+        default=None,
+        help="rolling origins, the last non-overlapping windows of --horizon periods "
+        "(default 8 daily, 4 weekly, 2 monthly)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--format", choices=("table", "csv"), default="table")
@@ -98,22 +115,34 @@ def read_series_csv(
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
+    from forecasting._frame import validate_series_frame
     from forecasting.backtest import RECOMMENDED, backtest, recommended_forecast
     from forecasting.calendar import holiday_closed_days
-    from forecasting.models import default_models
+    from forecasting.frequency import DEFAULT_CUTOFFS, DEFAULT_HORIZONS, resolve_frequency
+    from forecasting.models import SKIPPED_MODELS, default_models
 
     frame = read_series_csv(args.csv, args.id_col, args.date_col, args.value_col, args.date_format)
+    frequency = resolve_frequency(
+        validate_series_frame(frame, args.id_col, args.date_col, args.value_col), args.freq
+    )
+    horizon = args.horizon if args.horizon is not None else DEFAULT_HORIZONS[frequency.code]
+    cutoffs = args.cutoffs if args.cutoffs is not None else DEFAULT_CUTOFFS[frequency.code]
     country = None if args.country is None or args.country.lower() == "none" else args.country
-    models = default_models(country, args.subdivision)
+    models = default_models(country, args.subdivision, freq=frequency.code)
     closed = None
     if args.closed_on_holidays:
         if country is None:
             raise ForecastInputError("--closed-on-holidays needs a --country.")
+        if frequency.code != "D":
+            raise ForecastInputError(
+                f"--closed-on-holidays is for daily series; this one is {frequency.label}, "
+                "and its public holidays count as fewer working days in the period instead."
+            )
         dates = frame[args.date_col]
         closed = holiday_closed_days(
             frame[args.id_col].unique().to_list(),
             dates.min(),
-            dates.max() + dt.timedelta(days=args.horizon),
+            dates.max() + dt.timedelta(days=horizon),
             country,
             args.subdivision,
             id_col=args.id_col,
@@ -123,10 +152,11 @@ def _run_backtest(args: argparse.Namespace) -> int:
     result = backtest(
         frame,
         models,
-        cutoffs=args.cutoffs,
-        horizon=args.horizon,
+        cutoffs=cutoffs,
+        horizon=horizon,
         closed_days=closed,
         n_jobs=args.jobs,
+        freq=frequency.code,
         **names,
     )
     chosen = dict(result.recommended.select(args.id_col, "model").iter_rows())
@@ -146,45 +176,84 @@ def _run_backtest(args: argparse.Namespace) -> int:
             args.id_col, "model", "n", "mase", "smape", "coverage_80", "coverage_95", "recommended"
         )
     )
-    gap_lines = [
-        f"gaps: {series_id}: {part.height} missing day(s): "
+    unit = frequency.unit
+    notes = [
+        f"gaps: {series_id}: {part.height} missing {unit}(s): "
         + ", ".join(str(d) for d in part[args.date_col].to_list())
         for (series_id,), part in result.gaps.partition_by(
             args.id_col, as_dict=True, maintain_order=True
         ).items()
-    ]
+    ] or ["gaps: none"]
     unscored = sorted(
         set(frame[args.id_col].cast(pl.String).to_list())
         - set(result.overall[args.id_col].to_list())
     )
     if unscored:
-        gap_lines.append(
-            f"not backtested (under 28 open days before every cutoff, forecast with "
-            f"seasonal_naive): {', '.join(unscored)}"
+        notes.append(
+            f"not backtested (under {frequency.min_train} open {unit}s before every cutoff, "
+            f"forecast with seasonal_naive): {', '.join(unscored)}"
         )
+    header = [
+        f"frequency: {frequency.describe()}"
+        + (" (--freq)" if args.freq != "AUTO" else ", read from the dates"),
+        f"backtest: {len(result.cutoffs)} cutoffs ({', '.join(str(c) for c in result.cutoffs)}), "
+        f"horizon {frequency.units(horizon)}",
+        *season_lines(result.seasons, frequency, args.id_col),
+    ]
+    if frequency.code != "D":
+        header += [f"skipped: {name}: {why}" for name, why in SKIPPED_MODELS.items()]
     if args.format == "csv":
         sys.stdout.write(table.write_csv())
-        for line in gap_lines:
+        for line in [*header, *notes]:
             print(line, file=sys.stderr)
     else:
-        cutoffs = ", ".join(str(c) for c in result.cutoffs)
-        print(f"backtest: {len(result.cutoffs)} cutoffs ({cutoffs}), horizon {args.horizon} days")
+        for line in header:
+            print(line)
         holidays = f"{country}/{args.subdivision}" if country and args.subdivision else country
-        print(f"public holidays: {holidays or 'none (pass --country, e.g. --country US)'}")
+        counted = "" if frequency.code == "D" or not holidays else f" (as working days per {unit})"
+        print(f"public holidays: {holidays or 'none (pass --country, e.g. --country US)'}{counted}")
         with pl.Config(
             tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
         ):
             print(table)
-        for line in gap_lines or ["gaps: none"]:
+        for line in notes:
             print(line)
     if args.forecast_out:
         forecast = recommended_forecast(
-            frame, result.recommended, models, horizon=args.horizon, closed_days=closed, **names
+            frame,
+            result.recommended,
+            models,
+            horizon=horizon,
+            closed_days=closed,
+            freq=frequency.code,
+            **names,
         )
         forecast.write_csv(args.forecast_out)
         if args.format == "table":
-            print(f"wrote {forecast.height} forecast rows to {args.forecast_out}")
+            print(
+                f"wrote {forecast.height} forecast rows ({frequency.units(horizon)} per series, "
+                f"{frequency.label}) to {args.forecast_out}"
+            )
     return 0
+
+
+def season_lines(seasons: pl.DataFrame, frequency: Frequency, id_col: str) -> list[str]:
+    """The season of the baseline and MASE scale, and each series that fell back, in words."""
+    season = frequency.season
+    short = seasons.filter(pl.col("season") != season)
+    where = (
+        f" where a series has {frequency.units(MIN_SEASONS * season)} before a cutoff"
+        if short.height
+        else ""
+    )
+    lines = [f"season: {frequency.units(season)} (seasonal naive and the MASE scale){where}"]
+    for (series_id,), part in short.partition_by(id_col, as_dict=True, maintain_order=True).items():
+        at = ", ".join(str(c) for c in part["cutoff"].to_list())
+        lines.append(
+            f"season: {series_id}: 1 at cutoff(s) {at}: "
+            + season_reason(frequency, int(part["observed"].min()))
+        )
+    return lines
 
 
 # --------------------------------------------------------------------------- staffing

@@ -118,7 +118,7 @@ def forecast_one_series(
     series_id = values[SERIES][0]
     note = None
     try:
-        result = backtest(values, models, cutoffs=cutoffs, horizon=horizon, closed_days=closed_days)
+        result = backtest(values, models, cutoffs=cutoffs, horizon=horizon, closed_days=closed_days, freq="D")
     except ForecastInputError as error:
         result = None
         note = f"not backtested, forecast with {BASELINE}: {error}"

@@ -1,4 +1,4 @@
-"""Daily demand forecasters that follow scikit-learn's contract.
+"""Demand forecasters (daily, weekly or monthly) that follow scikit-learn's contract.
 
 Every forecaster takes ONE long Polars frame (series id, date, value; names configurable)
 and forecasts every series in one call::
@@ -12,6 +12,10 @@ and forecasts every series in one call::
 is not learned as noise, and are forecast as exactly 0 with a zero-width interval. Dates
 missing from a series (gaps) are skipped, never read as zeros. Forecasts and interval
 bounds are clipped at 0 because demand counts cannot be negative.
+
+Frequency: `freq="auto"` (default) reads daily, weekly or monthly from the dates
+(`forecasting.frequency`); horizons, seasons and steps count in that unit, and forecast
+rows fall on the data's own weekday or day of the month.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from forecasting._frame import (
     validate_closed_days,
     validate_series_frame,
 )
-from forecasting.calendar import public_holidays
+from forecasting.calendar import public_holidays, working_days
+from forecasting.frequency import AUTO, MIN_TRAIN, Frequency, resolve_frequency, season_for
 
 OUTPUT_COLUMNS = ("yhat", "lo80", "hi80", "lo95", "hi95")
 LEVELS = (80, 95)
@@ -60,12 +65,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SeriesHistory:
-    """One series' open, observed days: day numbers (days since 1970-01-01) and values."""
+    """One series' open, observed periods and values.
+
+    periods: period numbers of the series' frequency (`Frequency.periods`: for a daily
+    series, days since 1970-01-01), int64, sorted, closed days and gaps absent.
+    """
 
     series_id: str
-    days: np.ndarray  # int64, sorted, closed days and gaps absent
+    periods: np.ndarray
     values: np.ndarray  # float64 counts
-    end_day: int  # last day of the history, observed or not
+    end_period: int  # last period of the history, observed or not
 
 
 def _day_number(day: dt.date) -> int:
@@ -75,10 +84,6 @@ def _day_number(day: dt.date) -> int:
 def _weekday(days: np.ndarray | int) -> np.ndarray | int:
     """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
     return (np.asarray(days) + 3) % 7 if isinstance(days, np.ndarray) else (days + 3) % 7
-
-
-def _to_dates(days: np.ndarray) -> list[dt.date]:
-    return [_EPOCH + dt.timedelta(days=int(d)) for d in days]
 
 
 def _conformal_quantiles(residuals: np.ndarray) -> dict[str, float]:
@@ -109,6 +114,7 @@ class BaseForecaster(BaseEstimator):
     id_col: str
     date_col: str
     value_col: str
+    freq: str = AUTO
     # True when each series' forecast depends on that series' rows only (all models here);
     # ConformalForecaster reuses such forecasts across calibration windows.
     per_series: bool = True
@@ -134,6 +140,8 @@ class BaseForecaster(BaseEstimator):
             validate_series_frame(frame, self.id_col, self.date_col, self.value_col), history_end
         )
         closed = validate_closed_days(closed_days, self.id_col, self.date_col)
+        self.freq_: Frequency = resolve_frequency(canonical, self.freq)
+        self._check_frequency(self.freq_)
         self.closed_days_ = closed
         self.series_ids_: list[str] = canonical[SERIES].unique(maintain_order=True).to_list()
         ends = dict(canonical.group_by(SERIES).agg(pl.col(DATE).max()).iter_rows())
@@ -148,44 +156,49 @@ class BaseForecaster(BaseEstimator):
             n_open = 0 if part is None else part.height
             if n_open < MIN_OPEN_DAYS:
                 raise ForecastInputError(
-                    f"Series {series_id!r} has {n_open} open day(s) of history; at least "
-                    f"{MIN_OPEN_DAYS} are needed. Drop it or collect more history."
+                    f"Series {series_id!r} has {n_open} open {self.freq_.unit}(s) of history; "
+                    f"at least {MIN_OPEN_DAYS} are needed. Drop it or collect more history."
                 )
             end = history_end if history_end is not None else ends[series_id]
             history = SeriesHistory(
                 series_id=series_id,
-                days=(part[DATE].cast(pl.Int32).to_numpy().astype(np.int64)),
+                periods=self.freq_.periods(part[DATE]),
                 values=part[VALUE].to_numpy().astype(np.float64),
-                end_day=_day_number(end),
+                end_period=self.freq_.period(end),
             )
             self.histories_[series_id] = history
             self.states_[series_id] = self._fit_series(history)
         return self
 
-    def predict(self, horizon: int = 28) -> pl.DataFrame:
-        """Forecast `horizon` days after each series' history end.
+    def _check_frequency(self, frequency: Frequency) -> None:
+        """Raise ForecastInputError when the model cannot forecast at this frequency."""
 
-        Returns a long frame: id_col, date_col, yhat, lo80, hi80, lo95, hi95 (daily
-        counts; lo/hi are the bounds of the 80% and 95% prediction intervals).
+    def predict(self, horizon: int = 28) -> pl.DataFrame:
+        """Forecast `horizon` periods (days, weeks or months) after each history end.
+
+        Returns a long frame: id_col, date_col, yhat, lo80, hi80, lo95, hi95 (counts per
+        period; lo/hi are the bounds of the 80% and 95% prediction intervals); dates in
+        the data's own convention (the same weekday, the same first or last of the month).
         """
-        horizon = check_horizon(horizon)
         if not hasattr(self, "states_"):
             raise ForecastInputError(f"{type(self).__name__} is not fitted; call fit(frame) first.")
-        closed = {(sid, _day_number(day)) for sid, day in self.closed_days_.iter_rows()}
+        horizon = check_horizon(horizon, self.freq_.unit)
+        closed = set(self.closed_days_.iter_rows())
         parts = []
         for series_id in self.series_ids_:
             history = self.histories_[series_id]
-            future = history.end_day + np.arange(1, horizon + 1, dtype=np.int64)
+            future = history.end_period + np.arange(1, horizon + 1, dtype=np.int64)
             columns = self._predict_series(self.states_[series_id], history, future)
             columns = _tidy_bounds(columns)
-            is_closed = np.array([(series_id, int(d)) in closed for d in future])
+            future_dates = self.freq_.dates(future)
+            is_closed = np.array([(series_id, d) in closed for d in future_dates])
             for name in OUTPUT_COLUMNS:
                 columns[name] = np.where(is_closed, 0.0, columns[name])
             parts.append(
                 pl.DataFrame(
                     {
                         self.id_col: [series_id] * horizon,
-                        self.date_col: _to_dates(future),
+                        self.date_col: future_dates,
                         **{name: columns[name] for name in OUTPUT_COLUMNS},
                     },
                     schema={
@@ -235,63 +248,81 @@ def _tidy_bounds(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class SeasonalNaiveForecaster(BaseForecaster):
-    """Seasonal naive: each day repeats the last observed value of the same weekday.
+    """Seasonal naive: each period repeats the last observed value one season earlier.
 
-    season: the season length in days (7: weekly). Intervals come from the in-sample
-    residuals y[t] - y[t - season]: their empirical quantiles, scaled by sqrt(k) for a
-    forecast k seasons after the value it repeats (k grows when that value is old).
+    season: the season length in periods; None (default) takes the frequency's: 7 days
+    (the same weekday), 52 weeks, 12 months (the same week or month last year). A series
+    with fewer than two seasons of observed periods uses season 1 (the last value: the
+    non-seasonal naive), by `forecasting.frequency.season_for`; `seasons_` records the
+    season each series used. Intervals come from the in-sample residuals
+    y[t] - y[t - season]: their empirical quantiles, scaled by sqrt(k) for a forecast k
+    seasons after the value it repeats (k grows when that value is old).
     """
 
     def __init__(
         self,
-        season: int = 7,
+        season: int | None = None,
         *,
+        freq: str = AUTO,
         id_col: str = SERIES,
         date_col: str = DATE,
         value_col: str = VALUE,
     ) -> None:
         self.season = season
+        self.freq = freq
         self.id_col = id_col
         self.date_col = date_col
         self.value_col = value_col
 
+    @property
+    def seasons_(self) -> dict[str, int]:
+        """Series id -> the season it uses (after fit)."""
+        return {series_id: state["season"] for series_id, state in self.states_.items()}
+
     def _fit_series(self, history: SeriesHistory) -> dict[str, Any]:
-        if not isinstance(self.season, int) or self.season < 1:
+        season = self.freq_.season if self.season is None else self.season
+        if isinstance(season, bool) or not isinstance(season, int) or season < 1:
             raise ForecastInputError(
-                f"season must be a whole number of days >= 1, got {self.season!r}."
+                f"season must be a whole number of periods >= 1, got {self.season!r}."
             )
-        value_on = dict(zip(history.days.tolist(), history.values.tolist(), strict=True))
+        season = season_for(history.periods.size, season)
+        value_on = dict(zip(history.periods.tolist(), history.values.tolist(), strict=True))
         residuals = np.array(
             [
-                value - value_on[day - self.season]
-                for day, value in value_on.items()
-                if day - self.season in value_on
+                value - value_on[period - season]
+                for period, value in value_on.items()
+                if period - season in value_on
             ]
         )
         if residuals.size < 2:
+            unit = self.freq_.unit
             raise ForecastInputError(
-                f"Series {history.series_id!r} has fewer than 2 pairs of days {self.season} "
-                "days apart; seasonal naive cannot estimate its error."
+                f"Series {history.series_id!r} has fewer than 2 pairs of {unit}s {season} "
+                f"{unit}(s) apart; seasonal naive cannot estimate its error."
             )
         last_of_phase: dict[int, tuple[int, float]] = {}
-        for day, value in zip(history.days.tolist(), history.values.tolist(), strict=True):
-            last_of_phase[day % self.season] = (day, value)
-        return {"last": last_of_phase, "quantiles": _conformal_quantiles(residuals)}
+        for period, value in zip(history.periods.tolist(), history.values.tolist(), strict=True):
+            last_of_phase[period % season] = (period, value)
+        return {
+            "season": season,
+            "last": last_of_phase,
+            "quantiles": _conformal_quantiles(residuals),
+        }
 
     def _predict_series(
         self, state: dict[str, Any], history: SeriesHistory, future: np.ndarray
     ) -> dict[str, np.ndarray]:
-        last = state["last"]
+        last, season = state["last"], state["season"]
         fallback = float(np.mean([v for _, v in last.values()]))
         yhat, seasons_back = [], []
-        for day in future.tolist():
-            source = last.get(day % self.season)
+        for period in future.tolist():
+            source = last.get(period % season)
             if source is None:  # a phase never observed (a weekday always closed or missing)
                 yhat.append(fallback)
-                seasons_back.append(math.ceil((day - history.end_day) / self.season))
+                seasons_back.append(math.ceil((period - history.end_period) / season))
             else:
                 yhat.append(source[1])
-                seasons_back.append((day - source[0]) // self.season)
+                seasons_back.append((period - source[0]) // season)
         yhat_arr = np.array(yhat)
         widen = np.sqrt(np.array(seasons_back, dtype=np.float64))
         out = {"yhat": yhat_arr}
@@ -307,7 +338,8 @@ class WeekdayMeanForecaster(BaseForecaster):
     get ONE shared multiplicative effect: the median ratio of each past holiday to the
     same weekday in the surrounding weeks (one effect, because each named holiday occurs
     once a year). Intervals: quantiles of the log1p errors this rule made in-sample at the
-    same number of weeks ahead (a rolling origin inside the history).
+    same number of weeks ahead (a rolling origin inside the history). Daily series only:
+    a weekly or monthly series has no weekdays to average (see SKIPPED_MODELS).
     """
 
     def __init__(
@@ -316,6 +348,7 @@ class WeekdayMeanForecaster(BaseForecaster):
         country: str | None = None,
         subdivision: str | None = None,
         *,
+        freq: str = AUTO,
         id_col: str = SERIES,
         date_col: str = DATE,
         value_col: str = VALUE,
@@ -323,9 +356,17 @@ class WeekdayMeanForecaster(BaseForecaster):
         self.weeks = weeks
         self.country = country
         self.subdivision = subdivision
+        self.freq = freq
         self.id_col = id_col
         self.date_col = date_col
         self.value_col = value_col
+
+    def _check_frequency(self, frequency: Frequency) -> None:
+        if frequency.code != "D":
+            raise ForecastInputError(
+                f"weekday_mean needs a daily series; this one is {frequency.label}: "
+                f"{SKIPPED_MODELS['weekday_mean']}."
+            )
 
     def _holiday_days(self, first_day: int, last_day: int) -> set[int]:
         start, end = _EPOCH + dt.timedelta(days=first_day), _EPOCH + dt.timedelta(days=last_day)
@@ -334,19 +375,19 @@ class WeekdayMeanForecaster(BaseForecaster):
     def _fit_series(self, history: SeriesHistory) -> dict[str, Any]:
         if not isinstance(self.weeks, int) or self.weeks < 1:
             raise ForecastInputError(f"weeks must be a whole number >= 1, got {self.weeks!r}.")
-        holidays = self._holiday_days(int(history.days[0]), history.end_day + 800)
-        is_holiday = np.array([d in holidays for d in history.days.tolist()], dtype=bool)
-        weekdays = _weekday(history.days)
+        holidays = self._holiday_days(int(history.periods[0]), history.end_period + 800)
+        is_holiday = np.array([d in holidays for d in history.periods.tolist()], dtype=bool)
+        weekdays = _weekday(history.periods)
         regular = {
             w: (
-                history.days[(weekdays == w) & ~is_holiday],
+                history.periods[(weekdays == w) & ~is_holiday],
                 history.values[(weekdays == w) & ~is_holiday],
             )
             for w in range(7)
         }
         log_ratios = []
         for day, value in zip(
-            history.days[is_holiday].tolist(), history.values[is_holiday].tolist(), strict=True
+            history.periods[is_holiday].tolist(), history.values[is_holiday].tolist(), strict=True
         ):
             days_w, values_w = regular[_weekday(day)]
             near = np.abs(days_w - day) <= 14
@@ -386,18 +427,18 @@ class WeekdayMeanForecaster(BaseForecaster):
     def _predict_series(
         self, state: dict[str, Any], history: SeriesHistory, future: np.ndarray
     ) -> dict[str, np.ndarray]:
-        latest = np.full(future.shape, history.end_day)
+        latest = np.full(future.shape, history.end_period)
         yhat = self._point(state, future, latest)
         overall_mean = float(history.values.mean())
         yhat = np.where(np.isnan(yhat), overall_mean, yhat)  # weekday never open before
-        weeks_ahead = (future - history.end_day + 6) // 7
+        weeks_ahead = (future - history.end_period + 6) // 7
         out: dict[str, np.ndarray] = {"yhat": yhat}
         for name in OUTPUT_COLUMNS[1:]:
             out[name] = np.empty_like(yhat)
         for k in np.unique(weeks_ahead).tolist():
             # In-sample errors of the same rule k weeks ahead: the mean uses only
             # values at least 7k days before the day it predicts.
-            past = self._point(state, history.days, history.days - 7 * k)
+            past = self._point(state, history.periods, history.periods - 7 * k)
             errors = np.log1p(history.values) - np.log1p(past)
             errors = errors[np.isfinite(errors)]
             if errors.size < 10:
@@ -410,6 +451,9 @@ class WeekdayMeanForecaster(BaseForecaster):
 
 
 # --------------------------------------------------------------------------- Prophet
+
+
+YEARLY_ORDER = {"W": 10, "M": 4}
 
 
 def _quiet_prophet_logging() -> None:
@@ -431,8 +475,21 @@ class ProphetForecaster(BaseForecaster):
     holiday_window: (days before, days after) each holiday that share its effect.
     log_transform: fit log1p(y) so weekly and holiday effects act multiplicatively and
         forecasts stay positive.
-    yearly_seasonality: True/False or "auto" (Prophet's rule: on with 2+ years of data;
-        with less, a yearly term would read a summer peak as a cycle it cannot check).
+    yearly_seasonality: True/False or "auto" (daily: Prophet's rule, on with 2+ years of
+        data; with less, a yearly term would read a summer peak as a cycle it cannot check.
+        Weekly and monthly: on once the history holds a full year, 52 weeks or 12 months,
+        since the year is then the only season such a series has, with Fourier order
+        YEARLY_ORDER: Prophet's 10 for weeks, 4 for months, as 10 pairs of terms on two
+        years of 12 points overfit and took 13-21 s a fit on the NHS series).
+    scaling: Prophet's y scaling; "auto" is "absmax" for daily series and "minmax" for
+        weekly and monthly ones, whose log1p counts (millions of A&E attendances a month)
+        vary in the third digit after absmax scaling, which left Prophet's optimiser
+        crawling (28 s a fit) to a worse fit.
+    weekly_seasonality: daily series only; always off for weekly and monthly series.
+    Holidays of a weekly or monthly series: one regressor, the working days of each
+    period (Monday to Friday, public holidays of country/subdivision left out;
+    `calendar.working_days`), so a week with a bank holiday or a month with fewer working
+    days moves the forecast by one learned effect per working day. None without country.
     Intervals: quantiles of `uncertainty_samples` posterior predictive draws (80% and
     95% from the same draws), seeded with `seed`.
     """
@@ -453,6 +510,8 @@ class ProphetForecaster(BaseForecaster):
         holidays_prior_scale: float = 10.0,
         uncertainty_samples: int = 1000,
         seed: int = 0,
+        scaling: str = "auto",
+        freq: str = AUTO,
         id_col: str = SERIES,
         date_col: str = DATE,
         value_col: str = VALUE,
@@ -470,6 +529,8 @@ class ProphetForecaster(BaseForecaster):
         self.holidays_prior_scale = holidays_prior_scale
         self.uncertainty_samples = uncertainty_samples
         self.seed = seed
+        self.scaling = scaling
+        self.freq = freq
         self.id_col = id_col
         self.date_col = date_col
         self.value_col = value_col
@@ -483,8 +544,8 @@ class ProphetForecaster(BaseForecaster):
             )
         if self.holiday_mode == "none" or self.country is None:
             return None
-        start = _EPOCH + dt.timedelta(days=int(history.days[0]) - 7)
-        end = _EPOCH + dt.timedelta(days=history.end_day + 800)
+        start = self.freq_.date(int(history.periods[0])) - dt.timedelta(days=7)
+        end = self.freq_.date(history.end_period) + dt.timedelta(days=800)
         days = public_holidays(self.country, self.subdivision, start, end)
         if not days:
             return None
@@ -517,28 +578,49 @@ class ProphetForecaster(BaseForecaster):
 
         _quiet_prophet_logging()
         values = np.log1p(history.values) if self.log_transform else history.values
-        train = pd.DataFrame({"ds": pd.to_datetime(_to_dates(history.days)), "y": values})
+        train = pd.DataFrame(
+            {"ds": pd.to_datetime(self.freq_.dates(history.periods)), "y": values}
+        )
+        daily = self.freq_.code == "D"
+        yearly = self.yearly_seasonality
+        if not daily and yearly == "auto":
+            yearly = YEARLY_ORDER[self.freq_.code] if history.periods.size >= self.freq_.season else False
+        scaling = self.scaling
+        if scaling == "auto":
+            scaling = "absmax" if daily else "minmax"
         model = Prophet(
             growth="linear",
-            yearly_seasonality=self.yearly_seasonality,
-            weekly_seasonality=self.weekly_seasonality,
+            yearly_seasonality=yearly,
+            weekly_seasonality=self.weekly_seasonality if daily else False,
             daily_seasonality=False,
-            holidays=self._holidays_frame(history),
+            holidays=self._holidays_frame(history) if daily else None,
             seasonality_mode=self.seasonality_mode,
             changepoint_prior_scale=self.changepoint_prior_scale,
             seasonality_prior_scale=self.seasonality_prior_scale,
             holidays_prior_scale=self.holidays_prior_scale,
             uncertainty_samples=self.uncertainty_samples,
+            scaling=scaling,
         )
+        if self._uses_working_days():
+            model.add_regressor("working_days")
+            train["working_days"] = self._working_days(history.periods)
         model.fit(train, seed=self.seed)
         return model
+
+    def _uses_working_days(self) -> bool:
+        return self.freq_.code != "D" and self.country is not None and self.holiday_mode != "none"
+
+    def _working_days(self, periods: np.ndarray) -> np.ndarray:
+        return working_days(self.freq_, periods, self.country, self.subdivision)
 
     def _predict_series(
         self, state: Any, history: SeriesHistory, future: np.ndarray
     ) -> dict[str, np.ndarray]:
         import pandas as pd
 
-        future_frame = pd.DataFrame({"ds": pd.to_datetime(_to_dates(future))})
+        future_frame = pd.DataFrame({"ds": pd.to_datetime(self.freq_.dates(future))})
+        if self._uses_working_days():
+            future_frame["working_days"] = self._working_days(future)
         samples_wanted = state.uncertainty_samples
         state.uncertainty_samples = 0  # point forecast without drawing samples twice
         try:
@@ -581,12 +663,14 @@ class EnsembleForecaster(BaseForecaster):
         members: list[tuple[str, BaseForecaster]],
         weights: list[float] | None = None,
         *,
+        freq: str = AUTO,
         id_col: str = SERIES,
         date_col: str = DATE,
         value_col: str = VALUE,
     ) -> None:
         self.members = members
         self.weights = weights
+        self.freq = freq
         self.id_col = id_col
         self.date_col = date_col
         self.value_col = value_col
@@ -620,7 +704,7 @@ class EnsembleForecaster(BaseForecaster):
 
     def predict(self, horizon: int = 28) -> pl.DataFrame:
         """Weighted mean of the members' forecasts; columns as BaseForecaster.predict."""
-        horizon = check_horizon(horizon)
+        horizon = check_horizon(horizon, getattr(self, "freq_", Frequency()).unit)
         weights = np.asarray(self.weights or [1.0] * len(self.members_), dtype=np.float64)
         weights = weights / weights.sum()
         forecasts = [member.predict(horizon) for _, member in self.members_]
@@ -724,7 +808,7 @@ class ConformalForecaster(BaseForecaster):
     """Replace a forecaster's intervals by ones calibrated on its own past errors.
 
     At fit, the base forecaster is refitted at `calibration_windows` rolling origins
-    inside the history (the last non-overlapping windows of `horizon` days, each fit
+    inside the history (the last non-overlapping windows of `horizon` periods, each fit
     only on days before its origin, each with at least `min_train_days` open days);
     its log1p errors over those windows give each series' interval quantiles, so
     calibration never sees data after the history end. Series with fewer than 20 such
@@ -738,6 +822,7 @@ class ConformalForecaster(BaseForecaster):
         horizon: int = 28,
         min_train_days: int = 56,
         *,
+        freq: str = AUTO,
         id_col: str = SERIES,
         date_col: str = DATE,
         value_col: str = VALUE,
@@ -746,6 +831,7 @@ class ConformalForecaster(BaseForecaster):
         self.calibration_windows = calibration_windows
         self.horizon = horizon
         self.min_train_days = min_train_days
+        self.freq = freq
         self.id_col = id_col
         self.date_col = date_col
         self.value_col = value_col
@@ -772,7 +858,7 @@ class ConformalForecaster(BaseForecaster):
         open_rows = canonical.join(closed, on=[SERIES, DATE], how="anti")
         errors = []
         for window in range(1, self.calibration_windows + 1):
-            origin = end - dt.timedelta(days=window * self.horizon - 1)
+            origin = self.freq_.shift(end, -(window * self.horizon - 1))
             train = canonical.filter(pl.col(DATE) < origin)
             counts = train.join(closed, on=[SERIES, DATE], how="anti").group_by(SERIES).len()
             eligible = counts.filter(pl.col("len") >= self.min_train_days)[SERIES]
@@ -780,10 +866,10 @@ class ConformalForecaster(BaseForecaster):
                 break
             train = train.filter(pl.col(SERIES).is_in(eligible.to_list()))
             predicted = _cached_forecasts(
-                self.base, train, closed, origin - dt.timedelta(days=1), self.horizon
+                self._base_at_frequency(), train, closed, self.freq_.shift(origin, -1), self.horizon
             )
             actual = open_rows.filter(
-                pl.col(DATE).is_between(origin, origin + dt.timedelta(days=self.horizon - 1))
+                pl.col(DATE).is_between(origin, self.freq_.shift(origin, self.horizon - 1))
             )
             errors.append(
                 predicted.join(actual, on=[SERIES, DATE], how="inner").select(
@@ -802,13 +888,17 @@ class ConformalForecaster(BaseForecaster):
     def _fit_series(self, history: SeriesHistory) -> None:
         return None
 
+    def _base_at_frequency(self) -> BaseForecaster:
+        """The base, canonical columns, at this model's resolved frequency (cache key too)."""
+        return at_frequency(self.base, self.freq_.code)
+
     def predict(self, horizon: int = 28) -> pl.DataFrame:
         """The base forecast with calibrated 80% and 95% bounds."""
         forecast = self.base_.predict(horizon)
         if self.cache_inputs_ is not None and self.base.per_series:
             canonical, end = self.cache_inputs_
             keys = _series_keys(
-                FORECAST_CACHE.model_key(self.base), canonical, self.closed_days_, end, horizon
+                FORECAST_CACHE.model_key(self._base_at_frequency()), canonical, self.closed_days_, end, horizon
             )
             renamed = forecast.rename({self.id_col: SERIES, self.date_col: DATE})
             for (series_id,), part in renamed.partition_by(SERIES, as_dict=True).items():
@@ -844,30 +934,65 @@ def _with_columns(model: BaseForecaster, owner: BaseForecaster | None) -> BaseFo
         if owner is not None
         else {"id_col": SERIES, "date_col": DATE, "value_col": VALUE}
     )
+    if owner is not None and "freq" in model.get_params(deep=False):
+        # members forecast at the owner's frequency (resolved once the owner is fitted)
+        names["freq"] = owner.freq_.code if hasattr(owner, "freq_") else owner.freq
     return model.set_params(**names)
 
 
+def at_frequency(model: BaseForecaster, freq: str) -> BaseForecaster:
+    """A clone of `model` (canonical columns) forecasting at `freq` ("D", "W", "M")."""
+    clone_ = _with_columns(clone(model), None)
+    if "freq" in clone_.get_params(deep=False):
+        clone_.set_params(freq=freq)
+    return clone_
+
+
+SKIPPED_MODELS = {
+    "weekday_mean": "it averages the same weekday of past weeks, and a weekly or monthly "
+    "series has no weekdays (the ensemble combines Prophet and seasonal naive instead)",
+}
+
+
 def default_models(
-    country: str | None, subdivision: str | None = None
+    country: str | None, subdivision: str | None = None, freq: str = "D"
 ) -> dict[str, BaseForecaster]:
     """The candidate models the backtest compares by default, by name.
 
-    seasonal_naive: the baseline every recommendation must beat.
-    weekday_mean: holiday-aware mean of the last 4 same weekdays.
-    prophet: Prophet tuned for short daily public-service series (log1p, one shared
-        holiday effect, yearly seasonality only with 2+ years).
-    ensemble: equal-weight mean of the three, intervals calibrated by ConformalForecaster.
+    seasonal_naive: the baseline every recommendation must beat (season 7, 52 or 12).
+    weekday_mean: holiday-aware mean of the last 4 same weekdays (daily only).
+    prophet: Prophet tuned for short public-service series (log1p, one shared holiday
+        effect; daily: weekly seasonality, yearly only with 2+ years; weekly and
+        monthly: yearly seasonality from one full year, working days per period).
+    ensemble: equal-weight mean of the others, intervals calibrated by
+        ConformalForecaster (weekly: on 4 windows of 13 weeks; monthly series rarely have
+        the 20 errors calibration needs, and keep the members' mean intervals).
+    Weekly and monthly sets leave out weekday_mean (SKIPPED_MODELS says why).
     """
-    naive = SeasonalNaiveForecaster()
-    weekday = WeekdayMeanForecaster(weeks=4, country=country, subdivision=subdivision)
-    prophet = ProphetForecaster(country=country, subdivision=subdivision)
+    code = str(freq).upper()
+    naive = SeasonalNaiveForecaster(freq=code)
+    prophet = ProphetForecaster(country=country, subdivision=subdivision, freq=code)
+    if code in ("W", "M"):
+        return {
+            "seasonal_naive": naive,
+            "prophet": prophet,
+            "ensemble": ConformalForecaster(
+                EnsembleForecaster([("prophet", prophet), ("seasonal_naive", naive)], freq=code),
+                horizon=13 if code == "W" else 3,
+                min_train_days=MIN_TRAIN[code],
+                freq=code,
+            ),
+        }
+    weekday = WeekdayMeanForecaster(weeks=4, country=country, subdivision=subdivision, freq=code)
     return {
         "seasonal_naive": naive,
         "weekday_mean": weekday,
         "prophet": prophet,
         "ensemble": ConformalForecaster(
             EnsembleForecaster(
-                [("prophet", prophet), ("weekday_mean", weekday), ("seasonal_naive", naive)]
-            )
+                [("prophet", prophet), ("weekday_mean", weekday), ("seasonal_naive", naive)],
+                freq=code,
+            ),
+            freq=code,
         ),
     }

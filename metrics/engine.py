@@ -455,7 +455,10 @@ class _Context:
     # ------------------------------------------------------------------ contacts
 
     def _contacts(self) -> pl.DataFrame:
-        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned"])
+        optional = [column for column in ("resolved_first_contact",) if column in self.facts.contacts.columns]
+        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned", *optional])
+        # not recorded (an export without the column): unknown, not "not resolved"
+        resolved = pl.col("resolved_first_contact") if optional else pl.lit(None, dtype=pl.Boolean)
         frame = self._index(frame, zone, "arrived_at", "_arrived")
         # exact durations: imported times carry fractions of a second, and 20.9 s is not within 20 s
         wait = exact_seconds(pl.col("answered_at") - pl.col("arrived_at"))
@@ -469,6 +472,7 @@ class _Context:
         answered = ~pl.col("abandoned")
         inside = frame.filter(pl.col("_arrived").is_between(0, self.n - 1))
         self.rule_counts["short_abandon_5s"] = int(inside.select((call & short).sum()).item())
+        self.rule_counts["no_resolution_recorded"] = int(inside.select((call & answered & resolved.is_null()).sum()).item())
         return self._group(
             frame, "_arrived",
             (call & ~short).sum().alias("calls_offered"),
@@ -476,6 +480,8 @@ class _Context:
             (call & answered & (wait <= self.thresholds.service_level_seconds)).sum().alias("calls_answered_in_time"),
             (call & pl.col("abandoned") & ~short).sum().alias("calls_abandoned"),
             wait.filter(call & answered).sum().alias("calls_wait_seconds"),
+            (call & answered & resolved.fill_null(False)).sum().alias("calls_resolved_first"),
+            (call & answered & resolved.is_not_null()).sum().alias("calls_resolution_known"),
             (handle.filter(call & answered).sum() / 60).alias("calls_handle_minutes"),
             visit.sum().alias("visits_arrived"),
             (visit & pl.col("abandoned")).sum().alias("visits_left"),

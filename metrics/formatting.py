@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from metrics.registry import METRICS, Metric
+from metrics.registry import Metric, resolve
 
 
 def _missing(value: float | None) -> bool:
@@ -14,10 +14,9 @@ def _missing(value: float | None) -> bool:
 
 def number(value: float | None, metric: Metric | str, *, unit: bool = True) -> str:
     """'81.2%', '£38.17', '6.0 days', '26 s', '2.4 min', '1,234'; '–' for no value."""
-    metric = METRICS[metric] if isinstance(metric, str) else metric
-    if _missing(value):
+    metric = resolve(metric)[0] if isinstance(metric, str) else metric
+    if value is None or _missing(value):
         return "–"
-    assert value is not None
     decimals = metric.decimals
     if round(value, decimals) == 0:
         value = 0.0  # no "−0.0"
@@ -36,10 +35,9 @@ def number(value: float | None, metric: Metric | str, *, unit: bool = True) -> s
 
 def change(value: float | None, metric: Metric | str) -> str:
     """A signed change in the metric's unit; rates change in percentage points."""
-    metric = METRICS[metric] if isinstance(metric, str) else metric
-    if _missing(value):
+    metric = resolve(metric)[0] if isinstance(metric, str) else metric
+    if value is None or _missing(value):
         return "–"
-    assert value is not None
     magnitude = abs(value)
     if round(magnitude, metric.decimals) == 0:
         value = 0.0  # a change too small to show is no change, not "−0.0"
@@ -51,6 +49,6 @@ def change(value: float | None, metric: Metric | str) -> str:
 
 def axis_title(metric: Metric | str) -> str:
     """The label with its unit, once: 'On-time rate (%)', 'Volume (cases)'."""
-    metric = METRICS[metric] if isinstance(metric, str) else metric
+    metric = resolve(metric)[0] if isinstance(metric, str) else metric
     unit = {"count": "cases" if metric.observations == "cases" else metric.observations, "£": "£"}.get(metric.unit, metric.unit)
     return f"{metric.label} ({unit})"

@@ -54,6 +54,12 @@ RULES: dict[str, Rule] = {
             "resumed_journey counts a session that resumes an earlier one as part of the original, not as a new start",
             switchable=False,
         ),
+        Rule(
+            "no_resolution_recorded",
+            "Answered calls whose outcome was not recorded cannot count for or against first-contact resolution: left out of it and counted.",
+            "no_resolution_recorded leaves out answered calls whose resolution was not recorded, and counts them",
+            switchable=False,
+        ),
     )
 }
 

@@ -22,9 +22,8 @@ def _missing(value: float | None) -> bool:
 def status(value: float | None, target: float | None, better: Direction, tolerance: float = TOLERANCE) -> str:
     """green when the target is met; amber within ``tolerance`` of it (a share of the
     target); red otherwise; grey when there is no target, no value, or no direction."""
-    if _missing(value) or _missing(target) or better == Direction.CONTEXT:
+    if value is None or target is None or _missing(value) or _missing(target) or better == Direction.CONTEXT:
         return GREY
-    assert value is not None and target is not None
     margin = abs(target) * tolerance
     if better == Direction.HIGHER:
         if value >= target:
@@ -38,9 +37,8 @@ def status(value: float | None, target: float | None, better: Direction, toleran
 def metric_score(value: float | None, target: float | None, better: Direction) -> float | None:
     """actual / target when higher is better, target / actual when lower is better,
     capped at 1.25 (CityScore); None without a value, a target or a direction."""
-    if _missing(value) or _missing(target) or better == Direction.CONTEXT:
+    if value is None or target is None or _missing(value) or _missing(target) or better == Direction.CONTEXT:
         return None
-    assert value is not None and target is not None
     if better == Direction.HIGHER:
         if target == 0:
             return SCORE_CAP

@@ -13,6 +13,7 @@
 --   answered_at   Datetime
 --   ended_at      Datetime
 --   abandoned     Boolean
+--   resolved_first_contact  Boolean
 WITH service_codes AS (
     SELECT s.service_id, CAST(ROW_NUMBER() OVER (ORDER BY s.service_id) - 1 AS INTEGER) AS code
     FROM services s WHERE s.department_id IN :departments
@@ -23,7 +24,7 @@ WITH service_codes AS (
 SELECT sc.code AS service_code, oc.code AS office_code,
        CASE c.channel WHEN 'online' THEN 0 WHEN 'mobile_app' THEN 1 WHEN 'phone' THEN 2
                       WHEN 'in_person' THEN 3 WHEN 'mail' THEN 4 ELSE 5 END AS channel_code,
-       c.arrived_at, c.answered_at, c.ended_at, c.abandoned
+       c.arrived_at, c.answered_at, c.ended_at, c.abandoned, c.resolved_first_contact
 FROM contacts c
 JOIN office_codes oc ON oc.office_id = c.office_id
 LEFT JOIN service_codes sc ON sc.service_id = c.service_id

@@ -1,7 +1,8 @@
 -- grain: one row per call or visit behind a figure of one cell (a scope and a span of
 --   local dates, usually an ISO week), for a metric's population (metrics/registry.py):
 --   visits_answered (in-person contacts served), visits_arrived (every in-person contact),
---   calls_answered, or calls_offered (every
+--   calls_answered, calls_resolution (calls answered; those whose resolution was not
+--   recorded are left out, rule no_resolution_recorded), or calls_offered (every
 --   call; calls abandoned sooner than :short_abandon_seconds are left out of the figure, and come only with
 --   :with_left_out, left_out_by naming the rule). Placed by arrival in the office's local
 --   time, and shown in it. A contact whose service is unknown belongs to no department:
@@ -37,6 +38,7 @@
 --   answered_at         Datetime
 --   ended_at            Datetime
 --   abandoned           Boolean
+--   resolved_first_contact  Boolean
 --   wait_seconds        Float64
 --   handle_seconds      Float64
 --   abandoned_after_seconds  Float64
@@ -46,7 +48,7 @@
 --   left_out_rows       Int64
 WITH scoped AS (
     SELECT k.contact_id, k.office_id, o.name AS office, k.service_id, s.name AS service, k.channel,
-           k.arrived_at, k.answered_at, k.ended_at, k.abandoned, o.timezone,
+           k.arrived_at, k.answered_at, k.ended_at, k.abandoned, k.resolved_first_contact, o.timezone,
            CAST(EXTRACT(EPOCH FROM (k.answered_at - k.arrived_at)) AS DOUBLE PRECISION) AS wait_seconds,
            CAST(EXTRACT(EPOCH FROM (k.ended_at - k.answered_at)) AS DOUBLE PRECISION) AS handle_seconds,
            CAST(EXTRACT(EPOCH FROM (k.ended_at - k.arrived_at)) AS DOUBLE PRECISION) AS seconds_to_end
@@ -68,7 +70,10 @@ WITH scoped AS (
 ),
 judged AS (
     SELECT scoped.*,
-           CASE WHEN :population = 'calls_offered' AND abandoned AND seconds_to_end < :short_abandon_seconds THEN 'short_abandon_5s' END AS left_out_by
+           CASE
+               WHEN :population = 'calls_offered' AND abandoned AND seconds_to_end < :short_abandon_seconds THEN 'short_abandon_5s'
+               WHEN :population = 'calls_resolution' AND resolved_first_contact IS NULL THEN 'no_resolution_recorded'
+           END AS left_out_by
     FROM scoped
 ),
 counted AS (
@@ -85,6 +90,7 @@ SELECT contact_id, office_id, office, service_id, service, channel,
        (answered_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS answered_at,
        (ended_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS ended_at,
        abandoned,
+       resolved_first_contact,
        CASE WHEN NOT abandoned THEN wait_seconds END AS wait_seconds,
        CASE WHEN NOT abandoned THEN handle_seconds END AS handle_seconds,
        CASE WHEN abandoned THEN seconds_to_end END AS abandoned_after_seconds,

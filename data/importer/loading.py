@@ -16,6 +16,8 @@ the generator's ids (1, 2, 3, ...).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +31,9 @@ from data.database import (
     backend,
     bulk_load,
     connect,
+    create_engine,
     describe,
+    duckdb_path,
     index_statements,
     schema_statements,
 )
@@ -87,7 +91,77 @@ def write(
     dry_run: bool,
     quiet: bool = True,
 ) -> Written:
-    """Write the staged rows (or rehearse it, for a dry run) and fill in the counts."""
+    """Write the staged rows (or rehearse it, for a dry run) and fill in the counts.
+
+    A DuckDB file is written as a copy that is swapped in (``_write_beside``), so that
+    the dashboard and the forecast runs keep reading it while the transaction runs.
+    """
+    arguments = {"file_name": file_name, "checksum": checksum, "dry_run": dry_run, "quiet": quiet}
+    path = duckdb_path(str(engine.url)) if backend(engine) == "duckdb" else None
+    if path is not None and path.is_file():
+        return _write_beside(engine, path, staged, mapping, reconciliation, **arguments)
+    return _transaction(engine, staged, mapping, reconciliation, **arguments)
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int, bool]:
+    """What changes when anyone writes the file: a write ends in a checkpoint (or leaves a WAL)."""
+    status = path.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns, path.with_name(path.name + ".wal").exists()
+
+
+def _write_beside(engine: Engine, path: Path, staged: Staged, mapping: Mapping, reconciliation: Reconciliation,
+                  **arguments) -> Written:
+    """The transaction on a copy of the DuckDB file, swapped in when committed.
+
+    The file is locked only to copy it (0.07 s for scale 1's 78 MB) and to swap the copy
+    in, not for the transaction (which holds DuckDB's write lock for as long as it runs:
+    more than 30 s for millions of rows, and every reader then waited and failed). When
+    someone wrote the file in the meantime (an acknowledgement, a forecast run), the copy
+    is dropped and the transaction runs on the file itself, so nothing is lost.
+    """
+    copy = path.with_name(f"{path.name}.importing-{os.getpid()}")
+    leftovers = (copy, copy.with_name(copy.name + ".wal"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    _warn_if_locked(engine, arguments["quiet"])
+    with connect(engine) as conn:  # waits while another process writes
+        conn.exec_driver_sql("CHECKPOINT")  # everything in the file itself, none in a WAL
+        before = _fingerprint(path)
+        shutil.copyfile(path, copy)
+    try:
+        copy_engine = create_engine(f"duckdb:///{copy}")
+        try:
+            written = _transaction(copy_engine, staged, mapping, reconciliation, **arguments)
+            if written.committed:
+                with connect(copy_engine) as conn:
+                    conn.exec_driver_sql("CHECKPOINT")
+        finally:
+            copy_engine.dispose()
+        if not written.committed:
+            return written  # a dry run, or nothing to record
+        with connect(engine) as conn:  # no one writes the file while it is swapped
+            if _fingerprint(path) == before:
+                os.replace(copy, path)
+                return written
+        _say(f"{describe(engine)} changed during the import; writing into it directly", arguments["quiet"])
+        return _transaction(engine, staged, mapping, reconciliation, **arguments)
+    finally:
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+
+
+def _transaction(
+    engine: Engine,
+    staged: Staged,
+    mapping: Mapping,
+    reconciliation: Reconciliation,
+    *,
+    file_name: str,
+    checksum: str,
+    dry_run: bool,
+    quiet: bool = True,
+) -> Written:
+    """The import's one transaction on ``engine`` (rolled back for a dry run)."""
     _warn_if_locked(engine, quiet)
     with connect(engine) as conn:
         transaction = conn.begin()
@@ -337,8 +411,6 @@ def _write_records(conn: Connection, mapping: Mapping, reconciliation: Reconcili
 
 def database_file_missing(engine: Engine) -> bool:
     """True for a DuckDB file that does not exist yet (a dry run must not create it)."""
-    from data.database import duckdb_path
-
     if backend(engine) != "duckdb":
         return False
     path = duckdb_path(str(engine.url))

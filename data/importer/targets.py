@@ -93,6 +93,7 @@ TARGETS: dict[str, Target] = {
             "answered_at": _TS,
             "ended_at": _TS,
             "abandoned": Column(pl.Boolean(), "BOOLEAN", required=True),
+            "resolved_first_contact": Column(pl.Boolean(), "BOOLEAN"),
         },
         checks=(
             Check("answered_before_arrival", "answered_at IS NULL OR answered_at >= arrived_at", "answered_at"),

@@ -159,7 +159,8 @@ def _key(raw: pl.DataFrame, mapping: Mapping) -> pl.Series:
 
 def _describe_values(frame: pl.DataFrame, columns: list[str], rows: pl.Series) -> pl.Series:
     selected = frame.filter(rows).select(columns)
-    pieces = [pl.format(f"{c}={{}}", pl.col(c).cast(pl.String).fill_null("NULL")) for c in columns]
+    pieces = [pl.format(f"{c}={{}}", (pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S") if isinstance(selected.schema[c], pl.Datetime)
+                                      else pl.col(c).cast(pl.String)).fill_null("NULL")) for c in columns]
     return selected.select(pl.concat_str(pieces, separator=", ").alias("m")).to_series()
 
 

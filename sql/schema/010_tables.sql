@@ -78,11 +78,15 @@ CREATE TABLE IF NOT EXISTS contacts (
     answered_at TIMESTAMP,
     ended_at    TIMESTAMP,
     abandoned   BOOLEAN NOT NULL,
+    -- an answered call settled in that call (first-contact resolution); NULL: not recorded
+    resolved_first_contact BOOLEAN,
     CHECK (answered_at IS NULL OR answered_at >= arrived_at),
     CHECK (ended_at IS NULL OR ended_at >= arrived_at),
     CHECK (ended_at IS NULL OR answered_at IS NULL OR ended_at >= answered_at),
     CHECK (NOT abandoned OR answered_at IS NULL)
 );
+-- Databases made before first-contact resolution was recorded gain the column.
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS resolved_first_contact BOOLEAN;
 
 -- An online session of a digital service. A session that resumes an earlier one names it
 -- in resumed_from, so that completion rate does not count it as a new start.

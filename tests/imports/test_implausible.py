@@ -4,12 +4,19 @@ ends. Every input is a small file written here."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from data.__main__ import main
+from data.database import create_engine
+from data.extracts import run_extract
 from data.importer import ImportFailed, import_file, load_mapping
 from data.importer.mapping import MAPPINGS_DIR
 from tests.imports import boston
@@ -122,9 +129,6 @@ def _dated(tmp_path):
 
 
 def test_events_in_2099_1900_and_year_1_are_quarantined_and_not_the_data_as_of(tmp_path):
-    from data.extracts import run_extract
-    from data.database import create_engine
-
     url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
     result = import_file(_dated(tmp_path), "boston311", url)
     assert result.reconciliation.quarantined == {"after_import_time": 1, "before_earliest_date": 2}
@@ -219,9 +223,6 @@ print(f"{time.monotonic() - started:.1f} s, {resource.getrusage(resource.RUSAGE_
 def test_a_file_without_line_ends_fails_fast_in_bounded_memory(tmp_path):
     """64 MB with no line end after the header: one line, quickly, well under 64 MB more
     than an empty import (it took 37 s and 1.7 GB for 128 MB)."""
-    import subprocess
-    import sys
-
     export = boston.write(tmp_path / "one_line.csv", [])
     with open(export, "ab") as handle:
         for _ in range(64):
@@ -281,14 +282,9 @@ with staging_folder() as (folder, notes):
 
 
 def test_staging_folders_of_killed_imports_are_removed_by_the_next_and_running_ones_kept(tmp_path, monkeypatch):
-    import signal
-    import subprocess
-    import sys
-    import tempfile
-
     root = tmp_path / "tmp"
     root.mkdir()
-    environment = {**__import__("os").environ, "TMPDIR": str(root)}
+    environment = {**os.environ, "TMPDIR": str(root)}
     started = [subprocess.Popen([sys.executable, "-c", HOLD_STAGING], stdout=subprocess.PIPE, text=True,
                                 env=environment, cwd=MAPPINGS_DIR.parent.parent) for _ in range(2)]
     try:

@@ -56,7 +56,8 @@ def cases(*rows: dict) -> pl.DataFrame:
 
 
 def contacts(*rows: dict) -> pl.DataFrame:
-    """Rows give arrived (local), wait (s, None for abandoned), handle (s) or gave_up (s)."""
+    """Rows give arrived (local), wait (s, None for abandoned), handle (s) or gave_up (s),
+    and resolved (first-contact resolution: True, False or None for not recorded)."""
     records = []
     for number, row in enumerate(rows, start=1):
         arrived = utc(row["arrived"])
@@ -68,6 +69,7 @@ def contacts(*rows: dict) -> pl.DataFrame:
                 "contact_id": number, "department_id": row.get("department_id", "d1"), "service_id": row.get("service_id", "s1"),
                 "office_id": row.get("office_id", "o1"), "region": "r1", "timezone": ZONE, "channel": row.get("channel", "phone"),
                 "arrived_at": arrived, "answered_at": answered, "ended_at": ended, "abandoned": abandoned,
+                "resolved_first_contact": row.get("resolved"),
             }
         )
     return pl.DataFrame(
@@ -76,6 +78,7 @@ def contacts(*rows: dict) -> pl.DataFrame:
             "contact_id": pl.Int64, "department_id": pl.String, "service_id": pl.String, "office_id": pl.String,
             "region": pl.String, "timezone": pl.String, "channel": pl.String, "arrived_at": pl.Datetime("us"),
             "answered_at": pl.Datetime("us"), "ended_at": pl.Datetime("us"), "abandoned": pl.Boolean,
+            "resolved_first_contact": pl.Boolean,
         },
     )
 

@@ -72,7 +72,9 @@ QUERIES = {
                100.0 * SUM(CASE WHEN k.abandoned AND {SECONDS.format(a='k.ended_at', b='k.arrived_at')} >= 5 THEN 1 ELSE 0 END)
                  / SUM(CASE WHEN k.abandoned AND {SECONDS.format(a='k.ended_at', b='k.arrived_at')} < 5 THEN 0 ELSE 1 END) AS abandonment_rate,
                AVG(CASE WHEN NOT k.abandoned THEN {SECONDS.format(a='k.answered_at', b='k.arrived_at')} END) AS asa,
-               AVG(CASE WHEN NOT k.abandoned THEN {SECONDS.format(a='k.ended_at', b='k.answered_at')} / 60 END) AS aht
+               AVG(CASE WHEN NOT k.abandoned THEN {SECONDS.format(a='k.ended_at', b='k.answered_at')} / 60 END) AS aht,
+               100.0 * SUM(CASE WHEN NOT k.abandoned AND k.resolved_first_contact THEN 1 ELSE 0 END)
+                 / NULLIF(SUM(CASE WHEN NOT k.abandoned AND k.resolved_first_contact IS NOT NULL THEN 1 ELSE 0 END), 0) AS first_contact_resolution
         FROM contacts k JOIN offices o ON o.office_id = k.office_id
         WHERE k.channel = 'phone' AND k.service_id IS NOT NULL AND {IN_WEEK.format(ts='k.arrived_at', zone='o.timezone')} GROUP BY k.service_id""",
     "visits": f"""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from metrics.formatting import axis_title, change, number
+from metrics.registry import UnknownMetricError
 
 
 def test_units_once_and_sensible_decimals():
@@ -25,3 +28,9 @@ def test_negative_numbers_use_a_true_minus_and_no_negative_zero():
 def test_axis_titles_carry_the_unit_once():
     assert axis_title("on_time_rate") == "On-time rate (%)"
     assert axis_title("volume") == "Volume (cases)"
+
+
+def test_an_unknown_metric_name_says_which_names_are_known():
+    with pytest.raises(UnknownMetricError, match=r"unknown metric 'on_time'; known metrics: volume, digital_take_up"):
+        number(90.0, "on_time")
+    assert number(20.0, "visit_handle_time") == "20.0 min"  # off the scorecard, still in the registry

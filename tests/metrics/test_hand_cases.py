@@ -348,8 +348,9 @@ def test_every_registered_metric_is_computed():
     result = compute(data, None, **W10)
     assert set(result.values["kpi"]) == set(METRICS)
     missing = result.values.filter(pl.col("value").is_null())
-    # no visits in this small world, and a backlog of two is too small for a median age
-    assert set(missing["kpi"]) == {"wait_time_median", "wait_time_p90", "wait_within_target", "backlog_age_median"}
+    # no visits in this small world, no call's resolution recorded, and a backlog of two
+    # is too small for a median age
+    assert set(missing["kpi"]) == {"wait_time_median", "wait_time_p90", "wait_within_target", "backlog_age_median", "first_contact_resolution"}
 
 
 def test_cost_per_transaction_is_not_split_by_channel_when_some_costs_have_none():
@@ -403,3 +404,24 @@ def test_a_close_at_59_9_seconds_is_administrative_and_at_60_0_it_is_not():
     result = compute(facts(cases=pl.concat([regular, quick])), ["processing_time_median"], **W10)
     assert result.rule_counts["admin_close_60s"] == 1
     assert row(result, "processing_time_median")["n"] == 6
+
+
+# ----------------------------------------------------------------- first-contact resolution
+
+
+def test_first_contact_resolution_counts_answered_calls_whose_resolution_was_recorded():
+    calls = [{"arrived": "2026-03-04 09:00", "wait": 30, "resolved": resolved} for resolved in (True, True, True, False, True, None, None)]
+    calls += [{"arrived": "2026-03-04 09:30", "gave_up": 60}]  # abandoned: never resolved or not
+    calls += [{"arrived": "2026-03-04 10:00", "wait": 60, "channel": "in_person", "resolved": True}]  # a visit: not a call
+    result = compute(facts(contacts=contacts(*calls)), ["first_contact_resolution"], **W10)
+    figure = row(result, "first_contact_resolution")
+    assert (figure["numerator"], figure["denominator"], figure["n"]) == (4, 5, 5)
+    assert figure["value"] == pytest.approx(80.0)
+    assert result.rule_counts["no_resolution_recorded"] == 2
+
+
+def test_first_contact_resolution_without_the_column_is_withheld_not_zero():
+    frame = contacts(*[{"arrived": "2026-03-04 09:00", "wait": 30}] * 6).drop("resolved_first_contact")
+    figure = row(compute(facts(contacts=frame), ["first_contact_resolution"], **W10), "first_contact_resolution")
+    assert figure["value"] is None
+    assert figure["note"] == "no calls with a recorded resolution"

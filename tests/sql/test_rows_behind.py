@@ -87,7 +87,10 @@ def test_the_rows_behind_every_kpi_give_the_engines_figure(db, all_departments, 
 
 @pytest.mark.parametrize(
     ("kpi", "rule"),
-    [("processing_time_median", "admin_close_60s"), ("service_level", "short_abandon_5s"), ("completion_rate", "resumed_journey")],
+    [
+        ("processing_time_median", "admin_close_60s"), ("service_level", "short_abandon_5s"), ("completion_rate", "resumed_journey"),
+        ("first_contact_resolution", "no_resolution_recorded"),
+    ],
 )
 def test_rows_left_out_are_named_and_counted_as_the_engine_counts_them(db, all_departments, kpi, rule):
     monday, scope = date(2026, 11, 16), Scope()
