@@ -43,8 +43,8 @@ def run_send(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     for line in report.lines():
-        print(line, file=sys.stderr if line.startswith("failed") or line.startswith("gave up") else sys.stdout)
-    return 1 if report.failed or report.given_up else 0
+        print(line, file=sys.stderr if line.startswith(("failed", "gave up", "skipped")) else sys.stdout)
+    return 1 if report.failed or report.given_up or report.skipped else 0
 
 
 PROG = "python -m notify"

@@ -20,6 +20,11 @@ sends nothing new. A failed send is retried ``attempts`` times within the run (w
 short back-off), recorded as failed with its error, reported, and retried on the next
 runs until it succeeds or has failed ``attempts x max_runs`` times, after which every run
 still reports it as given up: nothing is silently dropped.
+
+One subscription never stops the others: its address is checked again before anything is
+sent (a row stored by an older, laxer version, or written straight into the table, with a
+line break in an email address is skipped with the reason), and a fault while evaluating
+or sending one subscription is reported against it while the run goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import os
 import smtplib
 import time
@@ -52,7 +58,9 @@ from metrics.periods import parse_week
 from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
-from notify.subscriptions import subscriptions
+from notify.subscriptions import address_problems, subscriptions
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DASHBOARD_URL = "http://localhost:8501"
 
@@ -103,15 +111,17 @@ class Report:
     sent: list[Event] = field(default_factory=list)
     failed: list[tuple[Event, str, int]] = field(default_factory=list)  # event, error, attempts so far
     given_up: list[tuple[int, str, str, int]] = field(default_factory=list)  # subscription, key, error, attempts
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # subscription, subscriber, why
     already: int = 0
     dry_run: bool = False
 
     def lines(self) -> list[str]:
         verb = "would send" if self.dry_run else "sent"
-        out = [f"{verb} {len(self.sent)} notification(s); {self.already} already sent earlier; {len(self.failed)} failed; {len(self.given_up)} given up"]
+        out = [f"{verb} {len(self.sent)} notification(s); {self.already} already sent earlier; {len(self.failed)} failed; {len(self.given_up)} given up" + (f"; {len(self.skipped)} subscription(s) skipped" if self.skipped else "")]
         out += [f"  {verb}: subscription {e.subscription_id} ({e.subscriber}, {e.channel} {e.address}): {e.subject}" for e in self.sent]
         out += [f"failed: subscription {e.subscription_id} ({e.subscriber}, {e.channel} {e.address}) {e.key}: {error} (attempt {n}; retried next run)" for e, error, n in self.failed]
         out += [f"gave up: subscription {s} {key} after {n} attempts: {error}" for s, key, error, n in self.given_up]
+        out += [f"skipped: subscription {s} ({who!r}): {why}; correct or deactivate it on the Anomalies page" for s, who, why in self.skipped]
         return out
 
 
@@ -362,6 +372,9 @@ def _deliver(event: Event, settings: NotifySettings) -> tuple[str | None, int]:
             if attempt + 1 < settings.attempts:
                 time.sleep(delay)
                 delay *= 2
+        except Exception as failure:  # noqa: BLE001 - not a transport fault: trying again would fail the same way
+            logger.exception("notify: subscription %s, event %s could not be sent", event.subscription_id, event.key)
+            return f"{type(failure).__name__}: {failure}"[:1900], attempt + 1
     return error, settings.attempts
 
 
@@ -392,7 +405,18 @@ def notify(engine: Engine, settings: NotifySettings | None = None, *, dry_run: b
         }
     limit = settings.attempts * settings.max_runs
     for subscription in active.iter_rows(named=True):
-        for event in events_for(world, subscription):
+        number, who = subscription["subscription_id"], subscription["subscriber"]
+        problems = address_problems(subscription["channel"], subscription["address"])
+        if problems:
+            report.skipped.append((number, who, "; ".join(problems)))
+            continue
+        try:
+            events = events_for(world, subscription)
+        except Exception as failure:  # noqa: BLE001 - one subscription's fault must not stop the others
+            logger.exception("notify: subscription %s could not be evaluated", number)
+            report.skipped.append((number, who, f"its events could not be worked out ({type(failure).__name__}: {failure})"))
+            continue
+        for event in events:
             status, attempts, first, error = history.get((event.subscription_id, event.key), (None, 0, None, None))
             if status == "sent":
                 report.already += 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 
 from anomalies.store import stored_extract
@@ -48,14 +49,34 @@ class Subscription:
             found.append(f"rule {self.rule!r} is not one of {', '.join(RULES)}")
         if self.channel not in CHANNELS:
             found.append(f"channel {self.channel!r} is not one of {', '.join(CHANNELS)}")
-        if self.channel == "email" and ("@" not in self.address or " " in self.address.strip()):
-            found.append(f"{self.address!r} is not an email address")
-        if self.channel == "webhook" and not self.address.strip().lower().startswith(("http://", "https://")):
-            found.append(f"{self.address!r} is not an http(s) URL for a webhook")
+        found += address_problems(self.channel, self.address)
         unknown = [k for k in self.kpis if k not in METRICS]
         if unknown:
             found.append(f"unknown KPI(s) {', '.join(unknown)}")
         return found
+
+
+def address_problems(channel: str, address: str) -> list[str]:
+    """What is wrong with an address for its channel ([] when it can be used).
+
+    Email addresses are checked strictly (email-validator, syntax only: no DNS lookup, so it
+    works on a closed network): a CR or LF, which would let an address add mail headers, a
+    display name, two @ or a domain without a dot are refused. Webhooks must be http(s) URLs
+    without spaces or control characters. Checked when a subscription is stored and again
+    before each send, so a row stored by an older, laxer version cannot stop a run."""
+    if channel == "email":
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in address):
+            return [f"{address!r} is not an email address (it holds a line break or another control character)"]
+        try:
+            validate_email(address.strip(" "), check_deliverability=False)
+        except EmailNotValidError as problem:
+            return [f"{address!r} is not an email address ({problem})"]
+        return []
+    if channel == "webhook":
+        url = address.strip(" ")
+        if not url.lower().startswith(("http://", "https://")) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+            return [f"{address!r} is not an http(s) URL for a webhook"]
+    return []
 
 
 def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datetime | None = None) -> int:
@@ -68,7 +89,7 @@ def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datet
     fields = dataclasses.asdict(subscription)
     fields["kpis"] = ",".join(subscription.kpis) or None
     fields["created_by"] = (subscription.created_by or subscription.subscriber).strip()
-    fields["address"] = subscription.address.strip()
+    fields["address"] = subscription.address.strip(" ")
     fields["subscriber"] = subscription.subscriber.strip()
     with connect(engine, begin=True) as conn:
         return int(conn.execute(

@@ -207,3 +207,31 @@ def test_the_command_line_reports_and_exits_non_zero_on_a_failure(world, smtp, w
     listed = capsys.readouterr().out
     assert code == 0
     assert listed.startswith("would send 1 notification(s);") and "(Nobody, webhook" in listed
+
+
+def test_one_bad_subscription_never_stops_the_others(world, smtp, webhook, capsys):
+    """A row with a line break in its address (stored by an older, laxer version, or
+    written into the table directly) comes first, yet every later subscriber is notified;
+    the run reports it by number with the reason and exits non-zero so it gets fixed."""
+    inbox, port = smtp
+    bad = add_subscription(world, Subscription("Eve", "weekly_digest", "email", "eve@example.org"))
+    with connect(world, begin=True) as conn:
+        conn.execute(sa.text("UPDATE subscriptions SET address = :address WHERE subscription_id = :id"),
+                     {"address": "eve@example.org\r\nBcc: everyone@example.org", "id": bad})
+    later = add_subscription(world, Subscription("Head of Civil", "weekly_digest", "email", "head@example.gov", department_id="civil"))
+    hook = add_subscription(world, Subscription("Ops", "weekly_digest", "webhook", webhook.url))
+    report = notify(world, settings(port))
+    assert [(number, who) for number, who, _ in report.skipped] == [(bad, "Eve")]
+    assert "line break" in report.skipped[0][2]
+    assert {event.subscription_id for event in report.sent} == {later, hook}
+    assert [m["To"] for m in inbox.messages] == ["head@example.gov"]
+    assert all("everyone@example.org" not in str(m) for m in inbox.messages)
+    assert len(webhook.bodies) == 1
+    with connect(world) as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM notifications WHERE subscription_id = :id"), {"id": bad}).scalar_one() == 0
+    url = str(world.url.render_as_string(hide_password=False))
+    world.dispose()
+    code = cli_main(["send", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--dashboard-url", DASHBOARD, "--since-days", "400"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"skipped: subscription {bad} ('Eve')" in err and "correct or deactivate it" in err
