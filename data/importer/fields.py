@@ -156,7 +156,8 @@ def _compute(batch: _Batch, spec: FieldSpec, timezone: str) -> pl.Series:
     if spec.kind == "value":
         return pl.repeat(spec.value, height, eager=True)
     if spec.kind == "sql":
-        assert spec.sql is not None
+        if spec.sql is None:
+            raise ImportFailed(f"[fields.{spec.name}] is an sql field without its sql = \"...\" expression")
         return batch.eval(spec.sql, f"[fields.{spec.name}] sql")
     if spec.kind == "from":
         return _from_column(batch, spec, timezone)
@@ -180,11 +181,12 @@ def _compute(batch: _Batch, spec: FieldSpec, timezone: str) -> pl.Series:
         return pl.select(pl.lit(start) + pl.duration(microseconds=pl.lit(micros))).to_series()
     if spec.kind == "combine":
         return _combine(batch, spec, inputs, timezone)
-    raise AssertionError(spec.kind)
+    raise ImportFailed(f"[fields.{spec.name}] has kind {spec.kind!r}, which the importer does not know; use value, sql, from, coalesce, slug, add_seconds or combine")
 
 
 def _from_column(batch: _Batch, spec: FieldSpec, timezone: str) -> pl.Series:
-    assert spec.column is not None
+    if spec.column is None:
+        raise ImportFailed(f"[fields.{spec.name}] reads no column: give from = \"<column of the file>\"")
     if spec.column not in batch.raw.columns:
         raise ImportFailed(f"[fields.{spec.name}] reads column {spec.column!r}, which the file does not have")
     values = batch.raw.get_column(spec.column)
@@ -257,7 +259,8 @@ def _typed(batch: _Batch, spec: FieldSpec, values: pl.Series, present: pl.Series
 
 
 def _mapped(batch: _Batch, spec: FieldSpec, values: pl.Series, present: pl.Series) -> pl.Series:
-    assert spec.mapping is not None
+    if spec.mapping is None:
+        raise ImportFailed(f"[fields.{spec.name}] maps values but has no map: give map = {{ \"<in the file>\" = \"<allowed value>\" }}")
     column = spec.column or spec.name
     text = _as_text(values)
     mapped = text.replace_strict(spec.mapping, default=None)

@@ -245,7 +245,8 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
         _check_map_targets(target, fields, dimensions, problems)
     if problems:
         raise ImportFailed(f"mapping {path.name}: " + "; ".join(problems))
-    assert source is not None and target is not None
+    if source is None or target is None:
+        raise ImportFailed(f"mapping {path.name}: it needs a [source] table and a [target] with a known table")
     return Mapping(
         name=path.stem,
         path=path,

@@ -480,7 +480,8 @@ class ParquetReader(_TypedFileReader):
         total_rows = max(self._file.metadata.num_rows, 1)
         for batch in self._file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
+            if not isinstance(frame, pl.DataFrame):
+                raise ImportFailed(f"{self.path.name}: a Parquet batch was not read as a table; is it a Parquet file of rows?")
             frame = frame.with_columns(_line=pl.int_range(row, row + frame.height, dtype=pl.Int64))
             row += frame.height
             if self._on_bytes:

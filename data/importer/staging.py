@@ -244,7 +244,8 @@ class Stage:
             marks = [name for name in _mark_names(mapping) if f"{MARK_PREFIX}{name}" in columns]
             sums = ", ".join(f'COALESCE(SUM(CAST("{MARK_PREFIX}{m}" AS INTEGER)), 0)' for m in marks)
             counted = con.execute(f"SELECT COUNT(*){', ' + sums if sums else ''} FROM {final}").fetchone()
-            assert counted is not None
+            if counted is None:
+                raise ImportFailed("staging gave no row count for the staged rows; the staging folder may have been removed while the import ran: import again")
             staged.rows = int(counted[0])
             staged.marks.update({name: int(value) for name, value in zip(marks, counted[1:], strict=True)})
             dimension_columns = [c for c in columns if c.startswith(DIMENSION_PREFIX)]
