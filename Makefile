@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 FORECAST_LOG ?= data/forecast-run.log
 
-.PHONY: install run test test-fast bench lint data clean-data
+PUBLIC_PORT ?= 8502
+RELEASES ?= data/releases
+
+.PHONY: install run run-public test test-fast bench lint data clean-data
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,15 @@ run: install
 	(nice -n 10 $(BIN)/python -m forecasting run --if-missing --no-progress; \
 	 nice -n 10 $(BIN)/python -m forecasting detect --if-missing --quiet) > $(FORECAST_LOG) 2>&1 &
 	$(BIN)/python -m dashboard --server.port $(PORT) --server.headless true
+
+## The public performance page for citizens, on the demo government's publication: build
+## the embedded database when absent, write an open-data release of what
+## config/publication.demo.toml publishes into $(RELEASES), and serve the page (it reads only
+## that folder, never the database) on http://localhost:$(PUBLIC_PORT).
+run-public: install
+	$(BIN)/python -m data ensure
+	$(BIN)/python -m metrics publish --out $(RELEASES) --config config/publication.demo.toml
+	KPI_PUBLIC_RELEASES=$(RELEASES) $(BIN)/python -m public --server.port $(PUBLIC_PORT) --server.headless true
 
 ## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)
 test: install

@@ -577,7 +577,7 @@ def datapackage(files: dict[str, bytes], publication: Publication, win: Window, 
                 "primaryKey": list(dataset.keys),
             },
         })
-    return {
+    package = {
         "name": "public-service-performance",
         "title": "Public service performance",
         "description": (
@@ -600,6 +600,9 @@ def datapackage(files: dict[str, bytes], publication: Publication, win: Window, 
         "services": {department: list(chosen.services) for department, chosen in sorted(publication.departments.items())},
         "resources": resources,
     }
+    if publication.open_data_url:
+        package["homepage"] = publication.open_data_url  # where the releases are offered; the public page links it
+    return package
 
 
 def write_release(frames: dict[str, pl.DataFrame], publication: Publication, win: Window, as_of: date, out: Path) -> tuple[str, Path, str]:
