@@ -59,6 +59,7 @@ from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
 from notify.subscriptions import address_problems, subscriptions
+from notify.webhooks import resolved_problem
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +349,9 @@ def send_email(event: Event, settings: NotifySettings) -> None:
 
 
 def send_webhook(event: Event, settings: NotifySettings) -> None:
+    problem = resolved_problem(event.address)
+    if problem:
+        raise OSError(f"not sent: {problem}")
     body = json.dumps({"event": event.key, "rule": event.rule, "subscription_id": event.subscription_id,
                        "subscriber": event.subscriber, "subject": event.subject, **event.payload}, default=str).encode()
     request = urllib.request.Request(event.address, data=body, method="POST", headers={"Content-Type": "application/json", "X-KPI-Event": event.key})

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from anomalies.store import stored_extract
 from data.database import connect, create_schema
 from notify import NotifyError
+from notify.webhooks import host_problem
 
 RULES = ("target_breach", "anomaly", "weekly_digest")
 CHANNELS = ("email", "webhook")
@@ -62,7 +63,8 @@ def address_problems(channel: str, address: str) -> list[str]:
     Email addresses are checked strictly (email-validator, syntax only: no DNS lookup, so it
     works on a closed network): a CR or LF, which would let an address add mail headers, a
     display name, two @ or a domain without a dot are refused. Webhooks must be http(s) URLs
-    without spaces or control characters. Checked when a subscription is stored and again
+    without spaces or control characters, on a host the administrator allows
+    (notify.webhooks). Checked when a subscription is stored and again
     before each send, so a row stored by an older, laxer version cannot stop a run."""
     if channel == "email":
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in address):
@@ -76,6 +78,9 @@ def address_problems(channel: str, address: str) -> list[str]:
         url = address.strip(" ")
         if not url.lower().startswith(("http://", "https://")) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
             return [f"{address!r} is not an http(s) URL for a webhook"]
+        problem = host_problem(url)
+        if problem:
+            return [problem]
     return []
 
 

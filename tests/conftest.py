@@ -37,6 +37,10 @@ def free_port() -> int:
 
 
 SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
+# The tests' webhook receivers listen on this machine; an administrator must allow that
+# explicitly (notify/webhooks.py), and the tests of the rule itself set their own lists.
+os.environ.setdefault("KPI_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+
 POSTGRES_SERVER_URL = os.environ.get(
     "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 
@@ -56,3 +58,29 @@ def test_spaces_around_an_address_are_dropped_not_stored(stored, all_departments
     number = add_subscription(stored, Subscription("Ada", "anomaly", "email", "  ada@example.org "))
     row = subscriptions(stored, all_departments).filter(pl.col("subscription_id") == number).row(0, named=True)
     assert row["address"] == "ada@example.org"
+
+
+@pytest.mark.parametrize(("allowed", "url", "refusal"), [
+    ("", "https://hooks.example.gov/x", "webhooks are switched off"),
+    ("hooks.example.gov", "https://other.example.gov/x", "other.example.gov is not a host webhooks may call"),
+    ("*.example.gov", "http://127.0.0.1:9/hook", "127.0.0.1 is not a host"),
+    ("*.example.gov, 10.0.0.0/8", "http://169.254.169.254/latest/meta-data", "169.254.169.254 is not a host"),
+    ("hooks.example.gov", "http://[::1]:9/hook", "::1 is not a host"),
+])
+def test_a_webhook_to_a_host_not_allowed_or_internal_is_refused(stored, monkeypatch, allowed, url, refusal):
+    monkeypatch.setenv("KPI_WEBHOOK_ALLOWED_HOSTS", allowed)
+    with pytest.raises(NotifyError, match=re.escape(refusal)):
+        add_subscription(stored, Subscription("Ops", "anomaly", "webhook", url))
+
+
+def test_an_internal_address_is_allowed_only_when_listed_itself(monkeypatch):
+    from notify.webhooks import host_problem, resolved_problem
+
+    assert host_problem("https://a.example.gov/x", ["*.example.gov"]) is None
+    assert host_problem("https://example.gov/x", ["*.example.gov"]) is not None  # the wildcard means its hosts
+    assert host_problem("http://10.0.0.1/x", ["10.0.0.0/8"]) is None
+    assert "internal address" in host_problem("http://10.0.0.1/x", ["*.0.0.1"])  # a wildcard never lets in an internal address
+    # a name the administrator allowed that resolves to this machine is refused when sending
+    problem = resolved_problem("http://localhost:9/hook", ["localhost"])
+    assert problem is not None and "resolves to the internal address" in problem
+    assert resolved_problem("http://localhost:9/hook", ["localhost", "127.0.0.0/8", "::1"]) is None
