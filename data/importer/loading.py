@@ -271,7 +271,7 @@ def _create_stage(conn: Connection, staged: Staged, mapping: Mapping, columns: l
 def _add_dimensions(conn: Connection, staged: Staged) -> dict[str, int]:
     """Insert the dimension rows that do not exist yet; never change existing ones."""
     created: dict[str, int] = {}
-    for table in ("departments", "services", "offices"):
+    for table in ("departments", "services", "offices", "series"):
         frame = staged.dimensions.get(table)
         if frame is None or frame.height == 0:
             continue

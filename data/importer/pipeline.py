@@ -149,6 +149,7 @@ def _check_unparseable(stage: Stage, mapping: Mapping, path: Path, *, final: boo
                 "bad_date": "are not dates in the format the mapping gives",
                 "bad_time": "are not times in the format the mapping gives",
                 "bad_number": "are not numbers",
+                "bad_period": "are not periods in the form the mapping gives",
                 "bad_boolean": "are not true/false",
                 "unmapped_value": "are not in the field's map",
                 "nonexistent_local_time": "are local times that do not exist in the time zone",

@@ -255,6 +255,9 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
                          f"{spec.name} is empty (required by the mapping)")
     columns: dict[str, pl.Series] = {}
     for name, column in target.columns.items():
+        if name == target.source_column:
+            columns[name] = pl.repeat(source.name, raw.height, eager=True, dtype=column.dtype)
+            continue
         if name not in frame.columns or name not in sources:
             columns[name] = pl.repeat(None, raw.height, eager=True, dtype=column.dtype)
             continue
