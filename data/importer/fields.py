@@ -150,6 +150,9 @@ def compute_fields(raw: pl.DataFrame, mapping: Mapping) -> Computed:
             values = pl.select(pl.when(pl.lit(when)).then(pl.lit(values))).to_series()
             for failure in batch.failures[before:]:
                 failure.mask = failure.mask & when  # a value not needed cannot fail
+            parts = batch.period_parts.get(spec.name, {})
+            for part, series in parts.items():
+                parts[part] = pl.select(pl.when(pl.lit(when)).then(pl.lit(series))).to_series()
         batch.add(spec.name, values)
     return Computed(batch.frame, batch.failures, batch.otherwise)
 

@@ -47,8 +47,9 @@ FIELD_OPTIONS = set(KINDS) | set(PARSERS) | {
 SOURCE_OPTIONS = {
     "name", "key", "timezone", "format", "delimiter", "quote", "encoding", "sheet",
     "skip_lines", "null_values", "trim", "max_unparseable", "latest_by", "earliest_date",
-    "future_tolerance_hours", "max_quarantined",
+    "future_tolerance_hours", "max_quarantined", "unpivot", "ignore",
 }
+UNPIVOT_OPTIONS = {"columns", "pattern", "name", "value", "keep_empty"}
 RULE_OPTIONS = {"name", "action", "when", "on", "set", "why", "column"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # The importer's own rules (reading, parsing, the tables' invariants), which a mapping's
@@ -57,12 +58,31 @@ RESERVED_RULES = {
     "blank_line", "bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting", "missing_key",
     "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_period", "bad_boolean", "unmapped_value",
     "nonexistent_local_time", "missing_value", "wrong_type", "too_long", "not_allowed_value", "duplicate_row",
-    "conflicting_duplicate", "superseded", "after_import_time", "before_earliest_date", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
+    "conflicting_duplicate", "superseded", "empty_cell", "after_import_time", "before_earliest_date", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
     "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
     "negative_cost", "no_figure", "negative_numerator", "denominator_not_positive", "negative_n",
 }
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class Unpivot:
+    """A wide sheet (one column per period) read as one row per line and column: the
+    column's header goes into a column ``name``, its cell into a column ``value``."""
+
+    columns: tuple[str, ...] = ()  # the columns to unpivot, by name ...
+    pattern: str | None = None  # ... or every column whose header matches this
+    name: str = "period"
+    value: str = "value"
+    keep_empty: bool = False  # False: an empty cell is excluded as empty_cell (counted)
+
+    def chosen(self, header: list[str]) -> list[str]:
+        """The columns of ``header`` to unpivot, in the file's order."""
+        if self.pattern is not None:
+            compiled = re.compile(self.pattern)
+            return [c for c in header if compiled.search(c)]
+        return [c for c in header if c in self.columns]
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,8 @@ class Source:
     earliest_date: date | None = None
     future_tolerance_hours: float | None = None
     max_quarantined: float | None = None  # stop when one rule quarantines more; None: max_unparseable
+    unpivot: Unpivot | None = None
+    ignore: tuple[str, ...] = ()  # columns of the file left out on purpose (no warning)
 
 
 @dataclass(frozen=True)
@@ -389,6 +411,11 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
     latest_by = table.get("latest_by")
     if latest_by is not None and (not isinstance(latest_by, str) or not latest_by):
         problems.append('[source] latest_by must name a field, e.g. latest_by = "updated_at"')
+    unpivot = _parse_unpivot(table.get("unpivot"), key_columns, problems)
+    ignore = table.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(c, str) and c for c in ignore):
+        problems.append('[source] ignore must list the columns of the file left out on purpose, e.g. ignore = ["Notes"]')
+        ignore = []
     sheet = table.get("sheet", 0)
     if not isinstance(sheet, (str, int)):
         problems.append("[source] sheet must be a sheet name or its position from 0")
@@ -410,7 +437,48 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
         earliest_date=earliest,
         future_tolerance_hours=float(tolerance) if tolerance is not None else None,
         max_quarantined=float(max_quarantined) if max_quarantined is not None else None,
+        unpivot=unpivot,
+        ignore=tuple(ignore),
     )
+
+
+def _parse_unpivot(options: Any, key: tuple[str, ...], problems: list[str]) -> Unpivot | None:
+    if options is None:
+        return None
+    example = 'unpivot = { pattern = "^\\d{4}-\\d{2}$", name = "period", value = "volume" }'
+    if not isinstance(options, dict):
+        problems.append(f"[source] unpivot must be a table, e.g. {example}")
+        return None
+    _unknown_options("[source] unpivot", options, UNPIVOT_OPTIONS, problems)
+    columns, pattern = options.get("columns"), options.get("pattern")
+    if (columns is None) == (pattern is None):
+        problems.append(f"[source] unpivot needs columns = [...] or a pattern (one of them), e.g. {example}")
+        return None
+    chosen = _names(columns) if columns is not None else ()
+    if columns is not None and chosen is None:
+        problems.append("[source] unpivot columns must list the columns to unpivot")
+        return None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError):
+            problems.append(f"[source] unpivot pattern {pattern!r} is not a regular expression")
+            return None
+    name, value = options.get("name", "period"), options.get("value", "value")
+    for option, text in (("name", name), ("value", value)):
+        if not isinstance(text, str) or not text:
+            problems.append(f"[source] unpivot {option} must name the column it makes")
+            return None
+    if name == value:
+        problems.append("[source] unpivot name and value must be two different columns")
+    if key and name not in key:
+        problems.append(f"[source] key must include the unpivot column {name!r}: a line gives one row per unpivoted column")
+    if not key:
+        problems.append(f'[source] key "*" cannot be used with unpivot: name the key columns, with {name!r}')
+    keep_empty = options.get("keep_empty", False)
+    if not isinstance(keep_empty, bool):
+        problems.append("[source] unpivot keep_empty must be true or false")
+    return Unpivot(columns=chosen or (), pattern=pattern, name=name, value=value, keep_empty=keep_empty is True)
 
 
 def _parse_target(table: Any, problems: list[str]) -> Target | None:

@@ -177,3 +177,120 @@ def test_the_source_column_is_filled_by_the_importer(tmp_path):
     mapping, _export = _write(tmp_path, 'source = { value = "mine" }')
     with pytest.raises(ImportFailed, match=r"\[fields\] must not give source: the importer fills it with \[source\] name"):
         load_mapping(mapping)
+
+
+WIDE_MAPPING = r"""
+[source]
+name = "transactions"
+key = ["service", "period"]
+timezone = "Europe/London"
+max_unparseable = 0.5
+unpivot = { pattern = '^\d{4} Q[1-4]$', name = "period", value = "transactions" }
+
+[target]
+table = "observations"
+
+[fields]
+period_start = { from = "period", period = "quarter" }
+numerator = { from = "transactions", type = "integer" }
+series = { value = "transactions" }
+service_id = { slug = ["service"] }
+department_id = { value = "gds" }
+notes = { from = "notes", ignore = true }
+
+[dimensions.departments]
+department_id = { value = "gds" }
+name = { value = "Government Digital Service" }
+
+[dimensions.services]
+service_id = "service_id"
+department_id = { value = "gds" }
+name = { value = "A service" }
+digital = true
+
+[dimensions.series]
+series_id = "series"
+label = { value = "Transactions" }
+unit = { value = "count" }
+direction = { value = "context" }
+kind = { value = "count" }
+"""
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_a_wide_sheet_is_unpivoted_and_reconciled_in_cells(tmp_path, new_database, backend):
+    mapping = tmp_path / "transactions.toml"
+    mapping.write_text(WIDE_MAPPING)
+    export = tmp_path / "wide.csv"
+    export.write_text("service,2017 Q1,2017 Q2,2017 Q3,notes\n"
+                      "Passports,100.0,120.0,,none\n"
+                      "Visas,50.0,x,70.0,\n")
+    url = new_database(backend)
+    result = import_file(export, mapping, url)
+    r = result.reconciliation
+    assert (r.read, r.lines, r.loaded, r.excluded, r.quarantined) == (6, 2, 4, {"empty_cell": 1}, {"bad_number": 1})
+    assert r.balanced
+    assert "  read                    6   (cells: 2 lines, one row per unpivoted column)" in result.report()
+    assert rows(url, "SELECT service_id, grain, period_start, period_end, numerator FROM observations "
+                     "ORDER BY service_id, period_start") == [
+        ("passports", "quarter", date(2017, 1, 1), date(2017, 3, 31), 100.0),
+        ("passports", "quarter", date(2017, 4, 1), date(2017, 6, 30), 120.0),
+        ("visas", "quarter", date(2017, 1, 1), date(2017, 3, 31), 50.0),
+        ("visas", "quarter", date(2017, 7, 1), date(2017, 9, 30), 70.0),
+    ]
+    [(line, column, message, raw)] = rows(url, "SELECT line, column_name, message, raw_row FROM import_rejects")
+    assert (line, column, message) == (3, "transactions", "transactions 'x' is not a whole number")
+    assert json.loads(raw) == {"service": "Visas", "notes": None, "period": "2017 Q2", "transactions": "x"}
+    assert any("line 2: the cell of column '2017 Q3' is empty" in text for text in r.examples["empty_cell"])
+
+    again = import_file(export, mapping, url)
+    assert (again.reconciliation.inserted, again.reconciliation.unchanged) == (0, 4)
+    export.write_text("service,2017 Q1,2017 Q2,2017 Q3,2017 Q4,notes\n"
+                      "Passports,100.0,125.0,,90,none\n"
+                      "Visas,50.0,x,70.0,,\n")
+    newer = import_file(export, mapping, url).reconciliation
+    assert (newer.inserted, newer.updated, newer.unchanged) == (1, 1, 3)
+    assert rows(url, "SELECT numerator FROM observations WHERE service_id = 'passports' AND period_start = DATE '2017-04-01'") == [(125.0,)]
+
+
+def test_unpivot_mistakes_are_named(tmp_path):
+    mapping = tmp_path / "transactions.toml"
+    mapping.write_text(WIDE_MAPPING.replace('key = ["service", "period"]', 'key = ["service"]'))
+    with pytest.raises(ImportFailed, match=r"\[source\] key must include the unpivot column 'period'"):
+        load_mapping(mapping)
+    mapping.write_text(WIDE_MAPPING)
+    export = tmp_path / "long.csv"
+    export.write_text("service,Q1,notes\nPassports,1,\n")
+    with pytest.raises(ImportFailed, match=r"unpivot pattern .* matches no column of long.csv; its header has: service, Q1, notes"):
+        import_file(export, mapping, f"duckdb:///{tmp_path / 'kpi.duckdb'}")
+
+
+def test_columns_the_mapping_does_not_read_are_named_unless_ignored(tmp_path):
+    mapping = tmp_path / "transactions.toml"
+    mapping.write_text(WIDE_MAPPING)
+    export = tmp_path / "wide.csv"
+    export.write_text("service,2017 Q1,notes,owner,url\nPassports,100.0,,HMPO,https://gov.uk\n")
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    warnings = import_file(export, mapping, url).warnings
+    assert ("2 column(s) of wide.csv are not read by mapping transactions: owner, url (list them in [source] ignore = "
+            "[...] to say they are left out on purpose)") in warnings
+    mapping.write_text(WIDE_MAPPING.replace('max_unparseable = 0.5', 'max_unparseable = 0.5\nignore = ["owner", "url"]'))
+    assert not [w for w in import_file(export, mapping, url).warnings if "not read" in w]
+
+
+def test_a_registry_kpi_may_be_the_series(tmp_path):
+    mapping = tmp_path / "take_up.toml"
+    text = WIDE_MAPPING.replace('series = { value = "transactions" }', 'series = { value = "digital_take_up" }')
+    text = text.replace('numerator = { from = "transactions", type = "integer" }',
+                        'numerator = { from = "transactions", type = "integer" }\ndenominator = { from = "all", type = "integer" }')
+    mapping.write_text(text[: text.index("[dimensions.series]")])
+    export = tmp_path / "wide.csv"
+    export.write_text("service,all,2017 Q1,notes\nPassports,100,60,\n")
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    result = import_file(export, mapping, url)
+    assert result.written.created["series"] == 1
+    assert rows(url, "SELECT series_id, label, unit, direction, kind FROM series") == [
+        ("digital_take_up", "Digital take-up", "%", "higher", "ratio")]
+    mapping.write_text(text[: text.index("[dimensions.series]")].replace('"digital_take_up"', '"no_such_kpi"'))
+    with pytest.raises(ImportFailed, match=r"series 'no_such_kpi' is not in series: add a \[dimensions.series\] section"):
+        import_file(export, mapping, f"duckdb:///{tmp_path / 'other.duckdb'}")
