@@ -5,11 +5,15 @@ reported at once, each naming the section and saying what to write instead. The 
 mappings live in data/mappings/; README.md ("Importing your own exports") explains the
 format with examples. In short::
 
-    [source]      name, key, timezone, optional format/delimiter/encoding/...
+    [source]      name, key, timezone, optional format/delimiter/encoding/unpivot/ignore...
     [target]      table
     [fields]      name = { from = "COLUMN", timestamp = "%d/%m/%Y %H:%M" } ...
+                  period_start = { from = "Month", period = "month" }  (observations)
     [[rules]]     name, action (exclude|quarantine|repair|flag), when, ...
     [dimensions.services]  service_id = "field", name = "field", digital = false ...
+
+Every field must be a column of the target, a dimension's attribute, or used by a rule or
+another field; any other is refused unless it says ignore = true.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 A record takes the first fate that applies, in this order:
 
 1. the reader could not split it into fields (blank line, wrong number of fields, stray
-   quote, bytes not in the file's encoding);
+   quote, bytes not in the file's encoding); with [source] unpivot, each line that did is
+   one record per unpivoted column, and an empty cell is excluded (``empty_cell``);
 2. the mapping's rules with ``on = "source"``, in the order written;
 3. its key is empty (``missing_key``);
 4. a value it needs does not parse (``bad_timestamp``, ``unmapped_value``, ...);
