@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 
+from data.database import create_engine
+from data.extracts import run_extract
 from data.importer import import_file
 from data.importer.errors import ImportFailed
 from data.importer.mapping import load_mapping
@@ -147,6 +149,26 @@ def test_periods_counts_and_invariants_of_an_aggregate_file(tmp_path):
     assert rejects["bad_period"] == (5, "year", "year 'Q3 2017' is not a financial year like 2016-17 or 2016/17")
     assert rejects["denominator_not_positive"][:2] == (6, "total")  # the column it came from
     assert json.loads(rows(url, "SELECT raw_row FROM import_rejects WHERE rule = 'bad_period'")[0][0])["year"] == "Q3 2017"
+    # No department_id of their own: the observations belong to their service's department.
+    engine = create_engine(url)
+    try:
+        window = {"first_day": date(2016, 1, 1), "last_day": date(2020, 12, 31)}
+        seen = run_extract(engine, "observations", departments=["ircc"], **window)
+        assert seen.get_column("department_id").to_list() == ["ircc"] * 3
+        assert seen.get_column("kind").unique().to_list() == ["ratio"]
+        assert run_extract(engine, "observations", departments=["transport"], **window).height == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_period_field_with_when_is_empty_where_it_is_not_true(tmp_path):
+    mapping, export = _write(tmp_path)
+    mapping.write_text(mapping.read_text().replace(
+        'period = "financial_year" }', 'period = "financial_year", when = "year <> \'Q3 2017\'" }'))
+    url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
+    r = import_file(export, mapping, url).reconciliation
+    # Q3 2017 is not read, so not bad_period: its period is empty instead (missing_value).
+    assert r.quarantined == {"bad_number": 1, "missing_value": 1, "denominator_not_positive": 1}
 
 
 def test_a_field_the_target_does_not_take_is_an_error_unless_ignored(tmp_path):
