@@ -188,6 +188,8 @@ def unpivot_frame(frame: pl.DataFrame, unpivot: Unpivot) -> pl.DataFrame:
     if not chosen:
         raise ImportFailed("[source] unpivot matches no column of the file" + (
             f" (pattern {unpivot.pattern!r})" if unpivot.pattern else f" ({', '.join(unpivot.columns)})"))
+    if len(chosen) >= CELLS_PER_LINE:
+        raise ImportFailed(f"[source] unpivot matches {len(chosen):,} columns; at most {CELLS_PER_LINE - 1:,} can be unpivoted")
     if len({frame.schema[c] for c in chosen}) > 1:
         frame = frame.with_columns(pl.col(chosen).cast(pl.String))
     positions = {column: position for position, column in enumerate(chosen)}
