@@ -19,6 +19,7 @@ import polars as pl
 
 from data.importer.errors import ImportFailed
 from data.importer.mapping import FieldSpec, Mapping
+from data.importer.reporting_periods import EXAMPLES, parse_period
 
 ROLLOVER = pl.duration(hours=12)  # a time this far before its anchor is on the next day
 TRUE_TEXTS = ("true", "t", "yes", "y", "1")
@@ -105,6 +106,8 @@ class _Batch:
         self.fields: set[str] = set()
         self.failures: list[ParseFailure] = []
         self.otherwise: dict[str, pl.Series] = {}
+        # period field -> {"period_end": ..., "grain": ...}, for the fields made with it
+        self.period_parts: dict[str, dict[str, pl.Series]] = {}
 
     def get(self, name: str, spec: FieldSpec) -> pl.Series:
         if name in self.fields or name in self.frame.columns:
@@ -147,6 +150,9 @@ def compute_fields(raw: pl.DataFrame, mapping: Mapping) -> Computed:
             values = pl.select(pl.when(pl.lit(when)).then(pl.lit(values))).to_series()
             for failure in batch.failures[before:]:
                 failure.mask = failure.mask & when  # a value not needed cannot fail
+            parts = batch.period_parts.get(spec.name, {})
+            for part, series in parts.items():
+                parts[part] = pl.select(pl.when(pl.lit(when)).then(pl.lit(series))).to_series()
         batch.add(spec.name, values)
     return Computed(batch.frame, batch.failures, batch.otherwise)
 
@@ -161,6 +167,11 @@ def _compute(batch: _Batch, spec: FieldSpec, timezone: str) -> pl.Series:
         return batch.eval(spec.sql, f"[fields.{spec.name}] sql")
     if spec.kind == "from":
         return _from_column(batch, spec, timezone)
+    if spec.kind in ("period_end", "grain"):
+        parts = batch.period_parts.get(spec.inputs[0])
+        if parts is None:
+            raise ImportFailed(f"[fields.{spec.name}] comes with a period field, and {spec.inputs[0]!r} is none")
+        return parts[spec.kind]
     inputs = [batch.get(name, spec) for name in spec.inputs]
     if spec.kind == "coalesce":
         try:
@@ -230,6 +241,8 @@ def _from_column(batch: _Batch, spec: FieldSpec, timezone: str) -> pl.Series:
         return parsed
     if spec.parser == "type":
         return _typed(batch, spec, values, present)
+    if spec.parser == "period":
+        return _period(batch, spec, values, present)
     if spec.parser == "map":
         return _mapped(batch, spec, values, given if spec.extract and spec.has_otherwise else present)
     return values
@@ -256,6 +269,30 @@ def _typed(batch: _Batch, spec: FieldSpec, values: pl.Series, present: pl.Series
     parsed = whole.cast(pl.Int64, strict=False)
     batch.fail(spec, column, "bad_number", present & parsed.is_null(), values, "is not a whole number")
     return parsed
+
+
+def _period(batch: _Batch, spec: FieldSpec, values: pl.Series, present: pl.Series) -> pl.Series:
+    """The period's first day; its last day and grain are kept for the fields made with it.
+    Each distinct text is read once (a monthly file has a few dozen)."""
+    form = spec.period or "any"
+    if not (values.dtype in (pl.Date, pl.String) or isinstance(values.dtype, pl.Datetime)):
+        values = _as_text(values)
+    distinct = values.drop_nulls().unique()
+    read = {value: parse_period(value, form, spec.year_starts) for value in distinct.to_list()}
+    lookup = pl.DataFrame(
+        {
+            "_in": distinct,
+            "_start": [p[0] if p else None for p in (read[v] for v in distinct.to_list())],
+            "_end": [p[1] if p else None for p in (read[v] for v in distinct.to_list())],
+            "_grain": [p[2] if p else None for p in (read[v] for v in distinct.to_list())],
+        },
+        schema={"_in": values.dtype, "_start": pl.Date, "_end": pl.Date, "_grain": pl.String},
+    )
+    parsed = pl.DataFrame({"_in": values}).join(lookup, on="_in", how="left", maintain_order="left")
+    start = parsed.get_column("_start")
+    batch.fail(spec, spec.column or spec.name, "bad_period", present & start.is_null(), values, f"is not {EXAMPLES[form]}")
+    batch.period_parts[spec.name] = {"period_end": parsed.get_column("_end"), "grain": parsed.get_column("_grain")}
+    return start
 
 
 def _mapped(batch: _Batch, spec: FieldSpec, values: pl.Series, present: pl.Series) -> pl.Series:

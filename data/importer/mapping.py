@@ -5,11 +5,15 @@ reported at once, each naming the section and saying what to write instead. The 
 mappings live in data/mappings/; README.md ("Importing your own exports") explains the
 format with examples. In short::
 
-    [source]      name, key, timezone, optional format/delimiter/encoding/...
+    [source]      name, key, timezone, optional format/delimiter/encoding/unpivot/ignore...
     [target]      table
     [fields]      name = { from = "COLUMN", timestamp = "%d/%m/%Y %H:%M" } ...
+                  period_start = { from = "Month", period = "month" }  (observations)
     [[rules]]     name, action (exclude|quarantine|repair|flag), when, ...
     [dimensions.services]  service_id = "field", name = "field", digital = false ...
+
+Every field must be a column of the target, a dimension's attribute, or used by a rule or
+another field; any other is refused unless it says ignore = true.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from data.importer.errors import ImportFailed, did_you_mean
+from data.importer.reporting_periods import DEFAULT_YEAR_STARTS, PERIOD_FORMS
 from data.importer.targets import DIMENSIONS, TARGETS, Target
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -36,30 +41,52 @@ TYPES = ("string", "integer", "float", "boolean")
 # A field is computed by exactly one of these.
 KINDS = ("from", "combine", "coalesce", "add_seconds", "slug", "value", "sql")
 # Options that turn a raw column (kind "from") into a typed value; at most one.
-PARSERS = ("timestamp", "date", "time", "type", "map")
+PARSERS = ("timestamp", "date", "time", "type", "map", "period")
+# The fields a period field makes besides itself (its first day): observations' columns.
+PERIOD_PARTS = ("period_end", "grain")
 FIELD_OPTIONS = set(KINDS) | set(PARSERS) | {
     "extract", "otherwise", "when", "null", "timezone", "after", "prefix", "required",
-    "date_format", "time_format",
+    "date_format", "time_format", "year_starts", "ignore",
 }
 SOURCE_OPTIONS = {
     "name", "key", "timezone", "format", "delimiter", "quote", "encoding", "sheet",
     "skip_lines", "null_values", "trim", "max_unparseable", "latest_by", "earliest_date",
-    "future_tolerance_hours", "max_quarantined",
+    "future_tolerance_hours", "max_quarantined", "unpivot", "ignore",
 }
+UNPIVOT_OPTIONS = {"columns", "pattern", "name", "value", "keep_empty"}
 RULE_OPTIONS = {"name", "action", "when", "on", "set", "why", "column"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # The importer's own rules (reading, parsing, the tables' invariants), which a mapping's
 # rules must not be named after.
 RESERVED_RULES = {
     "blank_line", "bad_encoding", "wrong_field_count", "unbalanced_quote", "malformed_quoting", "missing_key",
-    "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_boolean", "unmapped_value",
+    "bad_timestamp", "bad_date", "bad_time", "bad_number", "bad_period", "bad_boolean", "unmapped_value",
     "nonexistent_local_time", "missing_value", "wrong_type", "too_long", "not_allowed_value", "duplicate_row",
-    "conflicting_duplicate", "superseded", "after_import_time", "before_earliest_date", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
+    "conflicting_duplicate", "superseded", "empty_cell", "after_import_time", "before_earliest_date", "closed_before_submitted", "status_disagrees_with_closed_at", "due_before_submitted",
     "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
-    "negative_cost",
+    "negative_cost", "no_figure", "negative_numerator", "denominator_not_positive", "negative_n",
 }
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class Unpivot:
+    """A wide sheet (one column per period) read as one row per line and column: the
+    column's header goes into a column ``name``, its cell into a column ``value``."""
+
+    columns: tuple[str, ...] = ()  # the columns to unpivot, by name ...
+    pattern: str | None = None  # ... or every column whose header matches this
+    name: str = "period"
+    value: str = "value"
+    keep_empty: bool = False  # False: an empty cell is excluded as empty_cell (counted)
+
+    def chosen(self, header: list[str]) -> list[str]:
+        """The columns of ``header`` to unpivot, in the file's order."""
+        if self.pattern is not None:
+            compiled = re.compile(self.pattern)
+            return [c for c in header if compiled.search(c)]
+        return [c for c in header if c in self.columns]
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,8 @@ class Source:
     earliest_date: date | None = None
     future_tolerance_hours: float | None = None
     max_quarantined: float | None = None  # stop when one rule quarantines more; None: max_unparseable
+    unpivot: Unpivot | None = None
+    ignore: tuple[str, ...] = ()  # columns of the file left out on purpose (no warning)
 
 
 @dataclass(frozen=True)
@@ -91,7 +120,7 @@ class FieldSpec:
     """One field: a target column or a helper the rules and other fields use."""
 
     name: str
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS, or "period_end" / "grain": made by a period field
     column: str | None = None  # kind "from": the source column
     parser: str | None = None  # one of PARSERS, or None for the text as it is
     formats: tuple[str, ...] = ()  # timestamp/date/time formats, tried in order
@@ -110,6 +139,9 @@ class FieldSpec:
     required: bool = False
     date_format: str = "%Y-%m-%d"  # combine, when the date is raw text
     time_format: str = "%H:%M:%S"  # combine, when the time is raw text
+    period: str | None = None  # parser "period": one of reporting_periods.PERIOD_FORMS
+    year_starts: int = DEFAULT_YEAR_STARTS  # period: the month a financial year starts in
+    ignore: bool = False  # read on purpose but not stored (a field the target does not take)
 
     @property
     def has_otherwise(self) -> bool:
@@ -236,6 +268,10 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
                 problems.append(
                     f"[fields] gives no {column}, which {target.table} needs{did_you_mean(column, field_names)}"
                 )
+        if target.source_column in field_names:
+            problems.append(
+                f"[fields] must not give {target.source_column}: the importer fills it with [source] name"
+            )
         if target.id_column in field_names:
             problems.append(
                 f"[fields] must not give {target.id_column}: the importer numbers imported rows itself "
@@ -243,6 +279,7 @@ def parse_mapping(document: dict[str, Any], path: Path, checksum: str = "") -> M
             )
     if target is not None:
         _check_map_targets(target, fields, dimensions, problems)
+        _check_unused(target, source, fields, rules, dimensions, problems)
     if problems:
         raise ImportFailed(f"mapping {path.name}: " + "; ".join(problems))
     if source is None or target is None:
@@ -378,6 +415,11 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
     latest_by = table.get("latest_by")
     if latest_by is not None and (not isinstance(latest_by, str) or not latest_by):
         problems.append('[source] latest_by must name a field, e.g. latest_by = "updated_at"')
+    unpivot = _parse_unpivot(table.get("unpivot"), key_columns, problems)
+    ignore = table.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(c, str) and c for c in ignore):
+        problems.append('[source] ignore must list the columns of the file left out on purpose, e.g. ignore = ["Notes"]')
+        ignore = []
     sheet = table.get("sheet", 0)
     if not isinstance(sheet, (str, int)):
         problems.append("[source] sheet must be a sheet name or its position from 0")
@@ -399,7 +441,48 @@ def _parse_source(table: Any, problems: list[str]) -> Source | None:
         earliest_date=earliest,
         future_tolerance_hours=float(tolerance) if tolerance is not None else None,
         max_quarantined=float(max_quarantined) if max_quarantined is not None else None,
+        unpivot=unpivot,
+        ignore=tuple(ignore),
     )
+
+
+def _parse_unpivot(options: Any, key: tuple[str, ...], problems: list[str]) -> Unpivot | None:
+    if options is None:
+        return None
+    example = 'unpivot = { pattern = "^\\d{4}-\\d{2}$", name = "period", value = "volume" }'
+    if not isinstance(options, dict):
+        problems.append(f"[source] unpivot must be a table, e.g. {example}")
+        return None
+    _unknown_options("[source] unpivot", options, UNPIVOT_OPTIONS, problems)
+    columns, pattern = options.get("columns"), options.get("pattern")
+    if (columns is None) == (pattern is None):
+        problems.append(f"[source] unpivot needs columns = [...] or a pattern (one of them), e.g. {example}")
+        return None
+    chosen = _names(columns) if columns is not None else ()
+    if columns is not None and chosen is None:
+        problems.append("[source] unpivot columns must list the columns to unpivot")
+        return None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError):
+            problems.append(f"[source] unpivot pattern {pattern!r} is not a regular expression")
+            return None
+    name, value = options.get("name", "period"), options.get("value", "value")
+    for option, text in (("name", name), ("value", value)):
+        if not isinstance(text, str) or not text:
+            problems.append(f"[source] unpivot {option} must name the column it makes")
+            return None
+    if name == value:
+        problems.append("[source] unpivot name and value must be two different columns")
+    if key and name not in key:
+        problems.append(f"[source] key must include the unpivot column {name!r}: a line gives one row per unpivoted column")
+    if not key:
+        problems.append(f'[source] key "*" cannot be used with unpivot: name the key columns, with {name!r}')
+    keep_empty = options.get("keep_empty", False)
+    if not isinstance(keep_empty, bool):
+        problems.append("[source] unpivot keep_empty must be true or false")
+    return Unpivot(columns=chosen or (), pattern=pattern, name=name, value=value, keep_empty=keep_empty is True)
 
 
 def _parse_target(table: Any, problems: list[str]) -> Target | None:
@@ -514,6 +597,16 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
                     problems.append(f"{section} type must be one of {', '.join(TYPES)}")
                     continue
                 spec_args["type"] = options["type"]
+            elif parser == "period":
+                if options["period"] not in PERIOD_FORMS:
+                    problems.append(f"{section} period must be one of {', '.join(PERIOD_FORMS)}")
+                    continue
+                starts = options.get("year_starts", DEFAULT_YEAR_STARTS)
+                if not isinstance(starts, int) or isinstance(starts, bool) or not 1 <= starts <= 12:
+                    problems.append(f"{section} year_starts must be the month a financial year starts in, 1 to 12 (4: April)")
+                    continue
+                spec_args["period"] = options["period"]
+                spec_args["year_starts"] = starts
             elif parser == "map":
                 mapping = options["map"]
                 if not isinstance(mapping, dict) or not mapping:
@@ -555,6 +648,8 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
             if not _check_sql(section, options["sql"], problems):
                 continue
             spec_args["sql"] = options["sql"]
+        if "year_starts" in options and parser != "period":
+            problems.append(f"{section}: year_starts goes with period")
         if "otherwise" in options and parser != "map":
             problems.append(f"{section}: otherwise goes with map")
         if "extract" in options and kind != "from":
@@ -590,6 +685,10 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
                 spec_args[option] = options[option]
         if "required" in options:
             spec_args["required"] = bool(options["required"])
+        if "ignore" in options:
+            if not isinstance(options["ignore"], bool):
+                problems.append(f"{section} ignore must be true or false")
+            spec_args["ignore"] = options["ignore"] is True
         spec = FieldSpec(**spec_args)
         known = {f.name for f in fields}
         for reference in spec.inputs + ((spec.after,) if spec.after else ()):
@@ -598,7 +697,45 @@ def _parse_fields(table: Any, source: Source | None, problems: list[str]) -> lis
         if spec.after and spec.after not in known:
             problems.append(f"{section} after = {spec.after!r} must name a timestamp field defined above it")
         fields.append(spec)
+        if spec.parser == "period":
+            # The period's last day and grain come with its first day, from the same text.
+            fields.extend(FieldSpec(name=part, kind=part, column=spec.column, inputs=(name,)) for part in PERIOD_PARTS)
+    periods = [f.name for f in fields if f.parser == "period"]
+    if len(periods) > 1:
+        problems.append(f"[fields] {', '.join(periods)} are all period fields: one gives period_start, period_end and grain")
+    for part in PERIOD_PARTS:
+        if periods and part in table:
+            problems.append(f"[fields.{part}] is made by the period field {periods[0]}: remove it")
     return fields
+
+
+def _check_unused(target: Target, source: Source | None, fields: list[FieldSpec], rules: list[Rule],
+                  dimensions: list[Dimension], problems: list[str]) -> None:
+    """A field that is no column of the target, no dimension attribute and used by no rule
+    or other field would be read and dropped without a word: refuse it unless it says
+    ignore = true (and refuse ignore on a field that is used)."""
+    used: set[str] = set(target.columns)
+    for dimension in dimensions:
+        used.update(name for kind, name in dimension.columns.values() if kind == "field")
+    for spec in fields:
+        used.update(_references(spec))
+    for rule in rules:
+        if rule.on != "source":
+            used.update(_sql_names(rule.when))
+        for name, expression in rule.set:
+            used.add(name)
+            used.update(_sql_names(expression))
+    if source is not None and source.latest_by:
+        used.add(source.latest_by)
+    for spec in fields:
+        if spec.ignore and spec.name in target.columns:
+            problems.append(f"[fields.{spec.name}] is a column of {target.table}: it cannot be ignore = true")
+        elif spec.name not in used and not spec.ignore:
+            problems.append(
+                f"[fields.{spec.name}] is not a column of {target.table}{did_you_mean(spec.name, target.columns)}, and "
+                "no rule, other field or dimension uses it, so it would be dropped: remove it, or write ignore = true "
+                "if it is read on purpose"
+            )
 
 
 def _parse_rules(table: Any, field_names: list[str], problems: list[str]) -> list[Rule]:

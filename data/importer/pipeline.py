@@ -111,7 +111,23 @@ def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
 def _check_header(reader: Reader, mapping: Mapping, path: Path) -> None:
     """Stop with one line when the file lacks columns the mapping reads."""
     header = reader.header
-    missing = [c for c in mapping.source_columns() if c not in header and c not in mapping.field_names()]
+    made: set[str] = set()
+    unpivot = mapping.source.unpivot
+    if unpivot is not None:
+        made = {unpivot.name, unpivot.value}
+        if unpivot.pattern is None:
+            absent = [c for c in unpivot.columns if c not in header]
+            if absent:
+                raise ImportFailed(f"{path.name} lacks the column(s) {', '.join(map(repr, absent))} that [source] unpivot "
+                                   f"of mapping {mapping.name} names; its header has: {', '.join(header[:12])}")
+        if not unpivot.chosen(header):
+            raise ImportFailed(f"[source] unpivot pattern {unpivot.pattern!r} of mapping {mapping.name} matches no column "
+                               f"of {path.name}; its header has: {', '.join(header[:12])}")
+        clash = made & set(header)
+        if clash:
+            raise ImportFailed(f"{path.name} already has a column {', '.join(map(repr, sorted(clash)))}: give [source] "
+                               f"unpivot other name/value in mapping {mapping.name}")
+    missing = [c for c in mapping.source_columns() if c not in header and c not in mapping.field_names() and c not in made]
     if not missing:
         return
     if isinstance(reader, DelimitedReader):
@@ -135,6 +151,23 @@ def _check_header(reader: Reader, mapping: Mapping, path: Path) -> None:
     )
 
 
+def _unread_columns(reader: Reader, mapping: Mapping, path: Path) -> list[str]:
+    """A warning naming the file's columns the mapping neither reads nor lists in
+    [source] ignore, so that no column is left out without a word."""
+    source = mapping.source
+    if not source.key:
+        return []  # the whole row is the key: every column is read
+    read = set(mapping.source_columns()) | set(source.ignore)
+    if source.unpivot is not None:
+        read |= set(source.unpivot.chosen(reader.header))
+    unread = [c for c in reader.header if c not in read]
+    if not unread:
+        return []
+    shown = ", ".join(unread[:12]) + (f" and {len(unread) - 12} more" if len(unread) > 12 else "")
+    return [f"{len(unread)} column(s) of {path.name} are not read by mapping {mapping.name}: {shown} (list them in "
+            "[source] ignore = [...] to say they are left out on purpose)"]
+
+
 def _check_unparseable(stage: Stage, mapping: Mapping, path: Path, *, final: bool) -> None:
     """Stop when so many values fail that the mapping (a format, a map) must be wrong."""
     limit = mapping.source.max_unparseable
@@ -149,6 +182,7 @@ def _check_unparseable(stage: Stage, mapping: Mapping, path: Path, *, final: boo
                 "bad_date": "are not dates in the format the mapping gives",
                 "bad_time": "are not times in the format the mapping gives",
                 "bad_number": "are not numbers",
+                "bad_period": "are not periods in the form the mapping gives",
                 "bad_boolean": "are not true/false",
                 "unmapped_value": "are not in the field's map",
                 "nonexistent_local_time": "are local times that do not exist in the time zone",
@@ -221,6 +255,7 @@ def import_file(
         options = {"block_bytes": block_bytes} if block_bytes else {}
         reader = open_reader(path, fmt=fmt, source=mapping.source, on_bytes=bar.update, **options)
         _check_header(reader, mapping, path)
+        unread = _unread_columns(reader, mapping, path)
         from data.importer.validating import plausible_window, validate
 
         plausible = plausible_window(mapping.source)
@@ -263,7 +298,7 @@ def import_file(
         checksum=checksum,
         reconciliation=reconciliation,
         written=written,
-        warnings=notes + staged.warnings,
+        warnings=notes + unread + staged.warnings,
         seconds=time.perf_counter() - started,
         phases=phases,
     )
@@ -282,4 +317,5 @@ def _reconciliation(staged: Staged, mapping: Mapping) -> Reconciliation:
         flagged={name: n for name, n in staged.marks.items() if actions.get(name) != "repair"},
         examples=staged.examples,
         why=why,
+        lines=staged.lines if mapping.source.unpivot is not None else None,
     )

@@ -26,6 +26,8 @@ class Reconciliation:
     flagged: dict[str, int] = field(default_factory=dict)  # among the loaded rows
     examples: dict[str, list[str]] = field(default_factory=dict)
     why: dict[str, str] = field(default_factory=dict)  # rule -> the mapping's explanation
+    # [source] unpivot: read counts cells (a line per unpivoted column), from this many lines
+    lines: int | None = None
 
     @property
     def loaded(self) -> int:
@@ -55,6 +57,7 @@ class Reconciliation:
     def as_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
+            **({"lines": self.lines} if self.lines is not None else {}),
             "loaded": self.loaded,
             "inserted": self.inserted,
             "updated": self.updated,
@@ -74,7 +77,8 @@ class Reconciliation:
         """The lines printed at the end of an import."""
         verb = "would be " if dry_run else ""
         lines = [
-            f"  read         {self.read:>12,}",
+            f"  read         {self.read:>12,}" + (
+                f"   (cells: {self.lines:,} lines, one row per unpivoted column)" if self.lines is not None else ""),
             f"  loaded       {self.loaded:>12,}   ({verb}inserted {self.inserted:,}, {verb}updated {self.updated:,}, "
             f"unchanged {self.unchanged:,})",
             f"  excluded     {self.excluded_total:>12,}",

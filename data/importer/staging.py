@@ -36,6 +36,7 @@ from data.importer.errors import ImportFailed
 from data.importer.mapping import Mapping
 from data.importer.targets import DIMENSIONS
 from data.importer.validating import (
+    CELLS_PER_LINE,
     DIMENSION_PREFIX,
     KEY_SEPARATOR,
     MARK_PREFIX,
@@ -131,6 +132,7 @@ class Staged:
     dropped_file: Path | None  # lines of duplicates removed after staging
     rows: int  # rows to load
     read: int
+    lines: int  # lines of the file behind read (fewer when unpivoted: read counts cells)
     excluded: Counter[str]
     quarantined: Counter[str]
     marks: dict[str, int]  # repair/flag rule -> rows loaded that it touched
@@ -157,6 +159,7 @@ class Stage:
         self.row_files: list[Path] = []
         self.reject_files: list[Path] = []
         self.read = 0
+        self.lines = 0
         self.excluded: Counter[str] = Counter()
         self.quarantined: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
@@ -192,6 +195,7 @@ class Stage:
             outcome.rejects.write_parquet(path, compression="lz4", statistics=False)
             self.reject_files.append(path)
         self.read += outcome.read
+        self.lines += outcome.lines
         self.excluded.update(outcome.excluded)
         self.quarantined.update(outcome.quarantined)
         for rule, texts in outcome.examples.items():
@@ -213,6 +217,7 @@ class Stage:
             dropped_file=None,
             rows=self._rows,
             read=self.read,
+            lines=self.lines,
             excluded=self.excluded,
             quarantined=self.quarantined,
             marks={name: self._marks.get(name, 0) for name in _mark_names(mapping)},
@@ -286,6 +291,8 @@ class Stage:
         dropped = con.execute("SELECT * FROM dropped ORDER BY _line").pl().rechunk()
         staged.dropped_file = self.folder / "dropped.parquet"
         dropped.select("_line").write_parquet(staged.dropped_file)
+        if self.mapping.source.unpivot is not None:  # the lines of the file, for the messages
+            dropped = dropped.with_columns(pl.col("_line", "_kept_line") // CELLS_PER_LINE)
         same = dropped.filter(pl.col("_hash") == pl.col("_kept_hash"))
         different = dropped.filter(pl.col("_hash") != pl.col("_kept_hash"))
         key_label = ", ".join(self.mapping.source.key) or "row"

@@ -50,6 +50,8 @@ class Target:
     # When things happened (not deadlines): each must lie between [source] earliest_date
     # and the import's time plus its tolerance, or the row is quarantined.
     events: tuple[str, ...] = ()
+    # A column the importer fills with the mapping's [source] name (never a field).
+    source_column: str | None = None
 
     def required(self) -> list[str]:
         return [name for name, column in self.columns.items() if column.required]
@@ -59,6 +61,12 @@ _TEXT64 = Column(pl.String(), "VARCHAR(64)", required=True, max_length=64)
 _TS = Column(pl.Datetime("us"), "TIMESTAMP")
 _TS_REQUIRED = Column(pl.Datetime("us"), "TIMESTAMP", required=True)
 _CHANNEL = Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=CHANNELS)
+_TEXT64_OPTIONAL = Column(pl.String(), "VARCHAR(64)", max_length=64)
+_FLOAT = Column(pl.Float64(), "DOUBLE PRECISION")
+# The grains an aggregate observation may have (sql/schema/060_observations.sql).
+GRAINS = ("week", "month", "quarter", "financial_year")
+SERIES_KINDS = ("ratio", "count", "value")
+DIRECTIONS = ("higher", "lower", "context")
 
 TARGETS: dict[str, Target] = {
     "cases": Target(
@@ -155,6 +163,40 @@ TARGETS: dict[str, Target] = {
         references={"service_id": "services", "office_id": "offices"},
         events=("period_start",),
     ),
+    # Aggregate series as governments publish them: a figure per scope and period. A ratio
+    # carries numerator and denominator, a count its numerator; value is a figure published
+    # without its parts (metrics/aggregate.py never combines those into a coarser one).
+    "observations": Target(
+        table="observations",
+        id_column="observation_id",
+        columns={
+            "source": Column(pl.String(), "VARCHAR(100)", max_length=100),
+            "series": _TEXT64,
+            "department_id": _TEXT64_OPTIONAL,
+            "service_id": _TEXT64_OPTIONAL,
+            "office_id": _TEXT64_OPTIONAL,
+            "channel": Column(pl.String(), "VARCHAR(16)", max_length=16, allowed=CHANNELS),
+            "grain": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=GRAINS),
+            "period_start": Column(pl.Date(), "DATE", required=True),
+            "period_end": Column(pl.Date(), "DATE", required=True),
+            "numerator": _FLOAT,
+            "denominator": _FLOAT,
+            "value": _FLOAT,
+            "n": Column(pl.Int64(), "BIGINT"),
+            "target": _FLOAT,
+        },
+        checks=(
+            Check("period_ends_before_start", "period_end >= period_start", "period_end"),
+            Check("no_figure", "numerator IS NOT NULL OR value IS NOT NULL", "numerator"),
+            Check("negative_numerator", "numerator >= 0", "numerator"),
+            Check("denominator_not_positive", "denominator > 0", "denominator"),
+            Check("negative_n", "n >= 0", "n"),
+        ),
+        references={"series": "series", "department_id": "departments", "service_id": "services",
+                    "office_id": "offices"},
+        events=("period_start",),
+        source_column="source",
+    ),
 }
 
 
@@ -202,6 +244,18 @@ DIMENSIONS: dict[str, DimensionTable] = {
                 allowed=OFFICE_KINDS,
             ),
             "timezone": _TEXT64,
+        },
+    ),
+    # What an aggregate series measures (observations.series names one).
+    "series": DimensionTable(
+        "series",
+        "series_id",
+        {
+            "series_id": _TEXT64,
+            "label": Column(pl.String(), "VARCHAR(200)", required=True, max_length=200),
+            "unit": Column(pl.String(), "VARCHAR(32)", required=True, max_length=32),
+            "direction": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=DIRECTIONS),
+            "kind": Column(pl.String(), "VARCHAR(16)", required=True, max_length=16, allowed=SERIES_KINDS),
         },
     ),
 }

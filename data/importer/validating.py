@@ -3,7 +3,8 @@
 A record takes the first fate that applies, in this order:
 
 1. the reader could not split it into fields (blank line, wrong number of fields, stray
-   quote, bytes not in the file's encoding);
+   quote, bytes not in the file's encoding); with [source] unpivot, each line that did is
+   one record per unpivoted column, and an empty cell is excluded (``empty_cell``);
 2. the mapping's rules with ``on = "source"``, in the order written;
 3. its key is empty (``missing_key``);
 4. a value it needs does not parse (``bad_timestamp``, ``unmapped_value``, ...);
@@ -31,7 +32,7 @@ import polars as pl
 
 from data.importer.errors import ImportFailed
 from data.importer.fields import compute_fields
-from data.importer.mapping import Mapping, Source
+from data.importer.mapping import Mapping, Source, Unpivot
 from data.importer.reading import RawBatch, normalise
 from data.importer.targets import DIMENSIONS, Column
 
@@ -56,6 +57,10 @@ _READ_AS = {
 MARK_PREFIX = "_mark__"  # stage columns counting repairs and flags
 DIMENSION_PREFIX = "_dim__"  # stage columns holding dimension attributes
 ORDER_COLUMN = "_order"  # the [source] latest_by field: which version of a repeated key is the latest
+CELL_COLUMN = "_cell"  # [source] unpivot: which of the unpivoted columns a row came from (0, 1, ...)
+# An unpivoted row's staged _line is line * CELLS_PER_LINE + its column's position, so that
+# every row of the stage keeps a number of its own (ids, duplicates) and its line stays known.
+CELLS_PER_LINE = 10_000
 
 
 EARLIEST_DATE_SETTING = "KPI_IMPORT_EARLIEST_DATE"
@@ -121,6 +126,7 @@ class BatchOutcome:
     quarantined: Counter[str]
     parse_stats: dict[tuple[str, str], FieldStats]  # (column, rule) -> stats
     examples: dict[str, list[str]]  # rule -> a few 'line N: message' texts
+    lines: int = 0  # lines of the file behind ``read`` (fewer than read when unpivoted)
 
 
 class _Fates:
@@ -175,6 +181,24 @@ def _sql_mask(frame: pl.DataFrame, sql: str, where: str, *, null_means: bool = F
     return value.fill_null(null_means)
 
 
+def unpivot_frame(frame: pl.DataFrame, unpivot: Unpivot) -> pl.DataFrame:
+    """One row per line and unpivoted column: the header in ``unpivot.name``, the cell in
+    ``unpivot.value``, the column's position in CELL_COLUMN; in line order."""
+    chosen = unpivot.chosen([c for c in frame.columns if c != "_line"])
+    if not chosen:
+        raise ImportFailed("[source] unpivot matches no column of the file" + (
+            f" (pattern {unpivot.pattern!r})" if unpivot.pattern else f" ({', '.join(unpivot.columns)})"))
+    if len(chosen) >= CELLS_PER_LINE:
+        raise ImportFailed(f"[source] unpivot matches {len(chosen):,} columns; at most {CELLS_PER_LINE - 1:,} can be unpivoted")
+    if len({frame.schema[c] for c in chosen}) > 1:
+        frame = frame.with_columns(pl.col(chosen).cast(pl.String))
+    positions = {column: position for position, column in enumerate(chosen)}
+    index = [c for c in frame.columns if c not in positions]
+    long = frame.unpivot(on=chosen, index=index, variable_name=unpivot.name, value_name=unpivot.value)
+    long = long.with_columns(pl.col(unpivot.name).replace_strict(positions, return_dtype=pl.Int64).alias(CELL_COLUMN))
+    return long.sort("_line", CELL_COLUMN)
+
+
 def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None) -> BatchOutcome:
     """Compute the fields of a batch and give every record exactly one fate.
 
@@ -182,13 +206,21 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
     """
     plausible = plausible or plausible_window(mapping.source)
     source = mapping.source
+    wide = batch.frame
+    if source.unpivot is not None:
+        wide = unpivot_frame(wide, source.unpivot)
     # Blanks around values and the null markers matter only in the columns the mapping reads
     # (all of them when the whole row is the key).
-    used = [c for c in (mapping.source_columns() if source.key else batch.frame.columns) if c in batch.frame.columns and c != "_line"]
-    raw = normalise(batch.frame, used, trim=source.trim, null_values=source.null_values)
+    used = [c for c in (mapping.source_columns() if source.key else wide.columns) if c in wide.columns and c != "_line"]
+    raw = normalise(wide, used, trim=source.trim, null_values=source.null_values)
     target = mapping.target
     fates = _Fates(raw)
     marks: dict[str, pl.Series] = {}
+    if source.unpivot is not None and not source.unpivot.keep_empty:
+        value = source.unpivot.value
+        fates.assign(raw.get_column(value).is_null(), "empty_cell", "excluded", value,
+                     lambda rows: _as_messages(raw.get_column(source.unpivot.name), rows,  # type: ignore[union-attr]
+                                               "the cell of column {} is empty"))
 
     for rule in mapping.rules:
         if rule.on != "source":
@@ -255,6 +287,9 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
                          f"{spec.name} is empty (required by the mapping)")
     columns: dict[str, pl.Series] = {}
     for name, column in target.columns.items():
+        if name == target.source_column:
+            columns[name] = pl.repeat(source.name, raw.height, eager=True, dtype=column.dtype)
+            continue
         if name not in frame.columns or name not in sources:
             columns[name] = pl.repeat(None, raw.height, eager=True, dtype=column.dtype)
             continue
@@ -369,10 +404,13 @@ def _outcome(
 ) -> BatchOutcome:
     """Split the batch by fate: rows to stage (with their marks), rejects, counts."""
     alive = fates.alive
+    line = raw.get_column("_line")
+    if CELL_COLUMN in raw.columns:
+        line = line * CELLS_PER_LINE + raw.get_column(CELL_COLUMN)
     rows = typed.with_columns(
         _key=key,
-        _line=raw.get_column("_line"),
-        _hash=raw.drop("_line").hash_rows(),
+        _line=line,
+        _hash=raw.drop("_line", CELL_COLUMN, strict=False).hash_rows(),
     )
     if mapping.source.latest_by:
         rows = rows.with_columns(frame.get_column(mapping.source.latest_by).alias(ORDER_COLUMN))
@@ -393,7 +431,7 @@ def _outcome(
     for row in batch.malformed.head(50).iter_rows(named=True):
         if len(examples.setdefault(row["rule"], [])) < 3:
             examples[row["rule"]].append(f"{line_label} {row['_line']}: {row['message']}")
-    source_columns = [c for c in raw.columns if c != "_line"]
+    source_columns = [c for c in raw.columns if c not in ("_line", CELL_COLUMN)]
     for mask, rule, action, column, messages in fates.decided:
         count = int(mask.sum())
         lines = raw.get_column("_line").filter(mask)
@@ -427,4 +465,5 @@ def _outcome(
         quarantined=quarantined,
         parse_stats=parse_stats,
         examples=examples,
+        lines=batch.frame.height + batch.malformed.height,
     )

@@ -21,7 +21,7 @@ EXTRACTS = extract_names()
 FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests"}
 # Filled by `python -m data import`, so empty in a generated world; run with an import in
 # tests/dashboard/test_catalogue.py.
-FILLED_BY_IMPORTS = {"imports", "import_rule_counts"}
+FILLED_BY_IMPORTS = {"imports", "import_rule_counts", "observations"}  # observations: tests/imports/test_nhs_ae.py
 # The rows behind a number (case_rows.sql and the like): every service, office and channel,
 # the rows rules leave out too, in one page. Their own tests are tests/sql/test_rows_behind.py.
 ROWS_BEHIND = {

@@ -11,7 +11,7 @@ from data.database import create_engine, create_schema, table_names
 
 TABLES = {
     "departments", "services", "offices", "office_hours", "office_closures", "cases",
-    "contacts", "journeys", "feedback", "costs", "incidents", "data_loads",
+    "contacts", "journeys", "feedback", "costs", "incidents", "data_loads", "series", "observations",
 }
 
 
@@ -98,3 +98,27 @@ def test_office_kinds_and_weekdays_are_checked(empty_engine):
         conn.exec_driver_sql("INSERT INTO offices VALUES ('x', 'X', 'North', 'castle', 'Europe/London')")
     with pytest.raises(sa.exc.DBAPIError), empty_engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO office_hours VALUES ('x', 8, '09:00:00', '17:00:00')")
+
+
+GOOD_OBSERVATION = {"observation_id": 1, "source": "nhs_ae", "series": "ae_four_hour", "grain": "month",
+                    "period_start": "2019-02-01", "period_end": "2019-02-28", "numerator": 84.0, "denominator": 100.0,
+                    "value": None}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"grain": "year"}, {"period_end": "2019-01-31"}, {"numerator": None}, {"denominator": 0.0}, {"period_start": None}],
+    ids=["unknown-grain", "ends-before-start", "no-figure", "zero-denominator", "no-start"],
+)
+def test_observations_refuse_impossible_rows(empty_engine, change):
+    create_schema(empty_engine)
+    insert = sa.text(
+        "INSERT INTO observations (observation_id, source, series, grain, period_start, period_end, numerator, "
+        "denominator, value) VALUES (:observation_id, :source, :series, :grain, CAST(:period_start AS DATE), "
+        "CAST(:period_end AS DATE), :numerator, :denominator, :value)"
+    )
+    with empty_engine.begin() as conn:
+        conn.execute(insert, GOOD_OBSERVATION)
+        conn.execute(insert, {**GOOD_OBSERVATION, "observation_id": 2, "numerator": None, "denominator": None, "value": 4.5})
+    with pytest.raises(sa.exc.DBAPIError), empty_engine.begin() as conn:
+        conn.execute(insert, {**GOOD_OBSERVATION, **change, "observation_id": 3})
