@@ -42,7 +42,23 @@ POSTGRES_SERVER_URL = os.environ.get(
 )
 # A small but complete world: every service, office, shape and incident, ~220,000 cases.
 SMALL = Scenario(seed=7, scale=0.2, end=date(2026, 11, 22))
-BACKENDS = ("duckdb", "postgresql")
+# Every PostgreSQL parameter carries the `postgres` marker, so `-m "not postgres"` (make
+# test-fast) leaves the server out; pytest_collection_modifyitems below marks the rest.
+BACKENDS = ("duckdb", pytest.param("postgresql", marks=pytest.mark.postgres))
+POSTGRES_FIXTURES = frozenset({"postgres_server", "make_postgres_database", "postgres_url"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` every test that reaches the PostgreSQL server: through a fixture it
+    names (directly or through its fixtures), or through a "postgresql" parameter of any
+    parametrisation (which covers fixtures that call make_postgres_database by
+    request.getfixturevalue, invisible in the fixture names)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {}).values()
+        by_parameter = any(isinstance(value, str) and value == "postgresql" for value in params)
+        if by_parameter or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
 
 
 def _server_engine() -> Engine | str:
