@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 FORECAST_LOG ?= data/forecast-run.log
+# pytest-xdist processes for make test and make test-fast; more pytest options, e.g.
+# PYTEST_ARGS="-x --durations=20"
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 .PHONY: install run test test-fast bench lint data clean-data
 
@@ -27,9 +31,19 @@ run: install
 	 nice -n 10 $(BIN)/python -m forecasting detect --if-missing --quiet) > $(FORECAST_LOG) 2>&1 &
 	$(BIN)/python -m dashboard --server.port $(PORT) --server.headless true
 
-## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)
+## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432):
+## everything but the browser on both cores, then the browser tests on their own (each
+## xdist worker would start its own Streamlit servers and Chromium); fails if either fails.
 test: install
-	$(BIN)/python -m pytest
+	status=0; \
+	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS) || status=$$?; \
+	exit $$status
+
+## For developers, between edits: everything except the browser, the slow (scale 1, real
+## files) and the PostgreSQL tests, on both cores; about a minute on 2 cores.
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e and not slow and not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/python -m ruff check .

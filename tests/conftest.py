@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,13 +28,6 @@ from data.samples import shared_data_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
 POSTGRES_SERVER_URL = os.environ.get(
     "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -46,6 +38,11 @@ SMALL = Scenario(seed=7, scale=0.2, end=date(2026, 11, 22))
 # test-fast) leaves the server out; pytest_collection_modifyitems below marks the rest.
 BACKENDS = ("duckdb", pytest.param("postgresql", marks=pytest.mark.postgres))
 POSTGRES_FIXTURES = frozenset({"postgres_server", "make_postgres_database", "postgres_url"})
+# Per-test ceilings (s) over the default of pyproject's `timeout` (300), for the tiers that
+# need them on a loaded 2-core machine: a browser test waits on a page many times (each up
+# to devtools.serving.READY_TIMEOUT_MS); the scale-1 anomaly quality test took 251 s while
+# other work ran beside it. A test's own `timeout` mark wins.
+TIER_TIMEOUTS = {"e2e": 1800, "slow": 1200}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
@@ -53,12 +50,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `postgres` every test that reaches the PostgreSQL server: through a fixture it
     names (directly or through its fixtures), or through a "postgresql" parameter of any
     parametrisation (which covers fixtures that call make_postgres_database by
-    request.getfixturevalue, invisible in the fixture names)."""
+    request.getfixturevalue, invisible in the fixture names). Give the e2e and slow tests
+    their longer timeouts."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {}).values()
         by_parameter = any(isinstance(value, str) and value == "postgresql" for value in params)
         if by_parameter or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+        tiers = [seconds for marker, seconds in TIER_TIMEOUTS.items() if item.get_closest_marker(marker)]
+        if tiers and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(max(tiers)))
 
 
 def _server_engine() -> Engine | str:
