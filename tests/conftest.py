@@ -38,7 +38,7 @@ SMALL = Scenario(seed=7, scale=0.2, end=date(2026, 11, 22))
 # test-fast) leaves the server out; pytest_collection_modifyitems below marks the rest.
 BACKENDS = ("duckdb", pytest.param("postgresql", marks=pytest.mark.postgres))
 POSTGRES_FIXTURES = frozenset({"postgres_server", "make_postgres_database", "postgres_url"})
-# Per-test ceilings (s) over the default of pyproject's `timeout` (300), for the tiers that
+# Per-test ceilings (s) over the default of pyproject's `timeout` (600), for the tiers that
 # need them on a loaded 2-core machine: a browser test waits on a page many times (each up
 # to devtools.serving.READY_TIMEOUT_MS); the scale-1 anomaly quality test took 251 s while
 # other work ran beside it. A test's own `timeout` mark wins.
