@@ -43,6 +43,12 @@ POSTGRES_FIXTURES = frozenset({"postgres_server", "make_postgres_database", "pos
 # to devtools.serving.READY_TIMEOUT_MS); the scale-1 anomaly quality test took 251 s while
 # other work ran beside it. A test's own `timeout` mark wins.
 TIER_TIMEOUTS = {"e2e": 1800, "slow": 1200}
+# Fixtures heavy enough to make every test using them `slow` (left out of make test-fast,
+# part of make test); setups measured with make test-fast at load 6 to 17 on 2 cores.
+SLOW_FIXTURES = frozenset({
+    "anomaly_world",  # a whole detection run over the small world: 166 s
+    "planner_url",  # a forecast run stored for the planner page, whose AppTests take 5-16 s each
+})
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
@@ -50,13 +56,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `postgres` every test that reaches the PostgreSQL server: through a fixture it
     names (directly or through its fixtures), or through a "postgresql" parameter of any
     parametrisation (which covers fixtures that call make_postgres_database by
-    request.getfixturevalue, invisible in the fixture names). Give the e2e and slow tests
-    their longer timeouts."""
+    request.getfixturevalue, invisible in the fixture names). Mark `slow` every test using
+    a fixture of SLOW_FIXTURES. Give the e2e and slow tests their longer timeouts."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {}).values()
         by_parameter = any(isinstance(value, str) and value == "postgresql" for value in params)
         if by_parameter or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
         tiers = [seconds for marker, seconds in TIER_TIMEOUTS.items() if item.get_closest_marker(marker)]
         if tiers and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(max(tiers)))
