@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import date
 
 import polars as pl
@@ -63,8 +64,9 @@ def select_row(page, level: str, row: int, *, then: str) -> None:
         page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
         try:
             page.wait_for_function(reacted, timeout=CLICK_REGISTERS_MS, polling=50)
-        except PlaywrightTimeoutError:
-            continue  # still idle, same view: the click was lost
+        except PlaywrightTimeoutError:  # still idle, same view: the click was lost
+            warnings.warn(f"a click on row {row} of the {level} table was lost; clicking again", stacklevel=2)
+            continue
         wait_for_app(page, has_heading(then))
         return
     raise AssertionError(f"three clicks on row {row} of the {level} table changed nothing (still {page.url})")
