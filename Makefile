@@ -41,7 +41,7 @@ test: install
 	exit $$status
 
 ## For developers, between edits: everything except the browser, the slow (scale 1, real
-## files) and the PostgreSQL tests, on both cores; about a minute on 2 cores.
+## files, heavy fixtures) and the PostgreSQL tests, on both cores (goal: under 90 s on 2 idle cores).
 test-fast: install
 	$(BIN)/python -m pytest -m "not e2e and not slow and not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
