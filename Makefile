@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
 PORT ?= 8501
 FORECAST_LOG ?= data/forecast-run.log
+# pytest-xdist processes for make test and make test-fast; more pytest options, e.g.
+# PYTEST_ARGS="-x --durations=20"
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 PUBLIC_PORT ?= 8502
 RELEASES ?= data/releases
@@ -39,9 +43,19 @@ run-public: install
 	$(BIN)/python -m metrics publish --out $(RELEASES) --config config/publication.demo.toml
 	KPI_PUBLIC_RELEASES=$(RELEASES) $(BIN)/python -m public --server.port $(PUBLIC_PORT) --server.headless true
 
-## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432)
+## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432):
+## everything but the browser on both cores, then the browser tests on their own (each
+## xdist worker would start its own Streamlit servers and Chromium); fails if either fails.
 test: install
-	$(BIN)/python -m pytest
+	status=0; \
+	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS) || status=$$?; \
+	exit $$status
+
+## For developers, between edits: everything except the browser, the slow (scale 1, real
+## files, heavy fixtures) and the PostgreSQL tests, on both cores (goal: under 90 s on 2 idle cores).
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e and not slow and not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/python -m ruff check .

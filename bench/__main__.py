@@ -25,6 +25,9 @@ BENCHMARKS = {
 
 
 def main(argv: list[str]) -> int:
+    if {"-h", "--help"} & set(argv):
+        print(f"{__doc__.strip()}\n\nbenchmarks: {', '.join(BENCHMARKS)}")
+        return 0
     chosen = argv or list(BENCHMARKS)
     unknown = [name for name in chosen if name not in BENCHMARKS]
     if unknown:

@@ -34,8 +34,8 @@ from pathlib import Path
 import psutil
 
 from data.database import database_url, duckdb_path
+from devtools.serving import CHROMIUM, CHROMIUM_ARGS, RENDERED, serve_process
 from metrics.periods import parse_week, week_label
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RENDERED, serve_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE10 = ROOT / "bench" / "out" / "scale10.duckdb"

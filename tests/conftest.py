@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,13 +28,6 @@ from data.samples import shared_data_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
 # The tests' webhook receivers listen on this machine; an administrator must allow that
 # explicitly (notify/webhooks.py), and the tests of the rule itself set their own lists.
@@ -46,7 +38,40 @@ POSTGRES_SERVER_URL = os.environ.get(
 )
 # A small but complete world: every service, office, shape and incident, ~220,000 cases.
 SMALL = Scenario(seed=7, scale=0.2, end=date(2026, 11, 22))
-BACKENDS = ("duckdb", "postgresql")
+# Every PostgreSQL parameter carries the `postgres` marker, so `-m "not postgres"` (make
+# test-fast) leaves the server out; pytest_collection_modifyitems below marks the rest.
+BACKENDS = ("duckdb", pytest.param("postgresql", marks=pytest.mark.postgres))
+POSTGRES_FIXTURES = frozenset({"postgres_server", "make_postgres_database", "postgres_url"})
+# Per-test ceilings (s) over the default of pyproject's `timeout` (600), for the tiers that
+# need them on a loaded 2-core machine: a browser test waits on a page many times (each up
+# to devtools.serving.READY_TIMEOUT_MS); the scale-1 anomaly quality test took 251 s while
+# other work ran beside it. A test's own `timeout` mark wins.
+TIER_TIMEOUTS = {"e2e": 1800, "slow": 1200}
+# Fixtures heavy enough to make every test using them `slow` (left out of make test-fast,
+# part of make test); setups measured with make test-fast at load 6 to 17 on 2 cores.
+SLOW_FIXTURES = frozenset({
+    "anomaly_world",  # a whole detection run over the small world: 166 s
+    "planner_url",  # a forecast run stored for the planner page, whose AppTests take 5-16 s each
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` every test that reaches the PostgreSQL server: through a fixture it
+    names (directly or through its fixtures), or through a "postgresql" parameter of any
+    parametrisation (which covers fixtures that call make_postgres_database by
+    request.getfixturevalue, invisible in the fixture names). Mark `slow` every test using
+    a fixture of SLOW_FIXTURES. Give the e2e and slow tests their longer timeouts."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {}).values()
+        by_parameter = any(isinstance(value, str) and value == "postgresql" for value in params)
+        if by_parameter or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        tiers = [seconds for marker, seconds in TIER_TIMEOUTS.items() if item.get_closest_marker(marker)]
+        if tiers and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(max(tiers)))
 
 
 def _server_engine() -> Engine | str:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from anomalies.store import Detection, run_detection, store_detection
 from data.database import bulk_load, connect, create_engine, create_schema, duckdb_path
+from tests.conftest import BACKENDS
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def anomaly_engine(anomaly_world: StoredWorld) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def stored(request, anomaly_world, small_tables, tmp_path) -> Iterator[Engine]:
     """An engine whose database holds the small world's stored run: a private copy, so that
     what a test writes reaches no other test (on PostgreSQL: the dimensions and the run

@@ -97,6 +97,7 @@ def test_anomalies_errors_are_one_clear_line(series_csv, tmp_path, capsys, chang
     assert err.startswith(message) and err.count("\n") == 1
 
 
+@pytest.mark.slow  # a whole detection run over the small world through the command line
 def test_detect_stores_a_run_and_prints_its_summary(anomaly_world, tmp_path, capsys):
     target = tmp_path / "detect.duckdb"
     shutil.copy(duckdb_path(anomaly_world.url), target)
@@ -112,6 +113,7 @@ def test_detect_stores_a_run_and_prints_its_summary(anomaly_world, tmp_path, cap
     assert sorted(flags["flag_key"].to_list()) == sorted(anomaly_world.detection.flags["flag_key"].to_list())  # deterministic
 
 
+@pytest.mark.slow  # a whole detection run over the small world through the command line
 def test_detect_if_missing_does_nothing_when_the_stored_run_is_up_to_date(anomaly_world, tmp_path, capsys):
     target = tmp_path / "detect.duckdb"
     shutil.copy(duckdb_path(anomaly_world.url), target)

@@ -18,7 +18,7 @@ from metrics.registry import METRICS, METRICS_LIST
 from metrics.rules import RULES
 from metrics.scorecard import latest_complete_week
 from metrics.targets import load_targets
-from tests.conftest import ROOT
+from tests.conftest import BACKENDS, ROOT
 from tests.dashboard.conftest import app_on
 
 PAGE = str(ROOT / "dashboard" / "pages" / "catalogue.py")
@@ -229,7 +229,7 @@ def test_an_empty_database_still_shows_the_catalogue_and_says_what_to_do(tmp_pat
         assert "There are no cases or contacts in the database" in infos
 
 
-@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, request, backend):
     """An export in Boston 311's layout imported into an empty database: the page lists
     the import as the importer recorded it (the imports extracts, on both databases), and

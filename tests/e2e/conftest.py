@@ -1,87 +1,23 @@
-"""End to end: the real app served by Streamlit on a free port, driven in headless Chromium.
+"""End to end: the real app served by Streamlit on a free port, driven in headless Chromium
+(devtools.serving: the server, the browser and the page's readiness, shared with bench/).
 
-Chromium is Debian's package (/usr/bin/chromium, installed by .ci/run), driven by
-Playwright's Python package; Playwright's own browser download is never used.
+Every wait is on the page's own readiness (``wait_for_app``), with READY_TIMEOUT_MS as its
+ceiling; every browser context has that ceiling as its default timeout too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from devtools.serving import CHROMIUM, DARK_THEME, ROOT, has_heading, launch_chromium, serve, shows_text, wait_for_app
 
-CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+__all__ = ["axe_violations", "has_heading", "screenshot", "serve", "shows_text", "wait_for_app"]
+
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
-
-
-# Streamlit's own dark theme (what a viewer gets by choosing "Dark" in the app's settings);
-# every colour is given, since the light ones of .streamlit/config.toml would otherwise stay.
-DARK_THEME = {
-    "base": "dark", "primaryColor": "#FF4B4B", "backgroundColor": "#0E1117",
-    "secondaryBackgroundColor": "#262730", "textColor": "#FAFAFA",
-}
-
-
-@contextlib.contextmanager
-def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
-    """The dashboard on a free port (``python -m dashboard``) with Streamlit options;
-    yields its base URL and stops it afterwards."""
-    with serve_process(database_url, log, *options) as (base, _process):
-        yield base
-
-
-@contextlib.contextmanager
-def serve_process(database_url: str, log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``serve``, yielding the server process too (the benchmarks read its memory)."""
-    port = free_port()
-    environment = {**os.environ, "KPI_DATABASE_URL": database_url}
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "dashboard",
-                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options,
-            ],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)  # polling for the server to come up, not timing a test
-    else:
-        process.terminate()
-        raise RuntimeError(f"streamlit did not answer within 90 s:\n{log.read_text()}")
-    try:
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +42,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
@@ -117,33 +53,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-RENDERED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-    if (!document.querySelector('[data-testid="stMain"] h1')) return false;
-    if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-stale="true"]')) return false;
-    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-    return charts.every(chart => chart.querySelector('.main-svg'));
-}"""
-
-
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the page is fully rendered: connected, the script run over (not merely
-    not started), a title drawn, no spinner, skeleton or stale element left, and every
-    Plotly chart drawn."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(RENDERED, timeout=timeout, polling=50)
-    page.evaluate("() => document.fonts.ready.then(() => true)")
-
-
-def rerun_finished(page, until: str, timeout: float = 60_000) -> None:
-    """After a widget change: wait until the JavaScript condition ``until`` holds (what the
-    change must show, e.g. a new heading) on a fully rendered page. Waiting for the
-    content, not for the run state, is what makes this free of races."""
-    page.wait_for_function(f"() => ({until}) && ({RENDERED})()", timeout=timeout, polling=50)
 
 
 def page_height(page) -> int:

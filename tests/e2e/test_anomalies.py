@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from data.database import create_engine, duckdb_path
 from anomalies.store import run_detection, store_detection
-from tests.e2e.conftest import axe_violations, screenshot, serve, wait_for_app
+from data.database import create_engine, duckdb_path
+from tests.e2e.conftest import axe_violations, has_heading, screenshot, serve, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -32,11 +32,7 @@ def flagged_server(duckdb_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 def open_anomalies(page, url: str) -> None:
     page.goto(url)
-    wait_for_app(page, timeout=120_000)
-    page.get_by_role("heading", name="Notifications").wait_for(timeout=120_000)
-    wait_for_app(page, timeout=120_000)
-    # elements of a previous run fade while a rerun is under way: wait until none is stale
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
+    wait_for_app(page, has_heading("Notifications"))  # the last section: the whole page ran
 
 
 def summary_text(page) -> str:
@@ -58,8 +54,7 @@ def test_a_filter_change_lands_in_the_url_and_the_link_reproduces_the_view(flagg
     open_anomalies(page, f"{flagged_server}/anomalies?weeks=all")
     page.get_by_label("Series").click()  # the select box of daily or weekly series
     page.get_by_role("option", name="Weekly").click()
-    page.wait_for_url("**grain=week**", timeout=60_000)
-    wait_for_app(page)
+    wait_for_app(page, "location.search.includes('grain=week')")
     shown = summary_text(page)
     assert "on weekly series" in shown
     other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -74,7 +69,7 @@ def test_the_flags_table_downloads_as_csv(flagged_server, page):
     expander.get_by_text("Every flag shown").click()
     button = expander.get_by_role("button", name="Download CSV")
     button.wait_for(state="visible")
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download() as download:
         button.click()
     content = Path(download.value.path()).read_text()
     header = content.splitlines()[0]

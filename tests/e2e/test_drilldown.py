@@ -5,29 +5,33 @@ extract, and check accessibility with axe-core."""
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from datetime import date
 
 import polars as pl
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from data.database import create_engine
 from data.extracts import run_extract
 from metrics.drilldown import Scope, rows_query
 from metrics.registry import METRICS
-from tests.e2e.conftest import axe_violations, screenshot, wait_for_app
+from tests.e2e.conftest import axe_violations, has_heading, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
 WEEK = "2026-W47"
 MONDAY, SUNDAY = date(2026, 11, 16), date(2026, 11, 22)
+# How long a click on the grid may take to make the browser request a rerun (it takes
+# milliseconds: the request is made in the browser, before the server does anything).
+CLICK_REGISTERS_MS = 15_000
 
 
-def settle(page, heading: str) -> None:
-    """Wait until the rerun has drawn ``heading`` and finished."""
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
-    wait_for_app(page, timeout=120_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+def settle(page, heading: str, until: str = "true") -> None:
+    """Wait until the page is ready (its rerun over) and shows ``heading`` (and ``until``)."""
+    wait_for_app(page, f"({has_heading(heading)}) && ({until})")
 
 
 def choose(page, label: str, option: str) -> None:
@@ -37,14 +41,35 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def select_row(page, level: str, row: int) -> None:
+def select_row(page, level: str, row: int, *, then: str) -> None:
     """Tick row ``row`` (0 = the first) of the peer table of ``level`` (its rows are 35
-    pixels high under a header of the same height; the tick box is the first column)."""
+    pixels high under a header of the same height; the tick box is the first column) and
+    wait until the page is ready showing the heading ``then``.
+
+    A click on the grid's canvas can be lost (it once left the test waiting for "Offices
+    compared" until it timed out). A click that registers makes Streamlit request a rerun
+    at once, in the browser; so when, well after the click, the page is still idle on the
+    same view with nothing requested, the click is made again (at most three times)."""
     grid = page.locator(f'[class*="st-key-peers-{level}"] [data-testid="stDataFrameResizable"]').first
-    grid.locator("canvas").first.wait_for(timeout=60_000)  # a click before the grid has drawn is lost
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+    grid.locator("canvas").first.wait_for()  # a click before the grid has drawn is lost
+    before = page.evaluate("() => location.search")
+    reacted = (
+        f"() => document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state') !== 'notRunning'"
+        f" || location.search !== {json.dumps(before)} || ({has_heading(then)})"
+    )
+    for _attempt in range(3):
+        grid.scroll_into_view_if_needed()
+        wait_for_app(page)  # nothing above the grid still moving it: the box measured is where it stays
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+        try:
+            page.wait_for_function(reacted, timeout=CLICK_REGISTERS_MS, polling=50)
+        except PlaywrightTimeoutError:  # still idle, same view: the click was lost
+            warnings.warn(f"a click on row {row} of the {level} table was lost; clicking again", stacklevel=2)
+            continue
+        wait_for_app(page, has_heading(then))
+        return
+    raise AssertionError(f"three clicks on row {row} of the {level} table changed nothing (still {page.url})")
 
 
 def headline(page) -> tuple[str, str]:
@@ -66,8 +91,7 @@ def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb
     choose(page, "Go down to a department", "Civil Registration and Permits")
     settle(page, f"Services compared, week {WEEK}")
     best = page.get_by_text(re.compile(r"^Of \d+ services, ")).first.inner_text().split(", ")[1].split(" had the highest")[0]
-    select_row(page, "service_id", 0)  # sorted best first
-    settle(page, f"Offices compared, week {WEEK}")
+    select_row(page, "service_id", 0, then=f"Offices compared, week {WEEK}")  # sorted best first
     assert "department=civil" in page.url and "service=" in page.url
     assert best in crumbs(page)
     assert axe_violations(page) == []
@@ -80,8 +104,7 @@ def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb
 
     # back up one level by its breadcrumb
     page.locator(".st-key-drill-breadcrumbs").get_by_role("button", name="Civil Registration and Permits").click()
-    settle(page, f"Services compared, week {WEEK}")
-    page.wait_for_function("() => !location.search.includes('service=')", timeout=30_000)
+    settle(page, f"Services compared, week {WEEK}", until="!location.search.includes('service=')")
     assert "department=civil" in page.url
     view = headline(page), crumbs(page)
 
@@ -90,7 +113,7 @@ def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb
     other = shared.new_page()
     other.goto(page.url)
     settle(other, f"Services compared, week {WEEK}")
-    other.locator(".st-key-drill-breadcrumbs").get_by_role("button", name="All departments").wait_for()
+    assert other.locator(".st-key-drill-breadcrumbs").get_by_role("button", name="All departments").is_visible()
     assert (headline(other), crumbs(other)) == view
     shared.close()
 
@@ -98,7 +121,7 @@ def test_walk_down_up_share_and_download(server, page, browser, tmp_path, duckdb
     total = int(re.search(r"([\d,]+) cases", page.get_by_text(re.compile(r"^[\d,]+ cases")).first.inner_text()).group(1).replace(",", ""))
     page.get_by_role("button", name=re.compile("Prepare the CSV and Excel files")).click()
     csv_button, excel_button = page.locator(".st-key-drill-csv button"), page.locator(".st-key-drill-xlsx button")
-    csv_button.wait_for(timeout=120_000)
+    wait_for_app(page, "document.querySelector('.st-key-drill-csv button') && document.querySelector('.st-key-drill-xlsx button')")
     with page.expect_download() as csv_download:
         csv_button.click()
     csv_path = tmp_path / csv_download.value.suggested_filename

@@ -16,7 +16,7 @@ from data.database import create_engine
 from forecasting.planning import default_settings, plan_staffing
 from forecasting.store import load_staffing_inputs
 from tests.dashboard.planner_world import EVERY_DEPARTMENT, make_planner_world
-from tests.e2e.conftest import axe_violations, screenshot, serve, wait_for_app
+from tests.e2e.conftest import axe_violations, screenshot, serve, shows_text, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +35,7 @@ def planner_server(small_tables, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def open_page(page, address: str) -> None:
     page.goto(address)
-    wait_for_app(page, timeout=120_000)
-    page.get_by_text("Staff-hours per day: needed and rostered").first.wait_for(timeout=120_000)
+    wait_for_app(page, shows_text("Staff-hours per day: needed and rostered"))
 
 
 def test_a_what_if_changes_the_plan_and_the_csv_holds_it(planner_server, page, tmp_path):
@@ -48,10 +47,9 @@ def test_a_what_if_changes_the_plan_and_the_csv_holds_it(planner_server, page, t
     volume = page.get_by_label("Volume change (%)")
     volume.fill("20")
     volume.press("Enter")
-    page.wait_for_url("**volume=20**", timeout=60_000)
-    wait_for_app(page, timeout=120_000)
+    wait_for_app(page, "location.search.includes('volume=20')")
 
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download() as download:
         page.get_by_role("button", name="Plan by day (CSV)").click()
     path = tmp_path / "plan.csv"
     download.value.save_as(path)

@@ -15,8 +15,7 @@ def test_queues_page_changes_office_and_keeps_it_in_the_link(server, browser):
     page = open_at(browser, f"{server}/queues", width=1280, height=2600)
     assert subheader(page).startswith("All contact centres, 13 weeks")
     page.get_by_text("Mean calls an hour", exact=False).first.wait_for()
-    choose(page, "Office", "Leeds Service Centre")
-    page.get_by_role("heading", name="Leeds Service Centre, 13 weeks", exact=False).wait_for()
+    choose(page, "Office", "Leeds Service Centre", then="Leeds Service Centre, 13 weeks")
     assert "office=leeds" in page.url
     assert page.get_by_text("Visits only (in person channel)", exact=False).is_visible()
     settle(page)

@@ -136,6 +136,7 @@ def test_closed_days_are_not_scored_and_forecast_zero() -> None:
     assert forecast.columns == ["series_id", "ds", "yhat", "lo80", "hi80", "lo95", "hi95", "model"]
 
 
+@pytest.mark.slow  # starts spawned worker processes: 17 s at load 6 to 17
 def test_parallel_spawn_workers_give_the_same_result() -> None:
     frame = pl.concat(
         [

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from data.database import create_engine
 from data.importer import ImportResult, import_file
-from tests.conftest import SHARED_DATA
+from tests.conftest import BACKENDS, SHARED_DATA
 
 REAL_FILES = {
     "boston311": SHARED_DATA / "boston311_2015.csv.gz",
@@ -44,7 +44,7 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[st
     return make
 
 
-@pytest.fixture(scope="session", params=["duckdb", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def imported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, ImportResult]]:
     """(url, {mapping: result}): the three real files imported into one empty database."""
     _require_real_data()

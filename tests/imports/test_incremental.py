@@ -10,10 +10,9 @@ import data.importer.loading
 from data.build import build
 from data.generate import Scenario
 from data.importer import import_file
+from tests.conftest import BACKENDS
 from tests.imports import boston
 from tests.imports.conftest import rows, scalar
-
-BACKENDS = ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 FIRST = [
     boston.case(101, "01/05/2015 09:00:00 AM", "01/06/2015 10:00:00 AM"),

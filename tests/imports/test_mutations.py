@@ -121,6 +121,7 @@ def _counts(url: str) -> dict[str, int]:
                           "data_loads UNION ALL SELECT 'cases', COUNT(*) FROM cases"))
 
 
+@pytest.mark.slow  # 30 imports of mutated real rows: 29 s at load 6 to 17
 @pytest.mark.skipif(not SAMPLE, reason="the real Boston 311 file is not there")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=histories())

@@ -18,11 +18,11 @@ from aiosmtpd.controller import Controller
 
 from anomalies.store import latest_flags
 from data.database import connect, create_engine, duckdb_path
+from devtools.serving import free_port
 from forecasting.__main__ import main as forecasting_main
 from notify.cli import main as cli_main
 from notify.send import NotifySettings, notify
 from notify.subscriptions import Subscription, add_subscription
-from tests.conftest import free_port
 
 DASHBOARD = "https://kpi.example.gov/dash"
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from data.database import create_engine, create_schema, table_names
+from tests.conftest import BACKENDS
 
 TABLES = {
     "departments", "services", "offices", "office_hours", "office_closures", "cases",
@@ -15,7 +16,7 @@ TABLES = {
 }
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_engine(request, tmp_path):
     if request.param == "duckdb":
         engine = create_engine(f"duckdb:///{tmp_path / 'empty.duckdb'}")
