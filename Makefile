@@ -41,7 +41,7 @@ run: install
 run-public: install
 	$(BIN)/python -m data ensure
 	$(BIN)/python -m metrics publish --out $(RELEASES) --config config/publication.demo.toml
-	KPI_PUBLIC_RELEASES=$(RELEASES) $(BIN)/python -m public --server.port $(PUBLIC_PORT) --server.headless true
+	KPI_PUBLIC_RELEASES=$(RELEASES) $(BIN)/python -m public_page --server.port $(PUBLIC_PORT) --server.headless true
 
 ## The whole pytest suite, DuckDB and PostgreSQL (KPI_TEST_POSTGRES_URL, default 127.0.0.1:5432):
 ## everything but the browser on both cores, then the browser tests on their own (each

@@ -1,4 +1,4 @@
-"""The public page (public/app.py) through Streamlit's AppTest, on a release of the small
+"""The public page (public_page/app.py) through Streamlit's AppTest, on a release of the small
 world: what a citizen reads is the release's own figures in plain words, every published
 service and nothing else, no count from 1 to 7, and no database behind it."""
 
@@ -13,11 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.database import create_engine
-from public.release import latest_release
-from public.view import HIDDEN_WORDS
+from public_page.release import latest_release
+from public_page.view import HIDDEN_WORDS
 from tests.public.conftest import PUBLISHED
 
-APP = str(Path(__file__).resolve().parents[2] / "public" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "public_page" / "app.py")
 
 
 def page(releases: Path, monkeypatch, service: str | None = None) -> AppTest:

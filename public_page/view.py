@@ -14,7 +14,7 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
-from public.release import SUPPRESSED, Release
+from public_page.release import SUPPRESSED, Release
 
 HIDDEN_WORDS = "hidden to protect privacy (too few people)"
 NO_VALUE = "not measured"

@@ -1,4 +1,4 @@
-"""The public performance page: ``python -m public`` (or ``streamlit run public/app.py``).
+"""The public performance page: ``python -m public_page`` (or ``streamlit run public_page/app.py``).
 
 It reads only the latest open-data release (public.release) and never the database, so
 it needs no sign-in and can show nothing that is not already published. Everything that
@@ -19,8 +19,8 @@ import streamlit.components.v1 as st_components  # noqa: E402
 
 from dashboard.components import _MEND_SCRIPT as MEND_SCRIPT  # noqa: E402 (made public after the page refactor lands)
 from dashboard.text import plain  # noqa: E402
-from public import view  # noqa: E402
-from public.release import ReleaseError, latest_release, releases_folder  # noqa: E402
+from public_page import view  # noqa: E402
+from public_page.release import ReleaseError, latest_release, releases_folder  # noqa: E402
 
 TITLE = "How our services are doing"
 

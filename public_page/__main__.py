@@ -1,6 +1,6 @@
-"""``python -m public [streamlit options]``: serve the public performance page.
+"""``python -m public_page [streamlit options]``: serve the public performance page.
 
-Like ``python -m dashboard``: the same as ``streamlit run public/app.py``, listening on
+Like ``python -m dashboard``: the same as ``streamlit run public_page/app.py``, listening on
 this machine only (127.0.0.1) unless an address is configured. The page reads only the
 releases folder ($KPI_PUBLIC_RELEASES, default data/releases)."""
 
