@@ -18,6 +18,7 @@ import polars as pl
 
 from anomalies import AnomalyError
 from forecasting.cli import DATABASE_HELP, Command, run
+from forecasting.series_id import format_id
 
 # --------------------------------------------------------------------------- detect
 
@@ -69,7 +70,7 @@ def run_detect(args: argparse.Namespace) -> int:
         recent = flags.filter(pl.col("first_day") >= detection.data_end - dt.timedelta(days=27)).sort("first_day", descending=True)
         print(f"flags of the last 28 days: {recent.height}")
         for row in recent.head(15).iter_rows(named=True):
-            print(f"  {row['first_day']} {row['grain']:<4} {row['scope_kind']}:{row['scope_id']}: {row['explanation']}")
+            print(f"  {row['first_day']} {row['grain']:<4} {format_id(row['scope_kind'], row['scope_id'])}: {row['explanation']}")
     return 0
 
 

@@ -67,11 +67,12 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from forecasting.series_id import SCOPE_KINDS as SCOPE_ID_KINDS
 from metrics.registry import METRICS, Aggregation, Direction
 
 DETECTORS = ("robust_z", "forecast_interval", "sustained_shift", "isolation_forest")
 GRAINS = ("day", "week")
-SCOPE_KINDS = ("total", "department", "service", "office", "channel")
+SCOPE_KINDS = SCOPE_ID_KINDS  # the kinds of forecasting.series_id's anomaly scopes
 SCOPE_DIMENSION = {"department": "department_id", "service": "service_id", "office": "office_id", "channel": "channel"}
 MAD_TO_SD = 1.4826
 # Smallest change worth a flag, per unit: a floor under the noise scale.

@@ -28,8 +28,8 @@ from datetime import date
 import polars as pl
 
 from anomalies.detect import SCOPE_DIMENSION, kpi_kind
+from data.fact_frames import Facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.formatting import number
 from metrics.registry import METRICS
 

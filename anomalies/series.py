@@ -1,6 +1,6 @@
 """The KPI series the detector watches, computed with the metric engine.
 
-Pure functions from Facts (metrics.facts) and small frames to long frames; the database
+Pure functions from Facts (data.fact_frames) and small frames to long frames; the database
 is read in anomalies.store. One row per series and period (VALUE_SCHEMA):
 ``grain`` (day or week), ``scope_kind`` (total, department, service, office, channel),
 ``scope_id`` (the member, ``all`` for the total), ``kpi``, ``period_start``, ``value``,
@@ -15,8 +15,9 @@ from datetime import date, timedelta
 import polars as pl
 
 from anomalies.detect import SCOPE_DIMENSION, SCOPE_KINDS, WATCHED
+from data.fact_frames import Facts
+from forecasting import series_id as ids
 from metrics.engine import compute
-from metrics.facts import Facts
 
 TOTAL = "all"
 VALUE_COLUMNS = ("grain", "scope_kind", "scope_id", "kpi", "period_start", "value", "n", "numerator", "denominator")
@@ -95,9 +96,5 @@ def known_days(closures: pl.DataFrame, scopes: pl.DataFrame) -> pl.DataFrame:
 
 def department_of_scope(scope_kind: str, scope_id: str, services: pl.DataFrame) -> str | None:
     """The department a scope belongs to, or None when it crosses departments."""
-    if scope_kind == "department":
-        return scope_id
-    if scope_kind == "service":
-        found = services.filter(pl.col("service_id") == scope_id)["department_id"]
-        return found[0] if found.len() else None
-    return None
+    service_departments = dict(zip(services["service_id"], services["department_id"], strict=True))
+    return ids.department_of(ids.format_id(scope_kind, scope_id), service_departments)

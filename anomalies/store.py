@@ -23,10 +23,11 @@ from anomalies import AnomalyError
 from anomalies.detect import SCOPE_KINDS, DetectionSettings, detect
 from anomalies.explain import Names, child_values, explain, sentence
 from anomalies.series import department_of_scope, known_days, kpi_values
+from data.access import visible_departments
 from data.database import bulk_load, connect, create_schema, table_names
 from data.extracts import load_extract, run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
-from forecasting.store import all_departments, code_version
+from forecasting.store import JOB_VIEWER, code_version
 from metrics.periods import week_label
 
 RUN_TABLES = ("anomaly_flags", "anomaly_scores", "anomaly_runs")
@@ -83,7 +84,7 @@ def run_detection(
     say = progress or (lambda _message: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    departments = all_departments(engine)
+    departments = list(visible_departments(engine, JOB_VIEWER))
     offices = run_extract(engine, "offices", departments=departments)
     services = run_extract(engine, "services", departments=departments)
     extent = data_extent(engine, departments, organisation_timezone(offices)) if departments else None
@@ -143,7 +144,7 @@ def store_detection(engine: Engine, detection: Detection, *, started_at: dt.date
     runs older than the last KEEP_RUNS and scores of every older run are removed."""
     create_schema(engine)
     finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    services = run_extract(engine, "services", departments=all_departments(engine))
+    services = run_extract(engine, "services", departments=list(visible_departments(engine, JOB_VIEWER)))
     department = {sid: dep for sid, dep in zip(services["service_id"], services["department_id"], strict=True)}
     flags = detection.flags
     scores = detection.scores.filter(pl.col("scored") | pl.col("value").is_not_null())

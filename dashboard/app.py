@@ -15,6 +15,7 @@ for folder in (ROOT, HERE):
 
 import streamlit as st  # noqa: E402
 
+from anomalies.links import PAGES as PATHS  # noqa: E402  (each page's path in the URL, shared with notify's links)
 from dashboard import faults  # noqa: E402
 
 PAGES = HERE / "pages"
@@ -25,18 +26,18 @@ def run() -> None:
     navigation = st.navigation(
         {
             "Performance": [
-                st.Page(PAGES / "overview.py", title="Weekly scorecard", icon=":material/dashboard:", default=True),
-                st.Page(PAGES / "drilldown.py", title="Drill-down", icon=":material/account_tree:"),
-                st.Page(PAGES / "queues.py", title="Queues", icon=":material/groups:"),
-                st.Page(PAGES / "satisfaction.py", title="Satisfaction and digital", icon=":material/sentiment_satisfied:"),
-                st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/notifications_active:"),
+                st.Page(PAGES / "overview.py", url_path=PATHS["overview"], title="Weekly scorecard", icon=":material/dashboard:", default=True),
+                st.Page(PAGES / "drilldown.py", url_path=PATHS["drilldown"], title="Drill-down", icon=":material/account_tree:"),
+                st.Page(PAGES / "queues.py", url_path=PATHS["queues"], title="Queues", icon=":material/groups:"),
+                st.Page(PAGES / "satisfaction.py", url_path=PATHS["satisfaction"], title="Satisfaction and digital", icon=":material/sentiment_satisfied:"),
+                st.Page(PAGES / "anomalies.py", url_path=PATHS["anomalies"], title="Anomalies", icon=":material/notifications_active:"),
             ],
             "Planning": [
-                st.Page(PAGES / "planner.py", title="Demand and staffing", icon=":material/calendar_month:"),
+                st.Page(PAGES / "planner.py", url_path=PATHS["planner"], title="Demand and staffing", icon=":material/calendar_month:"),
             ],
             "About the data": [
-                st.Page(PAGES / "catalogue.py", title="Measures and data quality", icon=":material/menu_book:"),
-                st.Page(PAGES / "tables.py", title="Tables", icon=":material/table_chart:"),
+                st.Page(PAGES / "catalogue.py", url_path=PATHS["catalogue"], title="Measures and data quality", icon=":material/menu_book:"),
+                st.Page(PAGES / "tables.py", url_path=PATHS["tables"], title="Tables", icon=":material/table_chart:"),
             ],
         }
     )

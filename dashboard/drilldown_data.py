@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
+from anomalies import links
 from dashboard import downloads, params, state
 from dashboard import figures_drilldown as figures
 from dashboard.text import plain
@@ -19,7 +20,7 @@ from metrics.facts import Facts
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # ?page= above this is clamped (a 50-million-row offset is past any table here)
 DOWNLOAD_CAP = 50_000  # rows in one CSV or Excel file
-URL_KEYS = {"department_id": "department", "service_id": "service", "office_id": "office", "channel": "channel"}
+URL_KEYS = links.SCOPE_PARAMS  # the scope's URL parameters, as notifications' links write them
 FACTS_WEEKS = 52  # facts are loaded a year back, as the overview loads them: one shared cache entry
 
 

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts import PALETTE, TEMPLATE, cell_labels, reference_entry
+from forecasting import series_id as ids
 from forecasting.backtest import BASELINE
 from forecasting.planning import StaffingPlan, StaffingSettings
 from forecasting.series import KINDS
@@ -90,22 +91,20 @@ def series_names(series: pl.DataFrame) -> dict[str, str]:
     return names
 
 
-def crosses_departments(series_id: str) -> bool:
-    """Total, office, channel and contacts series pool every department's demand."""
-    return series_id.partition(":")[0] in ("total", "office", "channel", "contacts")
+crosses_departments = ids.crosses_departments  # total, office, channel and contacts series
 
 
 def unit_of(series_id: str, office_kinds: dict[str, str]) -> str:
     """What the series counts: 'calls', 'visits' or 'cases'."""
-    kind, _, member = series_id.partition(":")
+    kind, member = ids.parse(series_id)
     if kind == "contacts":
-        return {"contact_centre": "calls", "service_centre": "visits"}.get(office_kinds.get(member, ""), "contacts")
+        return {"contact_centre": "calls", "service_centre": "visits"}.get(office_kinds.get(member or "", ""), "contacts")
     return "cases"
 
 
 def queue_office_of(series_id: str, queue_offices: Sequence[str]) -> str | None:
     """The office a series is about, when that office has a queue to staff."""
-    kind, _, member = series_id.partition(":")
+    kind, member = ids.parse(series_id)
     return member if kind in ("office", "contacts") and member in queue_offices else None
 
 
@@ -587,7 +586,7 @@ def queue_offices(offices: pl.DataFrame, series_ids: Sequence[str]) -> list[str]
     rows = [
         (QUEUE_KINDS.index(row["kind"]), row["name"], row["office_id"])
         for row in offices.iter_rows(named=True)
-        if row["kind"] in QUEUE_KINDS and f"contacts:{row['office_id']}" in stored
+        if row["kind"] in QUEUE_KINDS and ids.format_id("contacts", row["office_id"]) in stored
     ]
     return [office_id for _, _, office_id in sorted(rows)]
 

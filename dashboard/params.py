@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
+from anomalies import links
 from dashboard import state
 from dashboard.text import plain
 
@@ -64,7 +65,7 @@ def text(key: str, default: str = "") -> str:
 def department(context: state.Context, *, container=st) -> str:
     """The department filter (``?department=``): state.ALL or a department id."""
     return choice(
-        "Department", "department", [state.ALL, *context.departments], state.ALL,
+        "Department", links.DEPARTMENT, [state.ALL, *context.departments], state.ALL,
         format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=container,
     )
 
@@ -72,7 +73,7 @@ def department(context: state.Context, *, container=st) -> str:
 def service(context: state.Context, department: str, *, container=st) -> str:
     """The service filter (``?service=``), offering the services of ``department``."""
     return choice(
-        "Service", "service", [state.ALL, *state.services_of(context, department)["service_id"].to_list()], state.ALL,
+        "Service", links.SERVICE, [state.ALL, *state.services_of(context, department)["service_id"].to_list()], state.ALL,
         format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=container,
     )
 

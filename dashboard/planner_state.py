@@ -167,9 +167,9 @@ def date_range(
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def every_department(_engine: Engine, url: str) -> tuple[str, ...]:
     """Every department in the database (to tell a viewer of only some what they miss)."""
-    from forecasting.store import all_departments
+    from data.access import every_department
 
-    return tuple(all_departments(_engine))
+    return every_department(_engine)
 
 
 def office_follows_series(series_id: str, office_id: str | None) -> None:

@@ -1,4 +1,4 @@
-"""What every page shares: the database engine, cached loaders, the viewer's departments,
+"""What every page shares: the database engine, cached loaders, the viewer and their departments,
 the scope and week in the URL, and "data as of".
 
 Caching lives here only: ``st.cache_resource`` for the engine and for fact frames (large,
@@ -18,11 +18,12 @@ from sqlalchemy.engine import Engine
 
 from dashboard import faults
 from dashboard.components import mend_streamlit_accessibility
+from data.access import Viewer
+from data.access import visible_departments as departments_of_viewer
 from data.build import ensure_database
-from data.database import connect
 from data.extracts import run_extract
+from data.fact_frames import Facts
 from data.facts import data_extent, load_facts, organisation_timezone
-from metrics.facts import Facts
 from metrics.periods import parse_week, week_label
 from metrics.scorecard import Scorecard, latest_complete_week, scorecard
 from metrics.targets import load_targets
@@ -37,16 +38,26 @@ def engine() -> Engine:
     return ensure_database(quiet=True, timeouts=True)  # a busy database says so, never hangs a page
 
 
+VIEWER_KEY = "viewer"  # where a session's Viewer is kept (no widget has this key)
+
+
+def viewer() -> Viewer:
+    """Who is looking: the one place a page's viewer comes from. The session's Viewer
+    when one was put there (a test does; sign-in will), else the local administrator,
+    who sees every department: without sign-in the dashboard listens on this machine only."""
+    chosen = st.session_state.get(VIEWER_KEY)
+    return chosen if isinstance(chosen, Viewer) else Viewer.local_admin()
+
+
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _departments(_engine: Engine, url: str) -> list[str]:
-    with connect(_engine) as conn:
-        rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY department_id").fetchall()
-    return [row[0] for row in rows]
+def _departments(_engine: Engine, url: str, _who: Viewer, who_key: tuple) -> tuple[str, ...]:
+    return departments_of_viewer(_engine, _who)
 
 
-def visible_departments(_engine: Engine) -> tuple[str, ...]:
-    """The departments this viewer may see: the seam for access control (today: all)."""
-    return tuple(_departments(_engine, str(_engine.url)))
+def visible_departments(_engine: Engine, who: Viewer | None = None) -> tuple[str, ...]:
+    """The departments ``who`` (default: this session's viewer) may see (data.access)."""
+    who = who or viewer()
+    return _departments(_engine, str(_engine.url), who, who.key)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

@@ -16,8 +16,8 @@ import polars as pl
 from sqlalchemy.engine import Engine
 
 from data.extracts import run_extract
+from data.fact_frames import Facts
 from data.vocabulary import CHANNELS
-from metrics.facts import Facts
 
 # Facts are fetched with a margin so that any time zone's local day is fully inside.
 MARGIN = timedelta(days=2)

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from forecasting import series_id as ids
 from forecasting._frame import DATE, SERIES, VALUE, ForecastInputError
 
-KINDS = ("total", "service", "office", "channel", "contacts")
-TOTAL = "total"
+KINDS = ids.FORECAST_KINDS
+TOTAL = ids.format_id("total")
 NO_CASES = "no cases to forecast: run python -m data generate or import data"
 CHANNEL_LABELS = {
     "online": "Online",
@@ -125,9 +126,9 @@ def _case_counts(daily_demand: pl.DataFrame) -> pl.DataFrame:
     """(series_id, ds, y, office_id) per case series, summed over the other keys."""
     keys = {
         "total": pl.lit(TOTAL),
-        "service": pl.lit("service:") + pl.col("service_id"),
-        "office": pl.lit("office:") + pl.col("office_id"),
-        "channel": pl.lit("channel:") + pl.col("channel"),
+        "service": ids.id_expr("service", pl.col("service_id")),
+        "office": ids.id_expr("office", pl.col("office_id")),
+        "channel": ids.id_expr("channel", pl.col("channel")),
     }
     return pl.concat(
         [
@@ -199,7 +200,7 @@ def build_fleet_series(
     contacts = contact_intervals.filter(pl.col("arrivals") > 0)
     if contacts.height:
         contact_counts = contacts.group_by(
-            (pl.lit("contacts:") + pl.col("office_id")).alias(SERIES), DATE, "office_id"
+            ids.id_expr("contacts", pl.col("office_id")).alias(SERIES), DATE, "office_id"
         ).agg(pl.col("arrivals").sum().cast(pl.Float64).alias(VALUE))
         contact_values = _zero_filled(contact_counts, contacts[DATE])
         first_day = min(first_day, contacts[DATE].min())  # type: ignore[type-var]
@@ -262,10 +263,10 @@ def _catalog(series_ids: list[str], services: pl.DataFrame, offices: pl.DataFram
     office_of = {row["office_id"]: row for row in offices.iter_rows(named=True)}
     rows = []
     for series_id in series_ids:
-        kind, _, member = series_id.partition(":")
+        kind, member = ids.parse(series_id, KINDS)
         department = None
         if kind == "total":
-            label, member = "All cases", None
+            label = "All cases"
         elif kind == "service":
             service = service_of.get(member, {})
             label = service.get("name", member)

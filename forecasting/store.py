@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import forecasting
+from data.access import Viewer, every_department, visible_departments
 from data.database import (
     DatabaseError,
     backend,
@@ -36,6 +37,7 @@ from data.database import (
     table_names,
 )
 from data.extracts import load_extract, run_extract
+from forecasting import series_id as ids
 from forecasting._frame import DATE, SERIES, ForecastInputError
 from forecasting.fleet import FleetResult
 from forecasting.planning import QueueHistory, queue_history, rostered_hours
@@ -44,11 +46,9 @@ from forecasting.series import NO_CASES, FleetSeries, build_fleet_series
 RUN_TABLES = ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs")
 
 
-def all_departments(engine: Engine) -> list[str]:
-    """Every department in the database: the fleet is an administrative job that sees all."""
-    with connect(engine) as conn:
-        rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY 1").fetchall()
-    return [row[0] for row in rows]
+# The fleet, detection and notification runs are administrative jobs: they see every
+# department, as the dashboard's viewer without sign-in does.
+JOB_VIEWER = Viewer.local_admin()
 
 
 def case_date_range(engine: Engine) -> tuple[dt.date, dt.date]:
@@ -82,7 +82,7 @@ def load_fleet_series(
     through `horizon` days past the data so that future holidays are known.
     """
     first, last = case_date_range(engine)
-    visible = list(departments) if departments is not None else all_departments(engine)
+    visible = list(departments) if departments is not None else list(visible_departments(engine, JOB_VIEWER))
     # a day of margin each side: the range is in UTC, the extracts work in local dates
     return load_series_window(engine, first - dt.timedelta(days=1), last + dt.timedelta(days=1), visible, horizon=horizon)
 
@@ -291,10 +291,10 @@ def load_staffing_inputs(
         raise ForecastInputError(
             f"unknown office {office_id!r}; offices with queues: {', '.join(queues) or '(none)'}"
         )
-    series_id = f"contacts:{office_id}"
+    series_id = ids.format_id("contacts", office_id)
     forecasts = latest_forecasts(engine, departments)
     if forecasts.filter(pl.col(SERIES) == series_id).height == 0:
-        if set(all_departments(engine)) - set(departments):
+        if not ids.viewer_may_see(series_id, departments, every_department(engine), {}):
             raise ForecastInputError(
                 f"staffing {office_id!r} needs the forecast of every call or visit there "
                 f"({series_id}), which crosses departments: only a viewer of every "
@@ -425,7 +425,7 @@ def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | Non
         )
     if last_case is None:
         return None
-    zone = organisation_timezone(run_extract(engine, "offices", departments=all_departments(engine)))
+    zone = organisation_timezone(run_extract(engine, "offices", departments=visible_departments(engine, JOB_VIEWER)))
     last_day = last_case.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date()
     if run["data_end"] != last_day or (loaded is not None and run["started_at"] < loaded):
         return None
@@ -434,7 +434,7 @@ def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | Non
 
 __all__ = [
     "DatabaseError",
-    "all_departments",
+    "JOB_VIEWER",
     "case_date_range",
     "code_version",
     "current_run",

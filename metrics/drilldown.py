@@ -18,9 +18,9 @@ from typing import Any
 
 import polars as pl
 
+from data.fact_frames import NOT_RECORDED, Facts
 from data.vocabulary import CHANNELS, IN_PERSON, PHONE
 from metrics.engine import exact_seconds
-from metrics.facts import NOT_RECORDED, Facts
 from metrics.formatting import number
 from metrics.periods import Periods, parse_week
 from metrics.registry import MEASURES, POPULATIONS, Aggregation, Direction, Metric

@@ -20,8 +20,8 @@ from datetime import date
 
 import polars as pl
 
+from data.fact_frames import DIMENSIONS, NOT_RECORDED, Facts, FactsError
 from data.vocabulary import DIGITAL_CHANNELS, IN_PERSON, PHONE
-from metrics.facts import DIMENSIONS, NOT_RECORDED, Facts, FactsError
 from metrics.periods import GRAINS, Periods, date_index_of, index_of
 from metrics.registry import MEASURES, Aggregation, Metric, resolve
 from metrics.rules import DEFAULT_RULES, DEFAULT_THRESHOLDS, Thresholds, check_rules

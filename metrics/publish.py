@@ -32,9 +32,9 @@ from pathlib import Path
 
 import polars as pl
 
+from data.fact_frames import Facts
 from metrics.disclosure import HIDDEN, DisclosureRule, Margin, disclose
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.periods import label, next_start, period_start
 from metrics.registry import METRICS
 

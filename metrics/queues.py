@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from data.fact_frames import Facts
 from data.vocabulary import CONTACT_CENTRE, IN_PERSON, PHONE, SERVICE_CENTRE
-from metrics.facts import Facts
 from metrics.registry import ALL_METRICS, Metric, resolve
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from metrics.facts import Facts
+from data.fact_frames import Facts
 from metrics.periods import Periods, index_of
 
 RATING_LABELS = {

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from data.fact_frames import Facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
 from metrics.rules import DEFAULT_RULES

@@ -49,10 +49,11 @@ from sqlalchemy.engine import Engine
 
 from anomalies.links import anomaly_url, drilldown_url, overview_url
 from anomalies.store import latest_flags, latest_run
+from data.access import visible_departments
 from data.database import connect, create_schema
 from data.extracts import run_extract
 from data.facts import load_facts
-from forecasting.store import all_departments
+from forecasting.store import JOB_VIEWER
 from metrics.formatting import number
 from metrics.periods import parse_week
 from metrics.registry import METRICS
@@ -181,7 +182,7 @@ class _World:
 
 
 def _world(engine: Engine, settings: NotifySettings) -> _World:
-    departments = all_departments(engine)
+    departments = list(visible_departments(engine, JOB_VIEWER))
     run = latest_run(engine, departments)
     flags = latest_flags(engine, departments) if run else pl.DataFrame()
     data_end = run["data_end"] if run else None

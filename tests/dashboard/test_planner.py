@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from data.access import Viewer
 from data.database import create_engine
 from forecasting.planning import StaffingPlan, default_settings, plan_staffing
 from forecasting.store import latest_backtests, latest_forecasts, load_staffing_inputs, series_forecast
@@ -39,8 +40,10 @@ def planner_env(planner_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         yield url
 
 
-def open_planner(**query: str) -> AppTest:
+def open_planner(viewer: Viewer | None = None, **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
+    if viewer is not None:
+        at.session_state[state.VIEWER_KEY] = viewer
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -173,9 +176,8 @@ def test_what_ifs_from_a_shared_link_are_applied(planner_env):
     assert_days_match(frame_with(at, DAYS_TABLE), plan)
 
 
-def test_a_viewer_of_some_departments_is_told_why_pooled_series_are_not_shown(planner_env, monkeypatch):
-    monkeypatch.setattr(state, "visible_departments", lambda engine: ("civil",))
-    at = open_planner(series="total")
+def test_a_viewer_of_some_departments_is_told_why_pooled_series_are_not_shown(planner_env):
+    at = open_planner(Viewer("civil planner", {"civil"}, {"planner"}), series="total")
     assert any("only a viewer of every department may see it" in i.value for i in at.info)
     assert at.selectbox(key="param-series").value == "service:marriage_notice"
     assert any("only a viewer of every" in i.value and "plan it" in i.value for i in at.info)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from metrics.facts import Facts
+from data.fact_frames import Facts
 
 ZONE = "Europe/London"
 _UTC = ZoneInfo("UTC")

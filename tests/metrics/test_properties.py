@@ -9,8 +9,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from data.fact_frames import Facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.registry import METRICS, Aggregation
 from metrics.scorecard import scorecard
 from tests.metrics.builders import ZONE

@@ -8,8 +8,8 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
+from data.fact_frames import Facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.queues import QUEUE_KINDS, VISIT_METRICS, clock_hours, metric_of, weekday_hour_profile
 from tests.metrics.builders import ZONE, contacts, facts
 
