@@ -50,9 +50,9 @@ import polars as pl
 from anomalies.detect import DetectionSettings
 from anomalies.quality import evaluate
 from anomalies.store import run_detection
+from data.access import every_department
 from data.database import create_engine, describe
 from data.extracts import run_extract
-from forecasting.store import all_departments
 
 OUT = Path(__file__).resolve().parent / "out"
 GOALS = {"recall": 0.90, "precision": 0.70, "false_alarms": 1.0}
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     detection = run_detection(engine, DetectionSettings(), progress=lambda m: print(f"  {m}", flush=True))
     seconds = time.perf_counter() - started
-    departments = all_departments(engine)
+    departments = list(every_department(engine))
     services = run_extract(engine, "services", departments=departments)
     offices = run_extract(engine, "offices", departments=departments)
     incidents = run_extract(engine, "incidents", departments=departments, start=dt.datetime(1900, 1, 1), end=dt.datetime(2200, 1, 1))

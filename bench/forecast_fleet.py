@@ -21,11 +21,12 @@ from pathlib import Path
 
 import polars as pl
 
+from data.access import every_department
 from data.build import build
 from data.database import create_engine, describe
 from data.generate import Scenario
 from forecasting.fleet import accuracy_summary, run_fleet
-from forecasting.store import all_departments, latest_backtests, load_fleet_series, store_run
+from forecasting.store import latest_backtests, load_fleet_series, store_run
 
 GOAL_SECONDS = 120.0
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         run_id = store_run(engine, result, started_at=started_at, seconds=stored - started)
         store = time.perf_counter() - stored
         total = time.perf_counter() - started
-        backtests = latest_backtests(engine, all_departments(engine))
+        backtests = latest_backtests(engine, list(every_department(engine)))
         where = describe(engine)
         engine.dispose()
 

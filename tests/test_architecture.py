@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 DOCUMENT = ROOT / "docs" / "architecture.md"
-PACKAGES = ("data", "metrics", "forecasting", "anomalies", "notify", "dashboard", "bench", "tests")
+PACKAGES = ("data", "metrics", "forecasting", "anomalies", "notify", "dashboard", "public_page", "devtools", "bench", "tests")
 NAME = re.compile(r"`([^`]+)`")
 
 
@@ -102,8 +102,11 @@ def test_a_forbidden_arrow_is_named_with_its_file_and_line(tmp_path):
         "from data.vocabulary import PHONE\nfrom data.database import connect\n\n\ndef run():\n    from data.extracts import run_extract\n"
     )
     (tmp_path / "bench" / "dashboard_render.py").write_text("from tests.e2e.conftest import serve\n")
+    (tmp_path / "public_page" / "app.py").write_text("from data.extracts import run_extract\n")
     assert forbidden(tmp_path, *rules()) == [
         "data/leak.py:5 imports dashboard: data may not import dashboard",
         "metrics/engine.py:2 imports data.database at module level: metrics may import only data.fact_frames, "
         "data.vocabulary of data there (import it inside the function)",
+        "public_page/app.py:1 imports data.extracts: public_page may not import data",
+        "bench/dashboard_render.py:1 imports tests.e2e.conftest: bench may not import tests",
     ]

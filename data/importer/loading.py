@@ -42,7 +42,6 @@ from data.importer.mapping import Mapping
 from data.importer.reconciling import Reconciliation
 from data.importer.staging import Staged
 from data.importer.targets import DIMENSIONS
-from metrics.registry import METRICS, Aggregation
 
 IMPORT_ID_FLOOR = 1_000_000_000_000
 STAGE_TABLE = "_import_stage"
@@ -202,8 +201,6 @@ def _write(conn: Connection, staged: Staged, mapping: Mapping, reconciliation: R
     columns = list(target.columns)
     _create_stage(conn, staged, mapping, columns)
     written.created = _add_dimensions(conn, staged)
-    if "series" in mapping.target.references:
-        written.created["series"] = written.created.get("series", 0) + _add_registry_series(conn)
     _check_references(conn, mapping)
 
     id_column = target.id_column
@@ -288,25 +285,6 @@ def _add_dimensions(conn: Connection, staged: Staged) -> dict[str, int]:
         new = frame.filter(~pl.col(id_column).is_in(list(existing)))
         created[table] = bulk_load(conn, table, new)
     return created
-
-
-def _add_registry_series(conn: Connection) -> int:
-    """Observations may name a KPI of the registry (metrics/registry.py) as their series
-    instead of one the mapping declares: its series row is made from the registry (a ratio
-    or a count; a median or a difference has no parts that observations could carry)."""
-    names = conn.execute(sa.text(
-        f"SELECT DISTINCT s.series FROM {STAGE_TABLE} s WHERE NOT EXISTS "
-        "(SELECT 1 FROM series r WHERE r.series_id = s.series) ORDER BY 1"
-    )).scalars().all()
-    kinds = {Aggregation.RATIO: "ratio", Aggregation.COUNT: "count"}
-    rows = [
-        {"series_id": name, "label": METRICS[name].label, "unit": METRICS[name].unit,
-         "direction": METRICS[name].better.value, "kind": kinds[METRICS[name].aggregation]}
-        for name in names if name in METRICS and METRICS[name].aggregation in kinds
-    ]
-    if not rows:
-        return 0
-    return bulk_load(conn, "series", pl.DataFrame(rows, schema={c: pl.String for c in rows[0]}))
 
 
 def _check_references(conn: Connection, mapping: Mapping) -> None:

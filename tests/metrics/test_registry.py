@@ -77,3 +77,25 @@ def test_visit_metrics_are_in_the_registry_but_not_on_the_scorecard():
     assert {"visit_abandonment_rate", "visit_handle_time"} <= set(ALL_METRICS) - set(METRICS)
     assert METRICS["satisfaction_index"].n_measure == "ratings"
     assert METRICS["processing_time_median"].n_measure == "processing_days"
+
+
+def test_the_series_table_knows_the_registry_kpis_that_observations_may_name(tmp_path):
+    """sql/schema/061_registry_series.sql seeds series with every ratio and count KPI of the
+    registry, label, unit and direction as the registry says (data/ cannot import metrics/)."""
+    from data.database import connect, create_engine, create_schema
+    from metrics.registry import METRICS, Aggregation
+
+    kinds = {Aggregation.RATIO: "ratio", Aggregation.COUNT: "count"}
+    expected = sorted(
+        (name, metric.label, metric.unit, metric.better.value, kinds[metric.aggregation])
+        for name, metric in METRICS.items() if metric.aggregation in kinds
+    )
+    engine = create_engine(f"duckdb:///{tmp_path / 'series.duckdb'}")
+    try:
+        create_schema(engine)
+        create_schema(engine)  # idempotent
+        with connect(engine) as conn:
+            seeded = sorted(tuple(row) for row in conn.exec_driver_sql("SELECT series_id, label, unit, direction, kind FROM series"))
+    finally:
+        engine.dispose()
+    assert seeded == expected
