@@ -55,22 +55,25 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, log: Path, *options: str) -> Iterator[str]:
-    """The dashboard on a free port (``python -m dashboard``) with Streamlit options;
-    yields its base URL and stops it afterwards."""
-    with serve_process(database_url, log, *options) as (base, _process):
+def serve(database_url: str, log: Path, *options: str, module: str = "dashboard", environment: dict[str, str] | None = None) -> Iterator[str]:
+    """The dashboard (or another app: ``module="public_page"``) on a free port
+    (``python -m <module>``) with Streamlit options and more environment; yields its base
+    URL and stops it afterwards."""
+    with serve_process(database_url, log, *options, module=module, environment=environment) as (base, _process):
         yield base
 
 
 @contextlib.contextmanager
-def serve_process(database_url: str, log: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+def serve_process(
+    database_url: str, log: Path, *options: str, module: str = "dashboard", environment: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """``serve``, yielding the server process too (the benchmarks read its memory)."""
     port = free_port()
-    environment = {**os.environ, "KPI_DATABASE_URL": database_url}
+    environment = {**os.environ, "KPI_DATABASE_URL": database_url, **(environment or {})}
     with open(log, "w") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "dashboard",
+                sys.executable, "-m", module,
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options,
             ],
