@@ -1,4 +1,4 @@
-"""Command line: ``python -m data generate|ensure|counts|import``."""
+"""Command line: ``python -m data generate|ensure|counts|import|targets``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("--dry-run", action="store_true", help="read, check and count everything, write nothing")
     imports.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    targets = commands.add_parser(
+        "targets", help="print the importer's reference: every target table and column, allowed values, mapping keys",
+    )
+    targets.add_argument("--out", default=None, help="write it to this file instead (docs/import-targets.md is this output)")
     return main
 
 
@@ -85,6 +90,17 @@ def main(argv: list[str] | None = None) -> int:
                 progress=False if args.quiet else None,
             )
             print(result.report())
+        elif args.command == "targets":
+            from pathlib import Path
+
+            from data.importer.reference import targets_reference
+
+            text = targets_reference() + "\n"
+            if args.out:
+                Path(args.out).write_text(text, encoding="utf-8")
+                print(f"reference written to {args.out}")
+            else:
+                print(text, end="")
     except (DatabaseError, ImportFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
