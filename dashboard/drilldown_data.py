@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, params, state
-from dashboard import figures_drilldown as figures
+from dashboard import drilldown_figures as figures
 from dashboard.text import plain
 from metrics import drilldown as drill
 from metrics.engine import compute

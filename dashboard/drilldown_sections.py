@@ -1,7 +1,7 @@
 """The sections of the drill-down page, each laid out from one View (the measure, the
 cell and its facts): the number, its weeks, the next level's peers, distributions, and
 the rows behind the number. Numbers come from the metric engine (drilldown_data), words
-from metrics.drilldown, figures from figures_drilldown."""
+from metrics.drilldown, figures from drilldown_figures."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import components, params, state
 from dashboard import drilldown_data as data
-from dashboard import figures_drilldown as figures
+from dashboard import drilldown_figures as figures
 from dashboard.text import plain
 from metrics import drilldown as drill
 from metrics.facts import Facts

@@ -13,7 +13,7 @@ from anomalies import AnomalyError
 from anomalies.links import drilldown_url
 from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
 from dashboard import components, params, state
-from dashboard.figures_anomalies import DETECTOR_WORDS, describe, series_figure, timeline_figure
+from dashboard.anomalies_figures import DETECTOR_WORDS, describe, series_figure, timeline_figure
 from data.vocabulary import CHANNELS
 from metrics.formatting import number
 from metrics.registry import METRICS

@@ -7,7 +7,9 @@ import _boot  # noqa: F401  (first: makes the project importable; see dashboard/
 import streamlit as st
 
 from dashboard import components, params, state, window
-from dashboard.figures_queues import (
+from dashboard.charts import metric_lines, trend_summary, trend_table
+from dashboard.queues_data import queue_view
+from dashboard.queues_figures import (
     TREND_CHARTS,
     UNIT_SHORT,
     WAIT_CHOICES,
@@ -22,8 +24,6 @@ from dashboard.figures_queues import (
     target_of,
     wait_summary,
 )
-from dashboard.figures_time import metric_lines, trend_summary, trend_table
-from dashboard.queues_data import queue_view
 from dashboard.text import plain
 from metrics.formatting import axis_title
 from metrics.queues import metric_of, resolve_scope, scope_options

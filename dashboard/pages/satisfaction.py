@@ -8,7 +8,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import components, params, state, window
-from dashboard.figures_satisfaction import (
+from dashboard.charts import metric_lines, trend_summary, trend_table
+from dashboard.satisfaction_data import TOTAL, satisfaction_view
+from dashboard.satisfaction_figures import (
     distribution_figure,
     distribution_summary,
     distribution_table,
@@ -21,8 +23,6 @@ from dashboard.figures_satisfaction import (
     take_up_trend_summary,
     take_up_trend_table,
 )
-from dashboard.figures_time import metric_lines, trend_summary, trend_table
-from dashboard.satisfaction_data import TOTAL, satisfaction_view
 from dashboard.text import plain
 from metrics.registry import METRICS
 from metrics.targets import load_targets

@@ -168,8 +168,7 @@ def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
 def histogram(bins: pl.DataFrame, *, title: str, x_title: str, y_title: str) -> go.Figure:
     """A distribution from its bins (metrics.drilldown.histogram_bins): the chart draws
     exactly the table's counts; an open-ended last bin is marked "and over"."""
-    figure = go.Figure()
-    figure.update_layout(template=charts.TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=320)
+    figure = charts.base(title, 320)
     if bins.height:
         width = float(bins["bin_from"][1] - bins["bin_from"][0]) if bins.height > 1 else float(bins["bin_to"][0] or 1.0)
         labels = [

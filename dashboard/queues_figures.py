@@ -6,8 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import cell_labels
-from dashboard.figures_time import base
+from dashboard.charts import base, cell_labels
 from metrics.formatting import number
 from metrics.queues import QueueKind, QueueScope, metric_of
 from metrics.registry import METRICS

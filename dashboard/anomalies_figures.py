@@ -11,7 +11,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import PALETTE, TEMPLATE
+from dashboard.charts import PALETTE, base
 from metrics.formatting import axis_title, number
 from metrics.registry import METRICS
 
@@ -36,8 +36,7 @@ def series_figure(scores: pl.DataFrame, flags: pl.DataFrame, kpi: str, *, title:
     scores: period_start, value, expected, lower_bound, upper_bound. flags: the flags of
     this series (first_day, value, direction, detector, flag_key)."""
     metric = METRICS[kpi]
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=420)
+    figure = base(title, 420)
     x = scores["period_start"].to_list()
     lower = scores["lower_bound"]
     if metric.unit in ("count", "%", "£", "days", "minutes", "seconds") and metric.aggregation.value != "difference":
@@ -77,8 +76,7 @@ def timeline_figure(flags: pl.DataFrame, scope_label: dict[str, str], *, title: 
     """Every flag on a timeline, one row per scope: shape by direction, text by KPI."""
     rows = flags.sort("first_day").to_dicts()
     scopes = sorted({scope_label[r["scope"]] for r in rows})
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=max(260, 30 * len(scopes) + 130))
+    figure = base(title, max(260, 30 * len(scopes) + 130))
     labelled = len(rows) <= TIMELINE_LABELS  # a crowded timeline keeps its shapes; the table has the words
     figure.add_scatter(
         x=[r["first_day"] for r in rows], y=[scope_label[r["scope"]] for r in rows], mode="markers+text" if labelled else "markers",
