@@ -215,3 +215,15 @@ def take_up_trend_table(trend: pl.DataFrame, names: dict[str, str]) -> pl.DataFr
         pl.col("group").replace_strict(names, default=pl.col("group")).alias("Group"),
         pl.col("value").round(1).alias("Digital take-up (%)"), pl.col("n").alias("Cases"), pl.col("note").alias("Note"),
     )
+
+
+def no_journeys_text(scope_name: str, window_text: str, *, one_service: bool) -> str:
+    """Why there is no completion rate: no online journey was started (Markdown-safe
+    ``scope_name`` is the caller's)."""
+    why = "it has no online service." if one_service else "none of its services is online."
+    return f"No online journeys were started for {scope_name} in {window_text}: {why}"
+
+
+def take_up_trend_title(*, all_departments: bool) -> str:
+    """Take-up over time is drawn by department across all, by service within one."""
+    return f"Digital take-up by week and {'department' if all_departments else 'service'}"
