@@ -37,7 +37,6 @@ class SatisfactionView:
     take_up: pl.DataFrame  # one row per service: service_id, name, value, n, note, target, selected
     take_up_trend: pl.DataFrame  # digital take-up by week and group (a department or service, and TOTAL)
     trend_names: dict[str, str]  # group -> legend name
-    unavailable: dict[str, str]
 
     @property
     def ratings(self) -> int:
@@ -97,7 +96,7 @@ def satisfaction_view(
     else:
         service_names = dict(zip(services["service_id"], services["name"], strict=True))
         names = {**{k: v + (" (selected)" if k == service else "") for k, v in service_names.items()}, TOTAL: f"All of {department_names.get(department, department)}"}
-    return SatisfactionView(weekly, whole, spread, take_up, trend, names, dict(scoped.unavailable))
+    return SatisfactionView(weekly, whole, spread, take_up, trend, names)
 
 
 def view_of(context: state.Context, department: str, service: str, chosen: Window) -> SatisfactionView:
