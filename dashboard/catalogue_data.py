@@ -20,7 +20,6 @@ from metrics.engine import compute
 from metrics.periods import parse_week
 from metrics.targets import Targets
 
-ALL = "all"  # the measure filter's "every measure"
 WEEKS = ("4", "13", "26", "52")
 DEFAULT_WEEKS = "13"
 
@@ -36,15 +35,15 @@ def rules_touched(_engine: Engine, url: str, departments: tuple[str, ...], week:
 
 
 def measures(context: state.Context, targets: Targets, kpi: str) -> pl.DataFrame:
-    """The catalogue of one measure, or of all (``kpi`` == ALL)."""
+    """The catalogue of one measure, or of all (``kpi`` == state.ALL)."""
     everything = catalogue(targets, context.name_of)
-    return everything if kpi == ALL else everything.filter(pl.col("kpi") == kpi)
+    return everything if kpi == state.ALL else everything.filter(pl.col("kpi") == kpi)
 
 
 def overrides(context: state.Context, targets: Targets, kpi: str) -> pl.DataFrame:
     """The targets file's rows for one measure, or for all."""
     rows = target_overrides(targets, context.name_of)
-    return rows if kpi == ALL else rows.filter(pl.col("kpi") == kpi)
+    return rows if kpi == state.ALL else rows.filter(pl.col("kpi") == kpi)
 
 
 def loads(context: state.Context) -> pl.DataFrame:

@@ -4,6 +4,7 @@ graph and a table are the same data), downloads, KPI tiles, empty states."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
@@ -16,6 +17,9 @@ from dashboard.text import html_text, plain
 from metrics.formatting import change, number
 from metrics.registry import METRICS
 from metrics.status import STATUS_ICONS, STATUS_WORDS, status_word
+
+if TYPE_CHECKING:  # state imports this module
+    from dashboard.state import Context
 
 STATUS_COLOURS = {  # badge background with white text; each at least 4.5:1
     "green": "#1E6B43",
@@ -58,6 +62,13 @@ def chart(figure: go.Figure, summary: str, data: pl.DataFrame, name: str, *, col
 def empty(reason: str, what_to_do: str) -> None:
     """An empty state that says why and what to do."""
     st.info(f"{reason} {what_to_do}", icon=":material/info:")
+
+
+def stop_without_data(context: Context, reason: str) -> None:
+    """When the database has no cases or contacts yet: say so, say how to get some, stop."""
+    if context.as_of is None:
+        empty(reason, "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
+        st.stop()
 
 
 def status_badge(status: str, word: str | None = None) -> str:

@@ -24,8 +24,8 @@ st.markdown(
     f"overrides of the targets file (version {targets.version}), and the rules that leave rows out of it."
 )
 kpi = params.choice(
-    "Measure", "kpi", [catalogue_data.ALL, *METRICS], catalogue_data.ALL,
-    format_func=lambda k: "All measures" if k == catalogue_data.ALL else METRICS[k].label,
+    "Measure", "kpi", [state.ALL, *METRICS], state.ALL,
+    format_func=lambda k: "All measures" if k == state.ALL else METRICS[k].label,
     help="Show one measure's definition, or all of them.", container=st.columns([1, 2])[0],
 )
 shown = catalogue_data.measures(context, targets, kpi)

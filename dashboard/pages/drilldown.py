@@ -15,9 +15,7 @@ from metrics.targets import load_targets
 context = state.open_or_stop()
 st.title("Drill-down", anchor=False)
 state.data_as_of(context)
-if context.as_of is None:
-    components.empty("There are no cases or contacts in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
-    st.stop()
+components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 measure_column, window_column, week_column = st.columns([2, 1, 2])
 kpi = params.choice("Measure", "kpi", list(METRICS), "on_time_rate", format_func=lambda k: METRICS[k].label, container=measure_column)

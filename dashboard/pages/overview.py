@@ -12,9 +12,7 @@ from metrics.summary import sentences
 context = state.open_or_stop()
 st.title("Weekly scorecard")
 state.data_as_of(context)
-if context.as_of is None:
-    components.empty("There are no cases or contacts in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
-    st.stop()
+components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 components.missing_data(
     context.missing("contacts", "feedback", "journeys", "costs"),

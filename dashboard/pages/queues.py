@@ -14,9 +14,7 @@ from metrics.targets import load_targets
 context = state.open_or_stop()
 st.title("Queues")
 state.data_as_of(context)
-if context.as_of is None:
-    components.empty("There are no calls or visits in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
-    st.stop()
+components.stop_without_data(context, "There are no calls or visits in the database yet.")
 components.missing_data(context.missing("contacts"), "there are no queues to show", stop=True)
 
 scopes = scope_options(context.offices)

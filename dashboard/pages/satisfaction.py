@@ -14,9 +14,7 @@ from metrics.registry import METRICS
 context = state.open_or_stop()
 st.title("Satisfaction and digital")
 state.data_as_of(context)
-if context.as_of is None:
-    components.empty("There are no cases, journeys or ratings in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
-    st.stop()
+components.stop_without_data(context, "There are no cases, journeys or ratings in the database yet.")
 components.missing_data(context.missing("feedback", "journeys"), "satisfaction or completion cannot be shown (digital take-up, from cases, still can)")
 
 department_column, service_column, weeks_column, week_column = st.columns([3, 3, 2, 3])
