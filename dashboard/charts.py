@@ -17,6 +17,7 @@ import plotly.io as pio
 import polars as pl
 
 from metrics.formatting import axis_title, number
+from metrics.queues import metric_of
 from metrics.registry import METRICS, Metric
 
 # Okabe-Ito, without black and yellow (too little contrast on one of the two themes).
@@ -41,15 +42,21 @@ pio.templates[TEMPLATE] = go.layout.Template(
 LEGEND_MARGIN_TOP = 84  # room for the title and, under it, a legend of a line or two
 
 
-def _base(title: str, height: int = 360) -> go.Figure:
-    # The title hangs from the top of the figure, so that a legend above the plot (the
-    # template's) sits under it rather than on it.
-    figure = go.Figure()
-    figure.update_layout(
-        template=TEMPLATE, height=height,
-        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
-    )
+def style(figure: go.Figure, title: str, height: int, *, legend_above: bool = False) -> go.Figure:
+    """The one layout of every figure: the template, a left-aligned title, a height.
+    ``legend_above``: the title hangs from the top of the figure, so that a legend above
+    the plot (the template's) sits under it rather than on it."""
+    if legend_above:
+        heading = {"text": title, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}}
+    else:
+        heading = {"text": title, "x": 0, "xanchor": "left"}
+    figure.update_layout(template=TEMPLATE, height=height, title=heading)
     return figure
+
+
+def base(title: str, height: int = 340, *, legend_above: bool = False) -> go.Figure:
+    """An empty figure in the one layout (see style)."""
+    return style(go.Figure(), title, height, legend_above=legend_above)
 
 
 def _with_legend(figure: go.Figure) -> go.Figure:
@@ -96,6 +103,14 @@ def reference_entry(figure: go.Figure, name: str, line: dict) -> None:
     figure.add_scatter(x=[None], y=[None], mode="lines", name=name, line=line, hoverinfo="skip")
 
 
+def target_line(figure: go.Figure, value: float, name: str, *, width: float | None = None, row: int | None = None, col: int | None = None) -> None:
+    """A target as a dashed grey horizontal line, named in the legend (not on the line,
+    where a label hid under the data or ran off a narrow chart)."""
+    line = {"dash": "dash", "color": "rgba(128,128,128,0.9)"} | ({"width": width} if width is not None else {})
+    figure.add_hline(y=value, line=line, **({"row": row, "col": col} if row is not None else {}))
+    reference_entry(figure, name, line)
+
+
 def _y_range(metric: Metric, values: pl.Series) -> dict:
     """Counts and rates start at zero; a rate stops at 100."""
     present = values.drop_nulls()
@@ -110,7 +125,7 @@ def _y_range(metric: Metric, values: pl.Series) -> dict:
 def trend(frame: pl.DataFrame, metric: Metric | str, *, x: str = "period_start", group: str | None = None, target: float | None = None, title: str | None = None) -> go.Figure:
     """A metric over time, one line per group, with its target as a dashed line."""
     metric = METRICS[metric] if isinstance(metric, str) else metric
-    figure = _base(title or f"{axis_title(metric)} by week")
+    figure = base(title or f"{axis_title(metric)} by week", 360, legend_above=True)
     groups = frame.partition_by(group, maintain_order=True) if group else [frame]
     for index, part in enumerate(groups):
         name = str(part[group][0]) if group else metric.label
@@ -121,9 +136,7 @@ def trend(frame: pl.DataFrame, metric: Metric | str, *, x: str = "period_start",
             hovertemplate="%{y:,." + str(metric.decimals) + "f}",
         )
     if target is not None:
-        line = {"dash": "dash", "color": "rgba(128,128,128,0.9)"}
-        figure.add_hline(y=target, line=line)
-        reference_entry(figure, f"Target {number(target, metric)}", line)
+        target_line(figure, target, f"Target {number(target, metric)}")
     figure.update_yaxes(title=axis_title(metric), **_y_range(metric, frame["value"]))
     figure.update_xaxes(title=None)
     if len(groups) > 1 or target is not None:
@@ -136,7 +149,7 @@ def bars(frame: pl.DataFrame, metric: Metric | str, *, category: str, overall: f
     metric = METRICS[metric] if isinstance(metric, str) else metric
     ordered = frame.sort("value", descending=False, nulls_last=False)
     colours = [PALETTE[1] if highlight is not None and str(c) == highlight else PALETTE[0] for c in ordered[category].to_list()]
-    figure = _base(title or axis_title(metric), height=max(260, 28 * ordered.height + 90))
+    figure = base(title or axis_title(metric), max(260, 28 * ordered.height + 90), legend_above=True)
     figure.add_bar(
         y=[str(c) for c in ordered[category].to_list()], x=ordered["value"].to_list(), orientation="h", marker_color=colours,
         # outside the bar: readable in both themes and on the hatched (highlighted) bar
@@ -159,26 +172,6 @@ def bars(frame: pl.DataFrame, metric: Metric | str, *, category: str, overall: f
     return figure
 
 
-def histogram(values: pl.Series, *, title: str, unit_title: str, bins: int = 40) -> go.Figure:
-    """The distribution of individual values (processing times, waits)."""
-    figure = _base(title)
-    figure.add_histogram(x=values.drop_nulls().to_list(), nbinsx=bins, marker_color=PALETTE[0], hovertemplate="%{x}: %{y:,} cases<extra></extra>")
-    figure.update_xaxes(title=unit_title, rangemode="tozero")
-    figure.update_yaxes(title="Number of cases", rangemode="tozero")
-    figure.update_layout(hovermode="closest", bargap=0.05)
-    return figure
-
-
-def box(frame: pl.DataFrame, *, value: str, group: str, title: str, unit_title: str) -> go.Figure:
-    """Distributions side by side (a box per group: quartiles, whiskers, outliers)."""
-    figure = _base(title, height=max(300, 32 * frame[group].n_unique() + 120))
-    for index, part in enumerate(frame.partition_by(group, maintain_order=True)):
-        figure.add_box(x=part[value].to_list(), name=str(part[group][0]), orientation="h", marker_color=PALETTE[index % len(PALETTE)], boxpoints=False)
-    figure.update_xaxes(title=unit_title, rangemode="tozero")
-    figure.update_layout(showlegend=False, hovermode="closest")
-    return figure
-
-
 def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, title: str, value_title: str, x_order: Sequence | None = None, y_order: Sequence | None = None) -> go.Figure:
     """A value by two categories (weekday by hour), in a sequential colour-blind-safe scale."""
     wide = frame.pivot(on=x, index=y, values=value, aggregate_function="sum", sort_columns=True)
@@ -190,7 +183,7 @@ def heatmap(frame: pl.DataFrame, *, x: str, y: str, value: str, title: str, valu
     rows = list(y_order or wide[y].to_list())
     lookup = {row[y]: row for row in wide.iter_rows(named=True)}
     z = [[(lookup.get(r, {}) or {}).get(c) for c in columns] for r in rows]
-    figure = _base(title, height=max(300, 34 * len(rows) + 120))
+    figure = base(title, max(300, 34 * len(rows) + 120), legend_above=True)
     figure.add_heatmap(z=z, x=columns, y=[str(r) for r in rows], colorscale="Cividis", colorbar={"title": value_title}, hovertemplate="%{y} %{x}: %{z:,.1f}<extra></extra>")
     figure.update_layout(hovermode="closest")
     # categories, even when they look like numbers (hours 9, 10…): no "8.5" or "9.5" ticks
@@ -223,4 +216,138 @@ def sparkline_svg(values: Sequence[float | None], *, target: float | None = None
         f'<svg role="img" aria-label="{html.escape(label)}" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
         f"{target_line}<path d=\"{path}\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.6\" vector-effect=\"non-scaling-stroke\"/>"
         f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.6" fill="currentColor"/></svg>'
+    )
+
+
+# ---------------------------------------------------------------------- metrics over time
+# Shared by the queues and the satisfaction pages. Weeks without a value (too few
+# observations) are gaps in the line, and a marker on the axis says why.
+
+GAP_COLOUR = "rgba(128,128,128,0.95)"
+
+
+def value_range(unit: str, values: pl.Series) -> dict:
+    """Rates from 0 to 100 (further if a value is above), everything else from zero."""
+    present = values.drop_nulls()
+    if unit == "%":
+        top = float(present.max()) if present.len() else 100.0
+        return {"range": [0, max(100.0, top * 1.02)]}
+    return {"rangemode": "tozero"}
+
+
+def hover(metric: Metric, observations: str | None = None) -> str:
+    """'2026-W47: 81.2% (n = 1,234 calls)'; the value is formatted by Plotly."""
+    unit = {"%": "%", "£": ""}.get(metric.unit, f" {metric.unit}")
+    prefix = "£" if metric.unit == "£" else ""
+    noun = observations or metric.observations
+    return f"%{{customdata[0]}}: {prefix}%{{y:,.{metric.decimals}f}}{unit} (n = %{{customdata[1]:,}} {noun})<extra>%{{fullData.name}}</extra>"
+
+
+def gaps(values: pl.DataFrame, x: str = "period_start") -> pl.DataFrame:
+    """The periods where every series has no value, and why (the first reason given)."""
+    return (
+        values.group_by(x, "period", maintain_order=True)
+        .agg(pl.col("value").is_not_null().any().alias("_any"), pl.col("note").drop_nulls().first().alias("note"))
+        .filter(~pl.col("_any"))
+        .select(x, "period", pl.col("note").fill_null("no data"))
+        .sort(x)
+    )
+
+
+def add_gap_markers(
+    figure: go.Figure, missing: pl.DataFrame, *, x: str = "period_start", name: str = "No value: too little data",
+    row: int | None = None, col: int | None = None,
+) -> None:
+    """Open markers on the axis for the weeks that have no value, with the reason."""
+    if missing.height == 0:
+        return
+    figure.add_scatter(
+        x=missing[x].to_list(), y=[0] * missing.height, mode="markers", name=name,
+        marker={"symbol": "x-thin-open", "size": 11, "color": GAP_COLOUR, "line": {"width": 2, "color": GAP_COLOUR}},
+        customdata=list(zip(missing["period"].to_list(), missing["note"].to_list(), strict=True)),
+        hovertemplate="%{customdata[0]}: no value (%{customdata[1]})<extra></extra>",
+        row=row, col=col,
+    )
+
+
+def metric_lines(
+    values: pl.DataFrame,
+    metrics: Sequence[Metric],
+    *,
+    title: str,
+    target: float | None = None,
+    target_metric: Metric | None = None,
+    y_title: str | None = None,
+    group: str | None = None,
+    group_names: dict[str, str] | None = None,
+    emphasise: str | None = None,
+    height: int = 340,
+) -> go.Figure:
+    """One line per metric (or, with ``group``, per group of one metric) over
+    ``period_start``; the target as a dashed line; gaps marked with their reason.
+
+    ``values`` is the engine's long frame (period, period_start, kpi, value, n, note and
+    the group column). ``emphasise`` names a group drawn thicker (a total)."""
+    figure = base(title, height)
+    by_name = {metric.name: metric for metric in metrics}
+    frame = values.filter(pl.col("kpi").is_in(list(by_name)))
+    if group:
+        series = [(str(part[group][0]), part) for part in frame.partition_by(group, maintain_order=True)]
+    else:
+        series = [(name, frame.filter(pl.col("kpi") == name)) for name in by_name]
+    for index, (key, part) in enumerate(series):
+        part = part.sort("period_start")
+        metric = by_name[part["kpi"][0]] if part.height else metrics[0]
+        name = (group_names or {}).get(key, key) if group else metric.label
+        thick = emphasise is not None and key == emphasise
+        colour = "rgba(60,60,60,0.95)" if thick else PALETTE[index % len(PALETTE)]
+        figure.add_scatter(
+            x=part["period_start"].to_list(), y=part["value"].to_list(), name=name, mode="lines+markers",
+            line={"color": colour, "dash": "solid" if thick else DASHES[index % len(DASHES)], "width": 3.5 if thick else 2},
+            marker={"symbol": MARKERS[index % len(MARKERS)], "size": 7 if thick else 6, "color": colour},
+            customdata=list(zip(part["period"].to_list(), part["n"].fill_null(0).to_list(), strict=True)),
+            hovertemplate=hover(metric), connectgaps=False,
+        )
+    if not group:
+        add_gap_markers(figure, gaps(frame))
+    if target is not None:
+        shown = target_metric or metrics[0]
+        # named in the legend, not on the line: a label on the line hid under the data
+        target_line(figure, target, f"Target {number(target, shown)}", width=1.5)
+    figure.update_yaxes(title=y_title or axis_title(metrics[0]), **value_range(metrics[0].unit, frame["value"]))
+    figure.update_xaxes(title=None, tickformat="%d %b<br>%Y")
+    # the legend below the plot: above it, it would collide with the title on a phone
+    figure.update_layout(showlegend=len(figure.data) > 1, legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})
+    return figure
+
+
+def trend_summary(values: pl.DataFrame, kpis: tuple[str, ...], targets: dict[str, float | None]) -> str:
+    """'Service level was 78.3% in 2026-W47 (target 80.0%), from 81.0% in 2026-W35.'"""
+    parts = []
+    for kpi in kpis:
+        metric = metric_of(kpi)
+        series = values.filter(pl.col("kpi") == kpi, pl.col("value").is_not_null()).sort("period_start")
+        if series.height == 0:
+            parts.append(f"{metric.label}: no value in this window")
+            continue
+        last, first = series.row(-1, named=True), series.row(0, named=True)
+        target = targets.get(kpi)
+        target_text = f" (target {number(target, metric)})" if target is not None else ""
+        parts.append(
+            f"{metric.label} was {number(last['value'], metric)} in {last['period']}{target_text}, "
+            f"against {number(first['value'], metric)} in {first['period']}"
+        )
+    return "; ".join(parts) + "."
+
+
+def trend_table(values: pl.DataFrame, kpis: tuple[str, ...]) -> pl.DataFrame:
+    return values.filter(pl.col("kpi").is_in(list(kpis))).select(
+        pl.col("period").alias("Week"),
+        pl.col("period_start").alias("Monday"),
+        pl.col("kpi").replace_strict({k: f"{metric_of(k).label} ({metric_of(k).unit})" for k in kpis}).alias("Measure"),
+        pl.col("value").round(2).alias("Value"),
+        pl.col("numerator").alias("Numerator"),
+        pl.col("denominator").alias("Denominator"),
+        pl.col("n").alias("Observations"),
+        pl.col("note").alias("Note"),
     )

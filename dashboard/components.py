@@ -1,9 +1,10 @@
 """Pieces every page lays out: a chart with its one-sentence summary and its table (a
-graph and a table are the same data), downloads, KPI tiles, empty states, breadcrumbs."""
+graph and a table are the same data), downloads, KPI tiles, empty states."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
@@ -15,7 +16,10 @@ from dashboard.charts import sparkline_svg
 from dashboard.text import html_text, plain
 from metrics.formatting import change, number
 from metrics.registry import METRICS
-from metrics.status import STATUS_ICONS, STATUS_WORDS
+from metrics.status import STATUS_ICONS, STATUS_WORDS, status_word
+
+if TYPE_CHECKING:  # state imports this module
+    from dashboard.state import Context
 
 STATUS_COLOURS = {  # badge background with white text; each at least 4.5:1
     "green": "#1E6B43",
@@ -60,6 +64,13 @@ def empty(reason: str, what_to_do: str) -> None:
     st.info(f"{reason} {what_to_do}", icon=":material/info:")
 
 
+def stop_without_data(context: Context, reason: str) -> None:
+    """When the database has no cases or contacts yet: say so, say how to get some, stop."""
+    if context.as_of is None:
+        empty(reason, "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
+        st.stop()
+
+
 def status_badge(status: str, word: str | None = None) -> str:
     """The status as icon, word and colour (never colour alone)."""
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
@@ -67,17 +78,6 @@ def status_badge(status: str, word: str | None = None) -> str:
         f'<span class="kpi-badge" style="background:{colour}">'
         f'<span aria-hidden="true">{STATUS_ICONS[status]}</span> {html_text(word or STATUS_WORDS[status])}</span>'
     )
-
-
-def status_word(row: dict) -> str:
-    """Grey has three reasons; say which."""
-    if row["status"] != "grey":
-        return STATUS_WORDS[row["status"]]
-    if row.get("partial"):
-        return "Week in progress"
-    if row["value"] is None:
-        return "Too little data"
-    return "No target"
 
 
 TILE_CSS = """
@@ -112,7 +112,7 @@ def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
         parts.append(
             f'<section class="kpi-tile" aria-label="{html_text(metric.label)}">'
             f'<h3>{html_text(metric.label)}</h3>'
-            f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric)}</span>{status_badge(row["status"], status_word(row))}</div>'
+            f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric)}</span>{status_badge(row["status"], status_word(row["status"], row["value"], row["target"], partial=bool(row.get("partial"))))}</div>'
             f'<dl class="kpi-meta">'
             f'<dt>On last week</dt><dd>{change(row["change_on_last_week"], metric)}</dd> '
             f'<dt>On a year ago</dt><dd>{change(row["change_on_last_year"], metric)}</dd> '
@@ -121,23 +121,6 @@ def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
         )
     parts.append("</div>")
     st.markdown("".join(parts), unsafe_allow_html=True)
-
-
-def breadcrumbs(path: list[tuple[str, str | None]]) -> str | None:
-    """Breadcrumbs as buttons: each level a click away. ``path`` is [(label, key)], the
-    last is where we are. Returns the key clicked, if any."""
-    columns = st.columns(len(path) * 2 - 1 if path else 1, gap="small", vertical_alignment="center")
-    clicked = None
-    for index, (label, key) in enumerate(path):
-        with columns[index * 2]:
-            if index == len(path) - 1:
-                st.markdown(f"**{plain(label)}**")
-            elif st.button(label, key=f"crumb-{key}", type="tertiary"):
-                clicked = key
-        if index < len(path) - 1:
-            with columns[index * 2 + 1]:
-                st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True)
-    return clicked
 
 
 # Streamlit 1.50's own page furniture has accessibility faults that axe-core rates critical

@@ -1,9 +1,11 @@
 """What the drill-down page loads and remembers: its path in the URL, cached figures from the
 metric engine, the individual values behind its distributions, and the rows behind a
-number from the SQL extracts. Caching lives here (and in state.py), never in the page."""
+number from the SQL extracts, and the View the sections lay out. Caching lives here (and
+in state.py), never in the page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -11,16 +13,19 @@ import streamlit as st
 
 from anomalies import links
 from dashboard import downloads, params, state
-from dashboard import figures_drilldown as figures
+from dashboard.drilldown_figures import on_screen
 from dashboard.text import plain
 from metrics import drilldown as drill
 from metrics.engine import compute
 from metrics.facts import Facts
+from metrics.registry import Metric
+from metrics.targets import Targets
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # ?page= above this is clamped (a 50-million-row offset is past any table here)
 DOWNLOAD_CAP = 50_000  # rows in one CSV or Excel file
 URL_KEYS = links.SCOPE_PARAMS  # the scope's URL parameters, as notifications' links write them
+WeekValues = pl.DataFrame  # the engine's long values of one KPI by week (period, period_start, value, n, note…)
 FACTS_WEEKS = 52  # facts are loaded a year back, as the overview loads them: one shared cache entry
 
 
@@ -90,23 +95,6 @@ def name_of(context: state.Context, level: str, value: str | None) -> str:
     return context.name_of(level, value)
 
 
-def breadcrumbs(path: list[tuple[str, str]]) -> str | None:
-    """Breadcrumbs in one row that wraps on a phone: each level above a click away, the
-    last (where we are) in bold. ``path`` is [(label, key)]; returns the key clicked.
-    (components.breadcrumbs lays crumbs out in equal columns, which squeezes six long
-    names at 1280 pixels and stacks them at 390.)"""
-    clicked = None
-    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="drill-breadcrumbs"):
-        for index, (label, key) in enumerate(path):
-            if index == len(path) - 1:
-                st.markdown(f"**{plain(label)}**", width="content")
-                continue
-            if st.button(plain(label), key=f"crumb-{key}", type="tertiary", help=f"Go up to {plain(label)}"):
-                clicked = key
-            st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True, width="content")
-    return clicked
-
-
 def crumbs(context: state.Context, where: drill.Scope, week: str) -> list[tuple[str, str]]:
     """Breadcrumbs: all departments, each level chosen, and the week (where we are)."""
     path = [("All departments", "all")]
@@ -133,6 +121,85 @@ def scope_words(context: state.Context, where: drill.Scope) -> str:
         parts[-1] += ","
         parts.append(f"{context.name_of('channel', where.channel).lower()} channel")
     return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows: a measure in one cell (scope and week) and its window."""
+
+    context: state.Context
+    metric: Metric
+    where: drill.Scope
+    week: str
+    latest: str  # the last complete week
+    weeks: int  # shown in the trend
+    targets: Targets
+    facts: Facts
+    facts_key: tuple
+
+    @property
+    def words(self) -> str:
+        """The scope in words, as Markdown (names escaped: they came from a file)."""
+        return plain(self.words_text)
+
+    @property
+    def words_text(self) -> str:
+        """The scope in words, as plain text (for charts, sentences and file names)."""
+        return scope_words(self.context, self.where)
+
+    @property
+    def window(self) -> tuple[date, date]:
+        return drill.window(self.week, self.latest, self.weeks)
+
+    @property
+    def days(self) -> tuple[date, date]:
+        return drill.week_days(self.week)
+
+    @property
+    def narrowing(self) -> tuple:
+        return tuple(self.where.chosen().items())
+
+    @property
+    def target(self) -> float | None:
+        where = self.where
+        return self.targets.for_scope(self.metric.name, department_id=where.department_id, service_id=where.service_id, office_id=where.office_id)[0]
+
+    @property
+    def partial(self) -> bool:
+        return self.context.as_of is not None and self.days[1] > self.context.as_of
+
+    def values(self, by: tuple[str, ...]) -> pl.DataFrame:
+        """The engine's values of the measure in the scope over the window, at ``by``."""
+        first_day, last_day = self.window
+        return kpi_values(self.facts, self.facts_key, self.narrowing, self.metric.name, by, first_day, last_day)
+
+
+    def peer_values(self, level: str) -> pl.DataFrame:
+        """The members of ``level`` in the chosen week (the engine's values)."""
+        return self.values(("week", level)).filter(pl.col("period") == self.week)
+
+    def cell(self, series: pl.DataFrame) -> dict:
+        """The engine's row for the chosen week."""
+        return series.filter(pl.col("period") == self.week).row(0, named=True)
+
+    def week_before(self, series: pl.DataFrame) -> float | None:
+        """The value of the week before the chosen one, if it is in the window."""
+        before = series.filter(pl.col("period_start") == self.days[0] - timedelta(weeks=1))["value"].to_list()
+        return before[0] if before else None
+
+
+def no_observations(series: pl.DataFrame) -> bool:
+    """No week of the window has an observation (nothing to draw a trend or peers from)."""
+    return series["n"].fill_null(0).sum() == 0
+
+
+def fetch_rows(view: View, page: int, *, with_left_out: bool, limit: int = PAGE_SIZE) -> pl.DataFrame:
+    """A page of the rows behind the view's number (``limit`` rows from page ``page``)."""
+    query = drill.rows_query(
+        view.metric, view.where, view.context.departments, *view.days, timezone=view.facts.timezone,
+        limit=limit, offset=(page - 1) * PAGE_SIZE, with_left_out=with_left_out,
+    )
+    return rows(view.context, query)
 
 
 # ---------------------------------------------------------------------- figures from the engine
@@ -178,7 +245,7 @@ def files(_frame: pl.DataFrame, key: tuple, name: str) -> tuple[bytes, bytes]:
     names the frame (its cell) in the cache."""
     frame = _frame
     excel = downloads.excel_bytes(frame, name or "rows", autofit=True, dtype_formats={pl.Datetime: "yyyy-mm-dd hh:mm:ss"}, float_precision=2)
-    return downloads.csv_bytes(figures.on_screen(frame)), excel
+    return downloads.csv_bytes(on_screen(frame)), excel
 
 
 def week_choice(week: str, default: str) -> None:

@@ -1,27 +1,21 @@
 """The sections of the drill-down page, each laid out from one View (the measure, the
 cell and its facts): the number, its weeks, the next level's peers, distributions, and
 the rows behind the number. Numbers come from the metric engine (drilldown_data), words
-from metrics.drilldown, figures from figures_drilldown."""
+from metrics.drilldown, figures from drilldown_figures. Like a page, it holds no polars,
+SQL or caches (tests/dashboard/test_page_contract.py)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
 
-import polars as pl
 import streamlit as st
 
-from dashboard import components, params, state
-from dashboard import drilldown_data as data
-from dashboard import figures_drilldown as figures
+from dashboard import components, drilldown_data, drilldown_figures, params, state
+from dashboard.drilldown_data import View, WeekValues
 from dashboard.text import plain
 from metrics import drilldown as drill
-from metrics.facts import Facts
-from metrics.formatting import axis_title, number
-from metrics.registry import Metric
-from metrics.status import status
-from metrics.targets import Targets
+from metrics.formatting import number
+from metrics.status import status, status_word
 
 DISTRIBUTIONS = (  # (values, title, unit, axis title, what they are, count axis)
     ("processing_days", "Processing time of cases closed", "days", "Processing time (days)", "cases closed", "Cases"),
@@ -30,72 +24,45 @@ DISTRIBUTIONS = (  # (values, title, unit, axis title, what they are, count axis
 )
 
 
-@dataclass(frozen=True)
-class View:
-    """What the page shows: a measure in one cell (scope and week) and its window."""
-
-    context: state.Context
-    metric: Metric
-    where: drill.Scope
-    week: str
-    latest: str  # the last complete week
-    weeks: int  # shown in the trend
-    targets: Targets
-    facts: Facts
-    facts_key: tuple
-
-    @property
-    def words(self) -> str:
-        """The scope in words, as Markdown (names escaped: they came from a file)."""
-        return plain(self.words_text)
-
-    @property
-    def words_text(self) -> str:
-        """The scope in words, as plain text (for charts, sentences and file names)."""
-        return data.scope_words(self.context, self.where)
-
-    @property
-    def window(self) -> tuple[date, date]:
-        return drill.window(self.week, self.latest, self.weeks)
-
-    @property
-    def days(self) -> tuple[date, date]:
-        return drill.week_days(self.week)
-
-    @property
-    def narrowing(self) -> tuple:
-        return tuple(self.where.chosen().items())
-
-    @property
-    def target(self) -> float | None:
-        where = self.where
-        return self.targets.for_scope(self.metric.name, department_id=where.department_id, service_id=where.service_id, office_id=where.office_id)[0]
-
-    @property
-    def partial(self) -> bool:
-        return self.context.as_of is not None and self.days[1] > self.context.as_of
-
-    def values(self, by: tuple[str, ...]) -> pl.DataFrame:
-        """The engine's values of the measure in the scope over the window, at ``by``."""
-        first_day, last_day = self.window
-        return data.kpi_values(self.facts, self.facts_key, self.narrowing, self.metric.name, by, first_day, last_day)
+def breadcrumb_row(path: list[tuple[str, str]]) -> str | None:
+    """Breadcrumbs in one row that wraps on a phone: each level above a click away, the
+    last (where we are) in bold. ``path`` is [(label, key)]; returns the key clicked.
+    (Equal columns, one a crumb, squeezed six long names at 1280 pixels and stacked
+    them at 390.)"""
+    clicked = None
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="drill-breadcrumbs"):
+        for index, (label, key) in enumerate(path):
+            if index == len(path) - 1:
+                st.markdown(f"**{plain(label)}**", width="content")
+                continue
+            if st.button(plain(label), key=f"crumb-{key}", type="tertiary", help=f"Go up to {plain(label)}"):
+                clicked = key
+            st.markdown('<span aria-hidden="true">›</span>', unsafe_allow_html=True, width="content")
+    return clicked
 
 
-def headline(view: View, series: pl.DataFrame) -> dict:
+def breadcrumbs(context: state.Context, where: drill.Scope, week: str) -> None:
+    """The breadcrumbs of the path; a click goes up to that level."""
+    clicked = breadcrumb_row(drilldown_data.crumbs(context, where, week))
+    if clicked is not None:
+        drilldown_data.go_to(where.up_to(None if clicked == "all" else clicked))
+        st.rerun()
+
+
+def headline(view: View, series: WeekValues) -> dict:
     """The number of the cell, its target and status, the change on the week before and
     how it was worked out. Returns the engine's row for the cell."""
     metric, week = view.metric, view.week
-    cell = series.filter(pl.col("period") == week).row(0, named=True)
-    before = series.filter(pl.col("period_start") == view.days[0] - timedelta(weeks=1))["value"].to_list()
+    cell = view.cell(series)
     st.subheader(f"{metric.label}, {view.words}, week {week}", anchor=False)
     number_column, target_column, status_column = st.columns([2, 1, 2])
     number_column.metric(f"{metric.label}, week {week}", number(cell["value"], metric), help=metric.formula)
     target_column.metric("Target", number(view.target, metric))
     with status_column:
         state_now = "grey" if view.partial else status(cell["value"], view.target, metric.better)
-        word = figures.status_word(state_now, cell["value"], view.target, partial=view.partial)
+        word = status_word(state_now, cell["value"], view.target, partial=view.partial)
         st.markdown(components.TILE_CSS + components.status_badge(state_now, word), unsafe_allow_html=True)
-        notes = [] if view.partial else [figures.week_change(cell["value"], before[0] if before else None, metric)]
+        notes = [] if view.partial else [drilldown_figures.week_change(cell["value"], view.week_before(series), metric)]
         notes.append(f"Worked out as {drill.how_counted(metric, cell)}.")
         if cell["note"] and cell["value"] is None:
             notes.append(f"{cell['note'].capitalize()}: not shown as a number.")
@@ -110,23 +77,18 @@ def headline(view: View, series: pl.DataFrame) -> dict:
     return cell
 
 
-def trend(view: View, series: pl.DataFrame) -> None:
+def trend(view: View, series: WeekValues) -> None:
     """The measure over the weeks of the window, with its target."""
     metric = view.metric
     st.subheader(f"Over the {view.weeks} weeks to {series['period'][-1]}", anchor=False)
-    table = series.select(
-        pl.col("period").alias("Week"), pl.col("period_start").alias("Starts"), pl.col("value").round(metric.decimals).alias(axis_title(metric)),
-        pl.col("numerator").alias("Numerator"), pl.col("denominator").alias("Denominator"), pl.col("n").alias("Observations"),
-        pl.col("note").fill_null("").alias("Note"),
-    )
     components.chart(
-        figures.trend(series, metric, target=view.target, week=view.week, where=view.words_text),
+        drilldown_figures.trend(series, metric, target=view.target, week=view.week, where=view.words_text),
         drill.trend_sentence(metric, series, view.week, view.words_text, view.target),
-        table, f"trend-{metric.name}-{view.words_text}-{view.week}",
+        drilldown_figures.trend_table(series, metric), f"trend-{metric.name}-{view.words_text}-{view.week}",
     )
 
 
-def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
+def peers(view: View, series: WeekValues, cell: dict) -> None:
     """The next level's members against each other, the overall figure and the target;
     choosing one (a row, or the select box) moves down to it."""
     metric, where, week, context = view.metric, view.where, view.week, view.context
@@ -142,7 +104,7 @@ def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
         if level == drill.WEEK:
             values, overall, names = series, view.values(())["value"][0], {}
         else:
-            values = view.values(("week", level)).filter(pl.col("period") == week)
+            values = view.peer_values(level)
             overall = cell["value"]
             names = {member: context.name_of(level, member) for member in values[level].drop_nulls().to_list()}
     table = drill.peers(values, metric, level, names, overall=overall, targets=view.targets, scope=where)
@@ -151,19 +113,19 @@ def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
         return
     st.markdown(f"**{plain(drill.peer_sentence(metric, table, level, overall, week if level != drill.WEEK else f'the {view.weeks} weeks'))}**")
     st.plotly_chart(
-        figures.peer_bars(table, metric, level, overall=overall, target=view.target, highlight=week if level == drill.WEEK else None),
+        drilldown_figures.peer_bars(table, metric, level, overall=overall, target=view.target, highlight=week if level == drill.WEEK else None),
         config={"displaylogo": False, "responsive": True}, key=f"chart-peers-{level}",
     )
-    shown = figures.peer_table(table, metric, level)
+    shown = drilldown_figures.peer_table(table, metric, level)
     table_key = f"peers-{level}-{'-'.join(str(v) for v in where.key())}-{week}-{metric.name}"
 
     def open_member(member: str | None) -> None:
         if member is None:
             return
         if level == drill.WEEK:
-            data.week_choice(member, view.latest)
+            drilldown_data.week_choice(member, view.latest)
         else:
-            data.go_to(where.down(level, member))
+            drilldown_data.go_to(where.down(level, member))
 
     def open_row() -> None:
         selected = st.session_state[table_key].selection.rows
@@ -177,7 +139,7 @@ def peers(view: View, series: pl.DataFrame, cell: dict) -> None:
     # the first option says what to do (a placeholder's grey is too faint to read)
     down_column.selectbox(
         f"Go down to {one}" if level != drill.WEEK else "Go to a week",
-        [None, *table.filter(pl.col("member").is_not_null())["member"].to_list()], index=0, key=f"down-{table_key}",
+        [None, *drilldown_figures.peer_members(table)], index=0, key=f"down-{table_key}",
         on_change=lambda: open_member(st.session_state[f"down-{table_key}"]),
         format_func=lambda m: f"Choose {one}…" if m is None else names.get(m, m),
     )
@@ -190,7 +152,7 @@ def distributions(view: View) -> None:
     week, words = view.week, view.words
     st.subheader(f"Distributions, {words}, week {week}", anchor=False)
     with st.spinner("Reading the individual times…"):
-        individual = data.cell_values(view.facts, view.facts_key, view.narrowing, *view.days)
+        individual = drilldown_data.cell_values(view.facts, view.facts_key, view.narrowing, *view.days)
     for column, (name, title, unit, x_title, what, y_title) in zip(st.columns(3), DISTRIBUTIONS, strict=True):
         with column:
             values = individual[name]
@@ -200,9 +162,9 @@ def distributions(view: View) -> None:
                 continue
             bins = drill.histogram_bins(values)
             components.chart(
-                figures.histogram(bins, title=title, x_title=x_title, y_title=y_title),
+                drilldown_figures.histogram(bins, title=title, x_title=x_title, y_title=y_title),
                 drill.distribution_sentence(values, what=f"{what} in week {week}", unit=unit, decimals=0 if unit == "seconds" else 1),
-                figures.bins_table(bins, unit=unit, what=y_title), f"distribution-{name}-{view.words_text}-{week}",
+                drilldown_figures.bins_table(bins, unit=unit, what=y_title), f"distribution-{name}-{view.words_text}-{week}",
             )
 
 
@@ -213,24 +175,17 @@ def rows_behind(view: View, cell: dict) -> None:
     st.subheader(f"The {metric.observations} behind the number", anchor=False)
     st.markdown(f"The {drill.POPULATION_WORDS[metric.population]}, for {words}. Times are local to the office ({view.context.timezone}).")
     cell_key = (metric.name, view.where.key(), week)
-    data.keep_page_for(cell_key)
+    drilldown_data.keep_page_for(cell_key)
     rules = drill.rules_of(metric)
-    with_left_out = data.url_flag("left_out") and bool(rules)
-    page = data.requested_page()
-
-    def fetch(page: int, limit: int = data.PAGE_SIZE) -> pl.DataFrame:
-        query = drill.rows_query(
-            metric, view.where, view.context.departments, *view.days, timezone=view.facts.timezone,
-            limit=limit, offset=(page - 1) * data.PAGE_SIZE, with_left_out=with_left_out,
-        )
-        return data.rows(view.context, query)
+    with_left_out = drilldown_data.url_flag("left_out") and bool(rules)
+    page = drilldown_data.requested_page()
 
     with st.spinner(f"Finding the {metric.observations}…"):
-        rows = fetch(page)
+        rows = drilldown_data.fetch_rows(view, page, with_left_out=with_left_out)
         if rows.height == 0 and page > 1:  # a page past the end (a stale link): the first
             page = 1
-            data.first_page()
-            rows = fetch(page)
+            drilldown_data.first_page()
+            rows = drilldown_data.fetch_rows(view, page, with_left_out=with_left_out)
     total = int(rows["total_rows"][0]) if rows.height else 0
     left_out = int(rows["left_out_rows"][0]) if rows.height and "left_out_rows" in rows.columns else 0
     if not with_left_out and total != (cell["n"] or 0):
@@ -244,17 +199,17 @@ def rows_behind(view: View, cell: dict) -> None:
             help=" ".join(rule.description for rule in rules) + " Each such row names its rule.",
         )
         if shown != with_left_out:
-            data.set_url_flag("left_out", shown)
-            data.first_page()
+            drilldown_data.set_url_flag("left_out", shown)
+            drilldown_data.first_page()
             st.rerun()
     if total == 0:
         components.empty(f"No {metric.observations} are behind this number for {words} in week {week}.", "Pick another week, or go up a level with the breadcrumbs.")
         return
-    pages = max(1, math.ceil(total / data.PAGE_SIZE))
-    first_row = (page - 1) * data.PAGE_SIZE + 1
+    pages = max(1, math.ceil(total / drilldown_data.PAGE_SIZE))
+    first_row = (page - 1) * drilldown_data.PAGE_SIZE + 1
     aside = f" ({left_out:,} of them left out by rules)" if with_left_out and left_out else f"; {left_out:,} more left out by rules" if left_out else ""
     st.markdown(f"**{total:,} {metric.observations}**{aside}. Rows {first_row:,} to {first_row + rows.height - 1:,}.")
-    st.dataframe(figures.on_screen(figures.display_rows(rows, fact)), hide_index=True, width="stretch", key=f"rows-{page}")
+    st.dataframe(drilldown_figures.on_screen(drilldown_figures.display_rows(rows, fact)), hide_index=True, width="stretch", key=f"rows-{page}")
     back, choice, forward = st.columns([1, 2, 1], vertical_alignment="bottom")
     back.button(
         "Previous page", icon=":material/chevron_left:", disabled=page <= 1, width="stretch", key="drill-previous",
@@ -268,16 +223,16 @@ def rows_behind(view: View, cell: dict) -> None:
 
     files_key = cell_key + (with_left_out,)
     if st.session_state.get("drill-prepared") != files_key:
-        if st.button(f"Prepare the CSV and Excel files of all {min(total, data.DOWNLOAD_CAP):,} rows", icon=":material/download:", key="drill-prepare"):
+        if st.button(f"Prepare the CSV and Excel files of all {min(total, drilldown_data.DOWNLOAD_CAP):,} rows", icon=":material/download:", key="drill-prepare"):
             st.session_state["drill-prepared"] = files_key
             st.rerun()
         return
     with st.spinner("Preparing the files…"):
-        everything = fetch(1, limit=data.DOWNLOAD_CAP)
-        csv_bytes, excel_bytes = data.files(figures.display_rows(everything, fact), files_key, f"{metric.label} {week}")
-    if total > data.DOWNLOAD_CAP:
+        everything = drilldown_data.fetch_rows(view, 1, with_left_out=with_left_out, limit=drilldown_data.DOWNLOAD_CAP)
+        csv_bytes, excel_bytes = drilldown_data.files(drilldown_figures.display_rows(everything, fact), files_key, f"{metric.label} {week}")
+    if total > drilldown_data.DOWNLOAD_CAP:
         st.warning(
-            f"The files hold the first {data.DOWNLOAD_CAP:,} of {total:,} rows. Narrow the scope (a service, an office or a channel) to get them all.",
+            f"The files hold the first {drilldown_data.DOWNLOAD_CAP:,} of {total:,} rows. Narrow the scope (a service, an office or a channel) to get them all.",
             icon=":material/warning:",
         )
     name = components.slug(f"{metric.name}-{view.words_text}-{week}")

@@ -78,6 +78,15 @@ def service(context: state.Context, department: str, *, container=st) -> str:
     )
 
 
+def scope_name(context: state.Context, department: str, service: str) -> str:
+    """The scope the department and service filters chose, by name (plain text)."""
+    if service != state.ALL:
+        return context.service_names.get(service, service)
+    if department != state.ALL:
+        return context.department_names.get(department, department)
+    return "All departments"
+
+
 def parse_number(key: str, raw: str | None, default: int, *, min_value: int, max_value: int) -> tuple[int, str | None]:
     """``?key=raw`` as a whole number in min_value..max_value, and what was wrong with it.
 

@@ -10,11 +10,13 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard import state
 from dashboard.state import CACHE_SECONDS
+from dashboard.window import Window
 from data.facts import load_facts
 from metrics.engine import compute
 from metrics.facts import Facts
-from metrics.queues import QUEUE_KINDS, QueueScope, weekday_hour_profile
+from metrics.queues import QUEUE_KINDS, QueueScope, resolve_scope, weekday_hour_profile
 
 
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=6, show_spinner=False)
@@ -30,6 +32,11 @@ class QueueView:
     by_office: pl.DataFrame  # every office of the scope's kind, in the last week
     overall: pl.DataFrame  # all offices of the scope's kind, in the last week
     rule_counts: dict[str, int]
+
+    @property
+    def no_arrivals(self) -> bool:
+        """Nothing arrived in the scope in the whole window."""
+        return self.profile["arrivals"].sum() == 0
 
 
 def scope_values(facts: Facts, scope: QueueScope, office_ids: tuple[str, ...], by: list[str], first_day: date, last_day: date) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -54,3 +61,14 @@ def queue_view(
     by_office, _ = scope_values(facts, scope, kind_offices, ["week", "office_id"], last_monday, last_day)
     overall, _ = scope_values(facts, scope, kind_offices, ["week"], last_monday, last_day)
     return QueueView(profile, trend, by_office, overall, rule_counts)
+
+
+def view_of(context: state.Context, scope: QueueScope, chosen: Window) -> QueueView:
+    """The page's view of a scope over the chosen window, compared with every office of
+    its kind (contact centres with contact centres, service centres with service centres)."""
+    group = "contact_centres" if scope.kind.kind == "contact_centre" else "service_centres"
+    kind_offices = tuple(resolve_scope(context.offices, group).office_ids)
+    return queue_view(
+        context.engine, str(context.engine.url), context.departments, scope.kind.kind, scope.key, scope.office_ids,
+        kind_offices, chosen.first_day, chosen.last_day, chosen.last_monday,
+    )

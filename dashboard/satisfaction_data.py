@@ -10,7 +10,9 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard import state
 from dashboard.state import ALL, CACHE_SECONDS
+from dashboard.window import Window
 from data.facts import load_facts
 from metrics.engine import compute
 from metrics.facts import Facts
@@ -35,7 +37,21 @@ class SatisfactionView:
     take_up: pl.DataFrame  # one row per service: service_id, name, value, n, note, target, selected
     take_up_trend: pl.DataFrame  # digital take-up by week and group (a department or service, and TOTAL)
     trend_names: dict[str, str]  # group -> legend name
-    unavailable: dict[str, str]
+
+    @property
+    def ratings(self) -> int:
+        """Ratings given in the whole window."""
+        return self.whole.filter(pl.col("kpi") == "satisfaction")["n"].item()
+
+    @property
+    def completion(self) -> pl.DataFrame:
+        """Completion rate by week (the engine's long frame)."""
+        return self.weekly.filter(pl.col("kpi") == "completion_rate")
+
+    @property
+    def journeys(self) -> int:
+        """Online journeys started in the window."""
+        return self.completion["n"].sum()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
@@ -80,4 +96,22 @@ def satisfaction_view(
     else:
         service_names = dict(zip(services["service_id"], services["name"], strict=True))
         names = {**{k: v + (" (selected)" if k == service else "") for k, v in service_names.items()}, TOTAL: f"All of {department_names.get(department, department)}"}
-    return SatisfactionView(weekly, whole, spread, take_up, trend, names, dict(scoped.unavailable))
+    return SatisfactionView(weekly, whole, spread, take_up, trend, names)
+
+
+def view_of(context: state.Context, department: str, service: str, chosen: Window) -> SatisfactionView:
+    """The page's view of a department (or all) and a service (or all) over the window."""
+    return satisfaction_view(
+        context.engine, str(context.engine.url), context.departments, department, service,
+        state.services_of(context, department), context.department_names, chosen.first_day, chosen.last_day,
+    )
+
+
+def scope_targets(context: state.Context, department: str, service: str, kpis: tuple[str, ...] = ("satisfaction", "completion_rate")) -> dict[str, float | None]:
+    """The targets of ``kpis`` for the scope: a service's own, else its department's, else
+    the default (a service chosen under all departments takes its own department's)."""
+    targets = load_targets()
+    department_of_service = dict(zip(context.services["service_id"], context.services["department_id"], strict=True))
+    scope_department = department if department != ALL else department_of_service.get(service)
+    scope_service = service if service != ALL else None
+    return {kpi: targets.for_scope(kpi, department_id=scope_department, service_id=scope_service)[0] for kpi in kpis}

@@ -194,6 +194,12 @@ class Metric:
     scorecard: bool = True  # False: a queue-page measure only (not on the scorecard, catalogue or drill-down)
 
     @property
+    def can_be_negative(self) -> bool:
+        """A difference (net flow: submitted minus closed) falls below zero; counts, rates,
+        times and money cannot, so their axes and expected ranges stop at zero."""
+        return self.aggregation == Aggregation.DIFFERENCE
+
+    @property
     def is_rate(self) -> bool:
         return self.unit == "%"
 

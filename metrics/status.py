@@ -15,6 +15,16 @@ STATUS_WORDS = {GREEN: "On target", AMBER: "Near target", RED: "Off target", GRE
 STATUS_ICONS = {GREEN: "✔", AMBER: "▲", RED: "✖", GREY: "–"}
 
 
+def status_word(state: str, value: float | None, target: float | None, *, partial: bool = False) -> str:
+    """The status in words, where grey has three reasons and says which: the week is in
+    progress, too little data, or no target."""
+    if state != GREY:
+        return STATUS_WORDS[state]
+    if partial:
+        return "Week in progress"
+    return "Too little data" if value is None else "No target" if target is None else STATUS_WORDS[state]
+
+
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
-import polars as pl
 import streamlit as st
 
-from dashboard import components, params, state
+from dashboard import components, overview_data, overview_figures, params, state
 from dashboard.text import plain
-from metrics.formatting import number
-from metrics.periods import parse_week, week_label
-from metrics.registry import METRICS
-from metrics.scorecard import YEAR_WEEKS
 from metrics.summary import sentences
 
 context = state.open_or_stop()
 st.title("Weekly scorecard")
 state.data_as_of(context)
-if context.as_of is None:
-    components.empty("There are no cases or contacts in the database yet.", "Run `python -m data generate` for demo data, or import an export with `python -m data import`.")
-    st.stop()
+components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 components.missing_data(
     context.missing("contacts", "feedback", "journeys", "costs"),
@@ -34,12 +25,8 @@ weeks = state.week_options(context)
 week = params.choice("Week", "week", weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
 
 with st.spinner("Computing the scorecard…"):
-    card = state.weekly_scorecard(context.engine, str(context.engine.url), context.departments, department, service, week, context.as_of, data_from=context.first_day)
-scope_name = (
-    context.service_names.get(service, service) if service != state.ALL
-    else context.department_names.get(department, department) if department != state.ALL
-    else "All departments"
-)
+    card = overview_data.scorecard(context, department, service, week)
+scope_name = params.scope_name(context, department, service)
 rows = card.rows
 
 st.subheader(f"{plain(scope_name)}, {state.week_label_text(week, context)}")
@@ -54,33 +41,17 @@ with score_column:
     st.metric("Composite score", "–" if score is None else f"{score:.2f}", help="Boston's CityScore: each measure's actual ÷ target (target ÷ actual where lower is better), capped at 1.25, averaged. 1.00 means on target.")
     st.caption("1.00 means on target")
     st.markdown(components.status_badge(composite["status"]), unsafe_allow_html=True)
-
-
-def ranked(kpis: list[str], limit: int = 5) -> str:
-    scores = dict(zip(rows["kpi"], rows["score"], strict=True))
-    values = dict(zip(rows["kpi"], rows["value"], strict=True))
-    targets = dict(zip(rows["kpi"], rows["target"], strict=True))
-    lines = [
-        f"- {METRICS[k].label}: {number(values[k], k)} (target {number(targets[k], k)}, score {scores[k]:.2f})"
-        for k in kpis[:limit]
-    ]
-    return "\n".join(lines) if lines else "- none"
-
-
 with above_column:
     st.markdown("**Furthest above target**")
-    st.markdown(ranked(composite["above"]))
+    st.markdown(overview_figures.ranked(rows, composite["above"]))
 with below_column:
     st.markdown("**Furthest below target**")
-    st.markdown(ranked(composite["below"]))
+    st.markdown(overview_figures.ranked(rows, composite["below"]))
 
 components.tiles(rows, card.history)
 
 with st.expander("The scorecard as a table", expanded=False):
-    table = rows.select(
-        pl.col("label").alias("Measure"), "value", "last_week", "same_week_last_year", "target",
-        pl.col("status").alias("Status"), pl.col("n").alias("Observations"), pl.col("note").alias("Note"), pl.col("kpi").alias("KPI"),
-    )
+    table = overview_figures.scorecard_table(rows)
     components.table(table, f"scorecard-{scope_name}-{week}", column_config={
         "value": st.column_config.NumberColumn("This week", format="%.2f"),
         "last_week": st.column_config.NumberColumn("Last week", format="%.2f"),
@@ -88,15 +59,8 @@ with st.expander("The scorecard as a table", expanded=False):
         "target": st.column_config.NumberColumn("Target", format="%.2f"),
     })
 with st.expander("The last 13 weeks of every measure (the sparklines)", expanded=False):
-    history = card.history.with_columns(pl.col("kpi").replace_strict({k: m.label for k, m in METRICS.items()}).alias("Measure"))
-    wide = history.pivot(on="period", index="Measure", values="value", maintain_order=True)
+    wide = overview_figures.sparkline_table(card.history)
     components.table(wide, f"sparklines-{scope_name}-{week}")
 
-counts = card.rule_counts
-if counts:
-    st.caption(
-        f"Left out by rule in the {YEAR_WEEKS + 1} weeks the comparisons read ({week_label(parse_week(week) - timedelta(weeks=YEAR_WEEKS))} "
-        f"to {week}): "
-        + "; ".join(f"{name.replace('_', ' ')}: {count:,} rows" for name, count in counts.items())
-        + f". Targets: metrics/targets.toml version {card.targets_version}."
-    )
+if caption := overview_figures.rules_caption(card, week):
+    st.caption(caption)

@@ -12,19 +12,19 @@ import datetime as dt
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
-from dashboard import components, params, planner_state, state
-from dashboard import figures_planner as figures
+from dashboard import components, params, planner_data, state
+from dashboard import planner_figures as figures
 from forecasting.planning import default_settings
 from forecasting.store import series_forecast
 
 WHAT_IFS = ("volume", "aht", "shrinkage", "occupancy", "sl", "answer", "patience")
 
 context = state.open_or_stop()
-planner_state.styles()
+planner_data.styles()
 st.title("Demand and staffing")
 state.data_as_of(context)
 url = str(context.engine.url)
-run = planner_state.latest_run(context.engine, url, context.departments)
+run = planner_data.latest_run(context.engine, url, context.departments)
 if run is None:
     components.empty(
         "No forecast has been stored yet, so there is nothing to plan from.",
@@ -33,10 +33,10 @@ if run is None:
     )
     st.stop()
 
-series, forecasts, backtests = planner_state.stored(context.engine, url, context.departments, run["run_id"])
-sees_every_department = len(context.departments) == len(planner_state.every_department(context.engine, url))
+series, forecasts, backtests = planner_data.stored(context.engine, url, context.departments, run["run_id"])
+sees_every_department = len(context.departments) == len(planner_data.every_department(context.engine, url))
 cutoffs = [dt.date.fromisoformat(day) for day in run["cutoffs"].split(",") if day]
-planner_state.note(
+planner_data.note(
     f"Forecast run {run['run_id']}, made {run['finished_at']:%d %b %Y %H:%M} UTC from data to "
     f"{figures.day_label(run['data_end'], year=True)}: {run['horizon']} days ahead, models compared "
     f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}; "
@@ -77,7 +77,7 @@ left, right = st.columns([3, 1])
 series_id = params.choice("Series", "series", options, default_series, format_func=lambda s: names.get(s, s), container=left)
 weeks = params.choice("Actuals shown", "weeks", ["4", "8", "13", "26", "52"], "13", format_func=lambda w: f"Last {w} weeks", container=right)
 if not sees_every_department:
-    planner_state.note("Totals, offices, channels and calls or visits pool every department: only viewers of every department see them.")
+    planner_data.note("Totals, offices, channels and calls or visits pool every department: only viewers of every department see them.")
 
 data_end = run["data_end"]
 recommended = series_forecast(forecasts, series_id)
@@ -86,9 +86,9 @@ model = recommended["model"][0]
 first_actual = data_end - dt.timedelta(weeks=int(weeks)) + dt.timedelta(days=1)
 last_actual = max(context.as_of or data_end, data_end)
 with st.spinner("Reading the recent actuals…"):
-    values, closed_days = planner_state.actuals(context.engine, url, context.departments, first_actual, last_actual, run["horizon"])
+    values, closed_days = planner_data.actuals(context.engine, url, context.departments, first_actual, last_actual, run["horizon"])
 actual, closed_history = figures.series_actuals(values, closed_days, series_id)
-holidays = planner_state.holidays(run["holidays"], first_actual, recommended["ds"].max())
+holidays = planner_data.holidays(run["holidays"], first_actual, recommended["ds"].max())
 table = figures.forecast_table(actual, closed_history, recommended, baseline, holidays)
 office_kinds = dict(zip(context.offices["office_id"], context.offices["kind"], strict=True))
 unit = figures.unit_of(series_id, office_kinds)
@@ -107,7 +107,7 @@ components.table(figures.backtest_table(backtests, series_id), f"backtest-{serie
     **{name: st.column_config.NumberColumn(format="%.1f") for name in ("sMAPE %", "Inside 80% interval %", "Inside 95% interval %")},
     "95% interval width": st.column_config.NumberColumn(format="%.0f"),
 })
-planner_state.note(
+planner_data.note(
     "MASE: mean absolute error divided by that of repeating last week's same weekday in the history (below 1 beats it). "
     "sMAPE: symmetric mean absolute percentage error. Inside 80% and 95% interval: the share of actual days inside the "
     "band, about 80% and 95% when the band is honest. Width: the 95% band's mean width per day. Closed days are not scored."
@@ -139,12 +139,12 @@ if not offices:
         )
     st.stop()
 
-planner_state.office_follows_series(series_id, figures.queue_office_of(series_id, offices))
+planner_data.office_follows_series(series_id, figures.queue_office_of(series_id, offices))
 default_office = figures.queue_office_of(series_id, offices) or offices[0]
 top = st.columns([2, 2, 2])
 office = params.choice("Office to staff", "office", offices, default_office, format_func=context.office_names.get, container=top[0])
 horizon = figures.horizon_days(forecasts, f"contacts:{office}")
-first_day, last_day = planner_state.date_range(
+first_day, last_day = planner_data.date_range(
     "Days to plan", horizon[0], horizon[1], (horizon[0], min(horizon[0] + dt.timedelta(days=13), horizon[1])), container=top[1],
     help="Any days inside the stored forecast.",
 )
@@ -152,7 +152,7 @@ plan_for = params.choice(
     "Plan for", "plan_for", ["yhat", "hi80", "hi95"], "yhat", container=top[2],
     format_func={"yhat": "The forecast", "hi80": "Its upper 80% bound (a busy period)", "hi95": "Its upper 95% bound"}.get,
 )
-inputs = planner_state.staffing_inputs(context.engine, url, context.departments, run["run_id"], office, first_day, last_day)
+inputs = planner_data.staffing_inputs(context.engine, url, context.departments, run["run_id"], office, first_day, last_day)
 if isinstance(inputs, str):
     components.empty(f"This office cannot be planned: {inputs}", "Choose another office or other days.")
     st.stop()
@@ -164,17 +164,17 @@ patience_default = round(queue.patience_seconds) if queue.patience_seconds else 
 with st.container(border=True):
     st.markdown("**What if…** Staffing is recomputed at once from the stored forecast; nothing is refitted.")
     row = st.columns(4)
-    volume = planner_state.number("Volume change (%)", "volume", 0, min_value=-50, max_value=200, step=5, container=row[0], help="Applied to every day's forecast.")
-    aht = planner_state.number(
+    volume = planner_data.number("Volume change (%)", "volume", 0, min_value=-50, max_value=200, step=5, container=row[0], help="Applied to every day's forecast.")
+    aht = planner_data.number(
         "Average handle time (seconds)", "aht", aht_default, min_value=10, max_value=7_200, step=10, container=row[1],
         help=f"History: {queue.aht_seconds:.0f} s over {queue.answered:,} answered {queue.channel} contacts in the last 12 weeks.",
     )
-    shrinkage = planner_state.number("Shrinkage (%)", "shrinkage", round(base.shrinkage * 100), min_value=0, max_value=80, container=row[2], help="Paid time off the queue: breaks, leave, training.")
-    occupancy = planner_state.number("Maximum occupancy (%)", "occupancy", round(base.max_occupancy * 100), min_value=50, max_value=100, container=row[3])
+    shrinkage = planner_data.number("Shrinkage (%)", "shrinkage", round(base.shrinkage * 100), min_value=0, max_value=80, container=row[2], help="Paid time off the queue: breaks, leave, training.")
+    occupancy = planner_data.number("Maximum occupancy (%)", "occupancy", round(base.max_occupancy * 100), min_value=50, max_value=100, container=row[3])
     row = st.columns(4)
-    service_level = planner_state.number("Service level target (%)", "sl", round(base.service_level * 100), min_value=1, max_value=99, container=row[0])
-    answer = planner_state.number("Answered within (seconds)", "answer", round(base.target_seconds), min_value=1, max_value=3_600, step=5, container=row[1])
-    patience = planner_state.number(
+    service_level = planner_data.number("Service level target (%)", "sl", round(base.service_level * 100), min_value=1, max_value=99, container=row[0])
+    answer = planner_data.number("Answered within (seconds)", "answer", round(base.target_seconds), min_value=1, max_value=3_600, step=5, container=row[1])
+    patience = planner_data.number(
         "Caller patience (seconds)", "patience", patience_default, min_value=5, max_value=86_400, step=10, container=row[2],
         help="Mean time a waiting caller or visitor stays before giving up (Erlang A). History: "
         + (f"{queue.patience_seconds:.0f} s." if queue.patience_seconds else "nobody gave up."),
@@ -182,7 +182,7 @@ with st.container(border=True):
     with row[3]:
         st.markdown('<div style="height:1.75rem" aria-hidden="true"></div>', unsafe_allow_html=True)
         if st.button("Reset what-ifs", icon=":material/restart_alt:", width="stretch"):
-            planner_state.reset(WHAT_IFS)
+            planner_data.reset(WHAT_IFS)
             st.rerun()
 
 settings = figures.what_if_settings(
@@ -197,10 +197,10 @@ settings = figures.what_if_settings(
     forecast_column=plan_for,
 )
 with st.spinner("Computing Erlang C and Erlang A for every half hour…"):
-    plan = planner_state.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
+    plan = planner_data.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
 office_name = inputs.office_name
 contact_unit = figures.unit_of(f"contacts:{office}", office_kinds)
-planner_state.note(
+planner_data.note(
     f"{office_name}, {queue.channel.replace('_', ' ')} queue. From the 12 weeks to {figures.day_label(queue.last_day, year=True)}: "
     f"{queue.arrivals:,} {contact_unit}, the intraday profile per weekday, handle time {queue.aht_seconds:.0f} s and "
     f"patience {queue.patience_seconds or 0:.0f} s. Staff = agents ÷ (1 − shrinkage), kept fractional and rounded up "
@@ -208,7 +208,7 @@ planner_state.note(
     "4 weeks' roster carries on, spread over the day like the arrivals."
 )
 for note in plan.notes:
-    planner_state.note(f"Note: {note}.")
+    planner_data.note(f"Note: {note}.")
 
 components.chart(
     figures.days_figure(plan, title="Staff-hours per day: needed and rostered"),
@@ -225,7 +225,7 @@ components.chart(
     gaps,
     f"staffing-gaps-{office}-{model_choice}-{first_day}-{last_day}",
 )
-st.markdown(planner_state.NARROW_HEATMAP_NOTE, unsafe_allow_html=True)
+st.markdown(planner_data.NARROW_HEATMAP_NOTE, unsafe_allow_html=True)
 
 st.markdown("**Download the plan** (with the what-if values it was made with)")
 left, right = st.columns(2)

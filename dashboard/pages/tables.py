@@ -5,7 +5,7 @@ from __future__ import annotations
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
-from dashboard import components, state
+from dashboard import components, state, tables_data, tables_figures
 from data.database import describe
 
 context = state.open_or_stop()
@@ -13,10 +13,10 @@ st.title("Tables")
 state.data_as_of(context)
 st.caption(f"Data from {describe(context.engine)}")
 
-counts = context.get("table_counts").rename({"table_name": "Table", "row_count": "Rows"})
+counts = tables_figures.counts_table(tables_data.table_counts(context))
 st.subheader("Tables and their rows")
 components.table(counts, "table-counts", column_config={"Rows": st.column_config.NumberColumn(format="localized")})
-loads = context.get("data_loads")
+loads = tables_data.loads(context)
 st.subheader("Loads")
 if loads.height:
     components.table(loads, "data-loads")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metrics.registry import Direction
-from metrics.status import AMBER, GREEN, GREY, RED, composite, composite_status, metric_score, status
+from metrics.status import AMBER, GREEN, GREY, RED, composite, composite_status, metric_score, status, status_word
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,18 @@ def test_composite_is_the_mean_of_the_scores_that_exist():
     assert composite_status(0.96) == AMBER
     assert composite_status(0.9) == RED
     assert composite_status(None) == GREY
+
+
+@pytest.mark.parametrize(
+    ("state", "value", "target", "partial", "word"),
+    [
+        (GREEN, 91.0, 90.0, False, "On target"),
+        (AMBER, 86.0, 90.0, False, "Near target"),
+        (RED, 50.0, 90.0, False, "Off target"),
+        (GREY, 50.0, 90.0, True, "Week in progress"),  # a partial week is never judged
+        (GREY, None, 90.0, False, "Too little data"),
+        (GREY, 120.0, None, False, "No target"),
+    ],
+)
+def test_status_word_says_which_of_grey_s_reasons(state, value, target, partial, word):
+    assert status_word(state, value, target, partial=partial) == word

@@ -11,7 +11,7 @@ from dashboard import charts
 from metrics import drilldown as drill
 from metrics.formatting import axis_title, change, number
 from metrics.registry import Direction, Metric
-from metrics.status import STATUS_ICONS, STATUS_WORDS
+from metrics.status import STATUS_ICONS, status_word
 
 RULE_WORDS = {
     "admin_close_60s": "Administrative close (within 60 s)",
@@ -138,15 +138,6 @@ def peer_bars(table: pl.DataFrame, metric: Metric, level: str, *, overall: float
     return figure
 
 
-def status_word(state: str, value: float | None, target: float | None, *, partial: bool = False) -> str:
-    """The status in words; grey has three reasons, and says which."""
-    if state != "grey":
-        return STATUS_WORDS[state]
-    if partial:
-        return "Week in progress"
-    return "Too little data" if value is None else "No target" if target is None else STATUS_WORDS[state]
-
-
 def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
     """The peer view as a table: the same numbers as the bars, with n, target and status
     (icon and word, never colour alone)."""
@@ -165,11 +156,24 @@ def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
     )
 
 
+def trend_table(series: pl.DataFrame, metric: Metric) -> pl.DataFrame:
+    """The trend as a table: each week's value with its numerator, denominator and n."""
+    return series.select(
+        pl.col("period").alias("Week"), pl.col("period_start").alias("Starts"), pl.col("value").round(metric.decimals).alias(axis_title(metric)),
+        pl.col("numerator").alias("Numerator"), pl.col("denominator").alias("Denominator"), pl.col("n").alias("Observations"),
+        pl.col("note").fill_null("").alias("Note"),
+    )
+
+
+def peer_members(table: pl.DataFrame) -> list[str]:
+    """The peers one can go down to (a member without a key, such as 'not recorded', not)."""
+    return table.filter(pl.col("member").is_not_null())["member"].to_list()
+
+
 def histogram(bins: pl.DataFrame, *, title: str, x_title: str, y_title: str) -> go.Figure:
     """A distribution from its bins (metrics.drilldown.histogram_bins): the chart draws
     exactly the table's counts; an open-ended last bin is marked "and over"."""
-    figure = go.Figure()
-    figure.update_layout(template=charts.TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=320)
+    figure = charts.base(title, 320)
     if bins.height:
         width = float(bins["bin_from"][1] - bins["bin_from"][0]) if bins.height > 1 else float(bins["bin_to"][0] or 1.0)
         labels = [

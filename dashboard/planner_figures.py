@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import PALETTE, TEMPLATE, cell_labels, reference_entry
+from dashboard.charts import PALETTE, base, cell_labels, reference_entry
 from forecasting import series_id as ids
 from forecasting.backtest import BASELINE
 from forecasting.planning import StaffingPlan, StaffingSettings
@@ -194,8 +194,7 @@ def _band(figure: go.Figure, x: list, low: list, high: list, name: str, opacity:
 def forecast_figure(table: pl.DataFrame, *, title: str, unit: str, model: str, data_end: dt.date) -> go.Figure:
     """Actuals, the forecast with its 80% and 95% intervals, the baseline (legend toggle),
     public holidays (stars) and closed days (crosses at zero)."""
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=430)
+    figure = base(title, 430)
     future = table.filter(pl.col("forecast").is_not_null())
     x_future = future["ds"].to_list()
     if future.height:
@@ -367,8 +366,7 @@ def horizon_frame(backtests: pl.DataFrame, series_id: str) -> pl.DataFrame:
 
 
 def horizon_figure(frame: pl.DataFrame) -> go.Figure:
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": "MASE by days ahead (lower is better)", "x": 0}, height=320)
+    figure = base("MASE by days ahead (lower is better)", 320)
     for index, part in enumerate(frame.partition_by("Model", maintain_order=True)):
         figure.add_scatter(
             x=part["Days ahead"].to_list(), y=part["MASE"].to_list(), name=part["Model"][0], mode="lines+markers",
@@ -409,8 +407,8 @@ def days_table(plan: StaffingPlan, *, unit: str) -> pl.DataFrame:
 def days_figure(plan: StaffingPlan, *, title: str) -> go.Figure:
     """Staff-hours needed per day under Erlang C and A (bars) against the roster (line)."""
     days = plan.days
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=400, barmode="group", bargap=0.25)
+    figure = base(title, 400)
+    figure.update_layout(barmode="group", bargap=0.25)
     x = [short_day(d) for d in days["ds"].to_list()]
     figure.add_bar(x=x, y=days["hours_needed_erlang_c"].round(1).to_list(), name="Needed, Erlang C", marker={"color": PALETTE[0]}, hovertemplate="%{y:,.1f} h")
     figure.add_bar(
@@ -517,8 +515,7 @@ def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = 
     text = [["" if v is None else f"{v + 0.0:+.1f}".replace("-", "−").replace("+0.0", "0.0") for v in row] for row in z]
     present = [abs(v) for row in z for v in row if v is not None]
     reach = max(max(present, default=1.0), 0.5)
-    figure = go.Figure()
-    figure.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"}, height=max(320, 22 * len(slots) + 150))
+    figure = base(title, max(320, 22 * len(slots) + 150))
     figure.add_heatmap(
         z=z, x=x, y=slots, zmin=-reach, zmax=reach, zmid=0, colorscale=GAP_SCALE, xgap=1, ygap=1,
         text=text, hoverongaps=False,

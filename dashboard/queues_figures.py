@@ -6,9 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import cell_labels
-from dashboard.figures_time import base
-from metrics.formatting import number
+from dashboard.charts import base, cell_labels, metric_lines, trend_summary, trend_table
+from metrics.formatting import axis_title, number
 from metrics.queues import QueueKind, QueueScope, metric_of
 from metrics.registry import METRICS
 from metrics.status import STATUS_ICONS, STATUS_WORDS, status
@@ -94,6 +93,42 @@ def heatmap(cells: pl.DataFrame, value: str, *, title: str, colour_title: str, d
     figure.update_yaxes(autorange="reversed", title=None, showgrid=False)
     figure.update_xaxes(title="Hour of arrival (local time)", showgrid=False, tickangle=-45)
     return figure
+
+
+def arrivals_heatmap(cells: pl.DataFrame, kind: QueueKind) -> go.Figure:
+    """Mean arrivals an hour, by weekday and hour."""
+    noun = f"{kind.contact}s"
+    return heatmap(cells, "mean_arrivals", title=f"Mean {noun} an hour", colour_title=f"{noun} an hour", decimals=1, kind=kind)
+
+
+def wait_heatmap(cells: pl.DataFrame, statistic: str, kind: QueueKind) -> go.Figure:
+    """The median or 90th-percentile wait, by weekday and hour (minutes to a decimal,
+    seconds whole)."""
+    unit = UNIT_SHORT[kind.wait_unit]
+    return heatmap(
+        cells, f"wait_{statistic}", title=f"{WAIT_STATISTICS[statistic]} ({unit})", colour_title=unit,
+        decimals=1 if kind.wait_unit == "minutes" else 0, unit=f" {unit}", kind=kind,
+    )
+
+
+def channel_caption(kind: QueueKind) -> str:
+    """Which contacts the page reads for this kind of office, and that the two queues never mix."""
+    phone = kind.channel == "phone"
+    return (
+        f"{'Calls' if phone else 'Visits'} only ({kind.channel.replace('_', ' ')} channel): "
+        f"{'contact centres answer calls' if phone else 'service centres see visitors'}, and the two queues are never added together. "
+        "Weeks are ISO weeks (Monday to Sunday) in local time."
+    )
+
+
+def heatmap_caption(kind: QueueKind) -> str:
+    noun = f"{kind.contact}s"
+    return (
+        f"Mean {noun} an hour: the {noun} that arrived in that hour of that weekday, divided by how often the hour occurred in the "
+        "window (so the hour the clocks skip or repeat is counted right); an hour in which not one arrived in the whole window (the "
+        "office was closed) is left blank. Waits are shown only where at least 5 were answered; blank cells have fewer. Local time "
+        "of each office."
+    )
 
 
 def arrivals_summary(profile: pl.DataFrame, kind: QueueKind) -> str:
@@ -186,6 +221,20 @@ def target_of(kpi: str, scope: QueueScope, targets: Targets) -> float | None:
     return office_target(kpi, targets, None if scope.is_group else scope.office_ids[0])
 
 
+def trend_charts(trend: pl.DataFrame, scope: QueueScope, targets: Targets) -> list[tuple[str, go.Figure, str, pl.DataFrame]]:
+    """The charts over time of the scope's kind: (title, figure, summary, table) each. A
+    chart of one measure draws its target; one of several (the two waits) draws none."""
+    charts = []
+    for title, kpis in TREND_CHARTS[scope.kind.kind]:
+        metrics = [metric_of(k) for k in kpis]
+        target_values = {k: target_of(k, scope, targets) for k in kpis}
+        target = next((t for t in target_values.values() if t is not None), None) if len(kpis) == 1 else None
+        y_title = f"Wait ({metrics[0].unit})" if len(kpis) > 1 else axis_title(metrics[0])
+        figure = metric_lines(trend, metrics, title=f"{title}, by week", target=target, y_title=y_title, height=320)
+        charts.append((title, figure, trend_summary(trend, kpis, target_values), trend_table(trend, kpis)))
+    return charts
+
+
 # ---------------------------------------------------------------------- offices compared
 
 
@@ -250,3 +299,10 @@ def headline(values: pl.DataFrame, scope: QueueScope, targets: Targets, week: st
         judged = f", {STATUS_ICONS[state]} {STATUS_WORDS[state].lower()} (target {number(target, metric)})" if target is not None else ""
         lines.append(f"{metric.label}: **{number(value, metric)}**{judged}.")
     return lines
+
+
+def rules_caption(rule_counts: dict[str, int]) -> str | None:
+    """The calls a rule left out of the window, if any."""
+    if not rule_counts.get("short_abandon_5s"):
+        return None
+    return f"Left out by rule in this window: {rule_counts['short_abandon_5s']:,} calls abandoned within 5 seconds (not counted as offered)."

@@ -7,8 +7,18 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from dashboard.charts import DASHES, MARKERS, PALETTE, TEMPLATE, reference_entry
-from dashboard.figures_time import GAP_COLOUR, base, gaps, hover, value_range
+from dashboard.charts import (
+    DASHES,
+    MARKERS,
+    PALETTE,
+    add_gap_markers,
+    base,
+    gaps,
+    hover,
+    style,
+    target_line,
+    value_range,
+)
 from metrics.formatting import number
 from metrics.registry import METRICS
 
@@ -23,7 +33,7 @@ def satisfaction_figure(values: pl.DataFrame, *, target: float | None) -> go.Fig
     frame = values.filter(pl.col("kpi").is_in(SATISFACTION)).sort("period_start")
     counts = frame.filter(pl.col("kpi") == "satisfaction")
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
-    figure.update_layout(template=TEMPLATE, title={"text": "User satisfaction by week, and ratings", "x": 0, "xanchor": "left"}, height=480)
+    style(figure, "User satisfaction by week, and ratings", 480)
     for index, kpi in enumerate(SATISFACTION):
         metric = METRICS[kpi]
         part = frame.filter(pl.col("kpi") == kpi)
@@ -35,18 +45,9 @@ def satisfaction_figure(values: pl.DataFrame, *, target: float | None) -> go.Fig
             customdata=list(zip(part["period"].to_list(), part["n"].fill_null(0).to_list(), strict=True)),
             hovertemplate=hover(metric), row=1, col=1,
         )
-    missing = gaps(frame)
-    if missing.height:
-        figure.add_scatter(
-            x=missing["period_start"].to_list(), y=[0] * missing.height, mode="markers", name="No value: too few ratings",
-            marker={"symbol": "x-thin-open", "size": 11, "color": GAP_COLOUR, "line": {"width": 2, "color": GAP_COLOUR}},
-            customdata=list(zip(missing["period"].to_list(), missing["note"].to_list(), strict=True)),
-            hovertemplate="%{customdata[0]}: no value (%{customdata[1]})<extra></extra>", row=1, col=1,
-        )
-    if target is not None:
-        line = {"dash": "dash", "color": "rgba(128,128,128,0.9)", "width": 1.5}
-        figure.add_hline(y=target, line=line, row=1, col=1)
-        reference_entry(figure, f"Top-2 target {number(target, 'satisfaction')}", line)  # in the legend, not on the data
+    add_gap_markers(figure, gaps(frame), name="No value: too few ratings", row=1, col=1)
+    if target is not None:  # in the legend, not on the data
+        target_line(figure, target, f"Top-2 target {number(target, 'satisfaction')}", width=1.5, row=1, col=1)
     enough = counts["value"].is_not_null().to_list()
     figure.add_bar(
         x=counts["period_start"].to_list(), y=counts["n"].fill_null(0).to_list(), name="Ratings",
@@ -214,3 +215,15 @@ def take_up_trend_table(trend: pl.DataFrame, names: dict[str, str]) -> pl.DataFr
         pl.col("group").replace_strict(names, default=pl.col("group")).alias("Group"),
         pl.col("value").round(1).alias("Digital take-up (%)"), pl.col("n").alias("Cases"), pl.col("note").alias("Note"),
     )
+
+
+def no_journeys_text(scope_name: str, window_text: str, *, one_service: bool) -> str:
+    """Why there is no completion rate: no online journey was started (Markdown-safe
+    ``scope_name`` is the caller's)."""
+    why = "it has no online service." if one_service else "none of its services is online."
+    return f"No online journeys were started for {scope_name} in {window_text}: {why}"
+
+
+def take_up_trend_title(*, all_departments: bool) -> str:
+    """Take-up over time is drawn by department across all, by service within one."""
+    return f"Digital take-up by week and {'department' if all_departments else 'service'}"

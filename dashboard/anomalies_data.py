@@ -1,0 +1,177 @@
+"""What the anomalies page loads and writes: the stored detection run, its flags with
+their scopes named, the filters over them, a flagged series' scores around the flag, and
+the notification subscriptions. Caching lives here, never in the page; every write
+forgets the cached frames it changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
+from dashboard import state
+from dashboard.anomalies_figures import KIND_WORDS
+from metrics.registry import METRICS, Metric
+from notify.subscriptions import (
+    Subscription,
+    add_subscription,
+    notification_log,
+    set_subscription_active,
+    subscriptions,
+)
+
+DIMENSIONS = {"department": "department_id", "service": "service_id", "office": "office_id", "channel": "channel"}
+SUBSCRIPTION_SCOPE = (("department_id", "department_id"), ("service_id", "service_id"), ("office_id", "office_id"), ("scope_channel", "channel"))
+# the scores drawn around a flag: (weeks before its first day, weeks after its last) by grain
+SERIES_SPAN = {"day": (13, 4), "week": (52, 12)}
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, show_spinner=False)
+def stored_flags(_engine: Engine, url: str, departments: tuple[str, ...]) -> pl.DataFrame:
+    return latest_flags(_engine, departments)
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, show_spinner=False)
+def stored_run(_engine: Engine, url: str, departments: tuple[str, ...]) -> dict | None:
+    return latest_run(_engine, departments)
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, show_spinner=False)
+def stored_scores(_engine: Engine, url: str, departments: tuple[str, ...], grain: str, scope_kind: str, scope_id: str, kpi: str) -> pl.DataFrame:
+    return series_scores(_engine, departments, grain, scope_kind, scope_id, kpi)
+
+
+@st.cache_data(ttl=state.CACHE_SECONDS, show_spinner=False)
+def stored_subscriptions(_engine: Engine, url: str, departments: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return subscriptions(_engine, departments), notification_log(_engine, departments)
+
+
+def forget_writes() -> None:
+    for loader in (stored_flags, stored_subscriptions):
+        loader.clear()
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def run_of(context: state.Context) -> dict | None:
+    """The latest detection run the viewer may see, or None."""
+    return stored_run(context.engine, str(context.engine.url), context.departments)
+
+
+def scope_label(context: state.Context, scope_kind: str, scope_id: str) -> str:
+    if scope_kind == "total":
+        return "Total"
+    return f"{KIND_WORDS[scope_kind]}: {context.name_of(DIMENSIONS[scope_kind], scope_id)}"
+
+
+def flags_of(context: state.Context) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The run's flags with a ``scope`` key ('kind:id') and ``scope_label``, and the
+    labels by scope key."""
+    flags = stored_flags(context.engine, str(context.engine.url), context.departments)
+    flags = flags.with_columns(pl.concat_str("scope_kind", pl.lit(":"), "scope_id").alias("scope"))
+    labels = {scope: scope_label(context, *scope.split(":", 1)) for scope in flags["scope"].unique().to_list()}
+    flags = flags.with_columns(pl.col("scope").replace_strict(labels, return_dtype=pl.String).alias("scope_label"))
+    return flags, labels
+
+
+def of_grain(flags: pl.DataFrame, grain: str) -> pl.DataFrame:
+    return flags.filter(pl.col("grain") == grain)
+
+
+def scope_options(flags: pl.DataFrame, labels: dict[str, str]) -> list[str]:
+    """The scopes with a flag, by kind (total, department, …) then by name."""
+    return sorted(flags["scope"].unique().to_list(), key=lambda s: (list(KIND_WORDS).index(s.split(":")[0]), labels[s]))
+
+
+def kpi_options(flags: pl.DataFrame) -> list[str]:
+    """The measures with a flag, in the registry's order."""
+    flagged = set(flags["kpi"].to_list())
+    return [k for k in METRICS if k in flagged]
+
+
+def filtered(flags: pl.DataFrame, *, scope: str, kpi: str, status: str, weeks: str, data_end: date) -> pl.DataFrame:
+    """The flags the filters keep (state.ALL keeps every one), the newest first."""
+    shown = flags
+    if scope != state.ALL:
+        shown = shown.filter(pl.col("scope") == scope)
+    if kpi != state.ALL:
+        shown = shown.filter(pl.col("kpi") == kpi)
+    if status != state.ALL:
+        shown = shown.filter(pl.col("status") == status)
+    if weeks != state.ALL:
+        shown = shown.filter(pl.col("first_day") > pl.lit(data_end) - pl.duration(weeks=int(weeks)))
+    return shown.sort("first_day", "scope_label", descending=[True, False])
+
+
+def still_open(flags: pl.DataFrame) -> int:
+    return flags.filter(pl.col("status") == "open").height
+
+
+def usual_range_from(flag: dict, metric: Metric) -> float:
+    """The lower end of the usual range as said in words: zero at the least, unless the
+    measure can be negative (net flow)."""
+    return flag["lower_bound"] if metric.can_be_negative else max(flag["lower_bound"], 0.0)
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    """A flagged series around its flag: the scores drawn, the series' flags among them,
+    and how many periods fell outside the expected range."""
+
+    scores: pl.DataFrame
+    flags: pl.DataFrame
+    outside: int
+
+
+def series_of(context: state.Context, flag: dict, flags: pl.DataFrame) -> SeriesView:
+    """The scores of ``flag``'s series around it, and ``flags`` (of its grain) of that series."""
+    scores = stored_scores(context.engine, str(context.engine.url), context.departments, flag["grain"], flag["scope_kind"], flag["scope_id"], flag["kpi"])
+    before, after = SERIES_SPAN[flag["grain"]]
+    window = scores.filter(
+        pl.col("period_start").is_between(pl.lit(flag["first_day"]) - pl.duration(weeks=before), pl.lit(flag["last_day"]) + pl.duration(weeks=after))
+    )
+    series_flags = flags.filter((pl.col("scope") == flag["scope"]) & (pl.col("kpi") == flag["kpi"]))
+    shown_flags = series_flags.filter(pl.col("first_day").is_between(window["period_start"].min(), window["period_start"].max()))
+    outside = window.filter((pl.col("value") < pl.col("lower_bound")) | (pl.col("value") > pl.col("upper_bound"))).height
+    return SeriesView(window, shown_flags, outside)
+
+
+def acknowledge_flag(context: state.Context, flag_key: str, status: str, who: str, note: str) -> None:
+    """Store an acknowledgement (raises AnomalyError with what is wrong)."""
+    acknowledge(context.engine, flag_key, status, who, note)
+    forget_writes()
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def subscriptions_of(context: state.Context) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(subscriptions, notifications sent or failed) the viewer may see."""
+    return stored_subscriptions(context.engine, str(context.engine.url), context.departments)
+
+
+def subscription_scope(context: state.Context, row: dict) -> str:
+    """A subscription's scope in names: 'Tax · Leeds Service Centre', or 'Everything'."""
+    parts = [context.name_of(dimension, row[key]) for key, dimension in SUBSCRIPTION_SCOPE if row[key]]
+    return " · ".join(parts) or "Everything"
+
+
+def subscription(subscribed: pl.DataFrame, subscription_id: int) -> dict:
+    return subscribed.filter(pl.col("subscription_id") == subscription_id).row(0, named=True)
+
+
+def set_active(context: state.Context, subscription_id: int, active: bool) -> None:
+    set_subscription_active(context.engine, int(subscription_id), active)
+    forget_writes()
+
+
+def subscribe(context: state.Context, subscription: Subscription) -> int:
+    """Store a subscription and return its number (raises NotifyError with what is wrong)."""
+    number_added = add_subscription(context.engine, subscription)
+    forget_writes()
+    return number_added
