@@ -30,7 +30,7 @@ from data.facts import data_extent, load_facts, organisation_timezone
 from forecasting.store import JOB_VIEWER, code_version
 from metrics.periods import week_label
 
-RUN_TABLES = ("anomaly_flags", "anomaly_scores", "anomaly_runs")
+ANOMALY_RUN_TABLES = ("anomaly_flags", "anomaly_scores", "anomaly_runs")
 ACK_STATUSES = ("acknowledged", "known", "open")
 KEEP_RUNS = 5  # flags of older runs are removed when a run is stored
 HISTORY_DAYS = 3 * 366  # how far back a run looks (the detector needs a year and 8 weeks)

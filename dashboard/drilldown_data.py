@@ -15,9 +15,9 @@ from anomalies import links
 from dashboard import downloads, params, state
 from dashboard.drilldown_figures import on_screen
 from dashboard.text import plain
+from data.fact_frames import Facts
 from metrics import drilldown as drill
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.registry import Metric
 from metrics.targets import Targets
 

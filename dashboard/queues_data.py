@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from dashboard import state
 from dashboard.state import CACHE_SECONDS
 from dashboard.window import Window
+from data.fact_frames import Facts
 from data.facts import load_facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.queues import QUEUE_KINDS, QueueScope, resolve_scope, weekday_hour_profile
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from dashboard import state
 from dashboard.state import ALL, CACHE_SECONDS
 from dashboard.window import Window
+from data.fact_frames import Facts
 from data.facts import load_facts
 from metrics.engine import compute
-from metrics.facts import Facts
 from metrics.satisfaction import rating_distribution
 from metrics.targets import load_targets
 

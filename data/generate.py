@@ -32,7 +32,7 @@ import holidays
 import numpy as np
 import polars as pl
 
-from data.catalog import (
+from data.demo_world import (
     COUNTRY,
     DEPARTMENTS,
     HOURS,

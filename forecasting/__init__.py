@@ -9,7 +9,7 @@ series forecast in one call. Public API:
   (series_id, ds, yhat, lo80, hi80, lo95, hi95).
 - forecasting.backtest: backtest(frame, models, cutoffs=8, horizon=28, ...) ->
   BacktestResult(per_horizon, overall, recommended, gaps, ...); recommended_forecast().
-- forecasting.metrics: mase, smape, coverage, seasonal_naive_mae.
+- forecasting.accuracy: mase, smape, coverage, seasonal_naive_mae.
 - forecasting.frequency: daily, weekly or monthly from the dates (resolve_frequency),
   period numbers, the season rule (season_for), missing periods.
 - forecasting.calendar: public_holidays, holiday_closed_days, working_days.

@@ -37,13 +37,13 @@ from forecasting._frame import (
     validate_closed_days,
     validate_series_frame,
 )
+from forecasting.accuracy import seasonal_naive_mae
 from forecasting.frequency import (
     DAILY,
     Frequency,
     resolve_frequency,
     season_for,
 )
-from forecasting.metrics import seasonal_naive_mae
 from forecasting.models import (
     OUTPUT_COLUMNS,
     BaseForecaster,

@@ -324,7 +324,7 @@ def _run_staffing(args: argparse.Namespace) -> int:
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
-    from data.catalog import COUNTRY, SUBDIVISION
+    from data.demo_world import COUNTRY, SUBDIVISION
 
     parser.add_argument(
         "--database",

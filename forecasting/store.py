@@ -43,7 +43,7 @@ from forecasting.fleet import FleetResult
 from forecasting.planning import QueueHistory, queue_history, rostered_hours
 from forecasting.series import NO_CASES, FleetSeries, build_fleet_series
 
-RUN_TABLES = ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs")
+FORECAST_RUN_TABLES = ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs")
 
 
 # The fleet, detection and notification runs are administrative jobs: they see every
@@ -126,14 +126,16 @@ def store_run(
     so storing the same run twice leaves one copy. Creates the tables if missing.
     """
     create_schema(engine)
-    for attempt in range(3):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return _write_run(engine, result, started_at, seconds, run_id)
         except sa.exc.IntegrityError:
             # another run took the same new id between our read and our insert: retry
-            if run_id is not None or attempt == 2:
+            # twice, then let the database's own message say so
+            if run_id is not None or attempt >= 3:
                 raise
-    raise AssertionError("unreachable")
 
 
 def _write_run(
@@ -149,7 +151,7 @@ def _write_run(
             run_id = conn.execute(
                 sa.text("SELECT COALESCE(MAX(run_id), 0) + 1 FROM forecast_runs")
             ).scalar_one()
-        for table in RUN_TABLES:
+        for table in FORECAST_RUN_TABLES:
             conn.execute(sa.text(f"DELETE FROM {table} WHERE run_id = :run_id"), {"run_id": run_id})
         run_column = pl.lit(run_id, dtype=pl.Int64).alias("run_id")
         bulk_load(
@@ -388,7 +390,7 @@ def load_series_window(
     )
 
 
-RUNS_TABLES = ("forecast_runs", "anomaly_runs")  # the tables with one row per run
+RUN_RECORD_TABLES = ("forecast_runs", "anomaly_runs")  # the tables with one row per run
 
 
 def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | None:
@@ -406,8 +408,8 @@ def current_run(engine: Engine, runs_table: str = "forecast_runs") -> dict | Non
         path = duckdb_path(str(engine.url))
         if path is not None and not path.exists():
             return None  # inspecting it would create an empty file
-    if runs_table not in RUNS_TABLES:
-        raise ValueError(f"not a table of runs: {runs_table!r}; use one of {', '.join(RUNS_TABLES)}")
+    if runs_table not in RUN_RECORD_TABLES:
+        raise ValueError(f"not a table of runs: {runs_table!r}; use one of {', '.join(RUN_RECORD_TABLES)}")
     names = table_names(engine)
     if runs_table not in names or "cases" not in names:
         return None

@@ -289,7 +289,10 @@ def import_file(
         bar.close()
     engine.dispose()
     if not reconciliation.balanced:  # a bug, never the data's fault: say so loudly
-        raise AssertionError(f"the reconciliation of {path.name} does not add up: {reconciliation.as_dict()}")
+        raise ImportFailed(
+            f"the counts of {path.name} do not add up ({reconciliation.as_dict()}): a fault in the importer, not in the file; "
+            "the database refuses such an import (the CHECK on imports), so nothing was kept: please report it with the file's first lines"
+        )
     return ImportResult(
         file=path,
         mapping=mapping,

@@ -5,6 +5,7 @@ traceback; while the database answers, each page says when its figures were read
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -31,15 +32,16 @@ def assert_one_line_fault(at: AppTest) -> None:
     assert "Traceback" not in text and ".py" not in text and "site-packages" not in text
 
 
-def visit_every_page(at: AppTest) -> list[AppTest]:
+def visit_every_page(at: AppTest) -> Iterator[str]:
+    """Open each page in turn in ``at`` (the same AppTest, so caches carry over); yield its name."""
     for page in PAGES:
         at.switch_page(page).run()
-        yield page, at
+        yield page
 
 
 def test_each_page_says_when_its_figures_were_read(app_env):
     at = AppTest.from_file(APP, default_timeout=120).run()
-    for page, at in visit_every_page(at):
+    for page in visit_every_page(at):
         assert not at.exception, page
         assert any("Read from the database at " in caption.value and "UTC" in caption.value for caption in at.caption), page
 
@@ -49,10 +51,10 @@ def test_a_removed_duckdb_file_gives_one_line_on_every_page(duckdb_url, tmp_path
     shutil.copy(duckdb_url.removeprefix("duckdb:///"), path)
     with app_on(f"duckdb:///{path}", monkeypatch):
         at = AppTest.from_file(APP, default_timeout=120).run()
-        for page, at in visit_every_page(at):  # every page once: its figures are cached
+        for page in visit_every_page(at):  # every page once: its figures are cached
             assert not at.exception, page
         path.unlink()
-        for page, at in visit_every_page(at):
+        for page in visit_every_page(at):
             assert_one_line_fault(at)
             assert "departments" in shown(at), page  # what is wrong: the tables are gone
 
@@ -69,11 +71,11 @@ def test_a_postgres_database_that_goes_away_gives_one_line_on_every_page(own_pos
     name = sa.engine.make_url(own_postgres).database
     with app_on(own_postgres, monkeypatch):
         at = AppTest.from_file(APP, default_timeout=120).run()
-        for page, at in visit_every_page(at):
+        for page in visit_every_page(at):
             assert not at.exception, page
         with postgres_server.connect() as conn:  # this test's own database only
             conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
             conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        for page, at in visit_every_page(at):
+        for page in visit_every_page(at):
             assert_one_line_fault(at)
             assert "does not exist" in shown(at), page

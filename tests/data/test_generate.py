@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data.catalog import COUNTRY, OFFICES, SERVICES, SUBDIVISION, TIMEZONE
+from data.demo_world import COUNTRY, OFFICES, SERVICES, SUBDIVISION, TIMEZONE
 from data.generate import Scenario, generate
 from tests.conftest import SMALL
 

@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from data.catalog import SERVICES
 from data.database import create_engine
+from data.demo_world import SERVICES
 from metrics.__main__ import main as metrics_main
 from metrics.disclosure import HIDDEN
 from metrics.publish import DATASETS, Column, Dataset, PublicationError, load_publication, publish, to_csv, window

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from forecasting.metrics import coverage, mase, seasonal_naive_mae, smape, smape_terms
+from forecasting.accuracy import coverage, mase, seasonal_naive_mae, smape, smape_terms
 
 
 def test_seasonal_naive_mae_matches_hand_computation() -> None:
