@@ -1,4 +1,4 @@
-"""Command line: ``python -m data generate|ensure|counts|import``."""
+"""Command line: ``python -m data generate|ensure|counts|import|secure``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("--dry-run", action="store_true", help="read, check and count everything, write nothing")
     imports.add_argument("--database", default=None, help="SQLAlchemy URL (default $KPI_DATABASE_URL or data/kpi.duckdb)")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    secure = commands.add_parser(
+        "secure",
+        help="PostgreSQL: create the dashboard's login role and the row-level security policies (idempotent)",
+        description="PostgreSQL: create the dashboard's login role and the row-level security policies of "
+        "sql/security/postgresql_row_security.sql; see README, 'PostgreSQL row-level security'.",
+    )
+    secure.add_argument("--database", required=True, help="SQLAlchemy URL of a superuser's (or the tables' owner's) connection, not the dashboard's")
+    secure.add_argument("--role", default="kpi_dashboard", help="the dashboard's role (default kpi_dashboard)")
     return main
 
 
@@ -85,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
                 progress=False if args.quiet else None,
             )
             print(result.report())
+        elif args.command == "secure":
+            from data.database import create_engine, database_url
+            from data.row_security import DUCKDB_REFUSAL, secure
+
+            if database_url(args.database).startswith("duckdb"):
+                raise DatabaseError(DUCKDB_REFUSAL)
+            engine = create_engine(args.database)
+            try:
+                print(secure(engine, args.role).report())
+            finally:
+                engine.dispose()
     except (DatabaseError, ImportFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
