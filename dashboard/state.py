@@ -22,6 +22,7 @@ from data.build import ensure_database
 from data.database import connect
 from data.extracts import run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
+from data.row_security import EVERY_DEPARTMENT, set_viewer
 from metrics.facts import Facts
 from metrics.periods import parse_week, week_label
 from metrics.scorecard import Scorecard, latest_complete_week, scorecard
@@ -40,6 +41,7 @@ def engine() -> Engine:
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _departments(_engine: Engine, url: str) -> list[str]:
     with connect(_engine) as conn:
+        set_viewer(conn, EVERY_DEPARTMENT)  # row-level security (PostgreSQL): today every viewer sees every department
         rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY department_id").fetchall()
     return [row[0] for row in rows]
 

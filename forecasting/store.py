@@ -36,6 +36,7 @@ from data.database import (
     table_names,
 )
 from data.extracts import load_extract, run_extract
+from data.row_security import EVERY_DEPARTMENT, set_viewer
 from forecasting._frame import DATE, SERIES, ForecastInputError
 from forecasting.fleet import FleetResult
 from forecasting.planning import QueueHistory, queue_history, rostered_hours
@@ -47,6 +48,7 @@ RUN_TABLES = ("forecast_series", "forecasts", "forecast_backtests", "forecast_ru
 def all_departments(engine: Engine) -> list[str]:
     """Every department in the database: the fleet is an administrative job that sees all."""
     with connect(engine) as conn:
+        set_viewer(conn, EVERY_DEPARTMENT)  # row-level security (PostgreSQL) binds the dashboard's role too
         rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY 1").fetchall()
     return [row[0] for row in rows]
 

@@ -171,7 +171,7 @@ else:
             note = st.text_area("Note", max_chars=2000, placeholder="What happened, or what was done")
             if st.form_submit_button("Save", icon=":material/done:"):
                 try:
-                    acknowledge(context.engine, flag["flag_key"], choice, who, note)
+                    acknowledge(context.engine, flag["flag_key"], choice, who, note, departments=context.departments)
                 except AnomalyError as error:
                     st.error(str(error), icon=":material/error:")
                 else:
@@ -239,7 +239,7 @@ else:
     target = pause_column.selectbox("Subscription", subscribed["subscription_id"].to_list(), format_func=lambda i: f"{i}: {subscribed.filter(pl.col('subscription_id') == i)['subscriber'][0]}")
     active = bool(subscribed.filter(pl.col("subscription_id") == target)["active"][0])
     if button_column.button("Pause" if active else "Resume", icon=":material/pause:" if active else ":material/play_arrow:"):
-        set_subscription_active(context.engine, int(target), not active)
+        set_subscription_active(context.engine, int(target), not active, departments=context.departments)
         forget_writes()
         st.session_state["anomalies-message"] = f"Subscription {target} {'paused' if active else 'resumed'}."
         st.rerun()
@@ -264,7 +264,7 @@ with st.expander("Add a subscription", expanded=subscribed.height == 0), st.form
             number_added = add_subscription(context.engine, Subscription(
                 who, rule, channel, address, department_id=department, service_id=service, office_id=office,
                 scope_channel=scope_channel, kpis=tuple(kpis), created_by=who,
-            ))
+            ), departments=context.departments)
         except NotifyError as error:
             st.error(f"Not saved: {error}", icon=":material/error:")
         else:
