@@ -59,7 +59,8 @@ def _insert(conn, table: str, rows: list[dict]) -> None:
 def _flag(key: str, scope_kind: str, scope_id: str, department: str | None) -> dict:
     return dict(run_id=1, flag_key=key, grain="day", scope_kind=scope_kind, scope_id=scope_id, department_id=department,
                 kpi="volume", detector="robust_z", direction="up", first_day=DAY, detected_on=DAY, last_day=DAY,
-                week="2026-W47", score=7.0, kpis="volume", explanation="more than expected")
+                week="2026-W47", value=10.0, expected=5.0, lower_bound=3.0, upper_bound=7.0, score=7.0, kpis="volume",
+                explanation="more than expected")
 
 
 REVENUE_FLAG = "day|service|self_assessment|volume|up|2026-11-16"
@@ -77,10 +78,11 @@ def _fill_the_other_tables(owner: Engine) -> None:
                                              cutoffs="2026-10-01", series_count=3, models="seasonal_naive", code_version="test", seconds=1.0)])
         _insert(conn, "forecast_series", [dict(run_id=1, series_id=s, kind=k, member=m, department_id=d, label=s, first_day=date(2023, 11, 23),
                                                last_day=date(2026, 11, 22), open_days=900, closed_days=10, gap_days=0,
-                                               recommended_model="seasonal_naive", seconds=0.1) for s, k, m, d in series])
+                                               recommended_model="seasonal_naive", mase=0.9, baseline_mase=0.9, seconds=0.1) for s, k, m, d in series])
         _insert(conn, "forecasts", [dict(run_id=1, series_id=s, ds=date(2026, 11, 23), model="seasonal_naive", recommended=True, closed=False,
                                          yhat=10.0, lo80=8.0, hi80=12.0, lo95=7.0, hi95=13.0) for s, *_ in series])
-        _insert(conn, "forecast_backtests", [dict(run_id=1, series_id=s, model="seasonal_naive", step=0, n=10, recommended=True) for s, *_ in series])
+        _insert(conn, "forecast_backtests", [dict(run_id=1, series_id=s, model="seasonal_naive", step=0, n=10, mase=0.9, smape=10.0,
+                                                  coverage_80=80.0, coverage_95=95.0, width_95=5.0, recommended=True) for s, *_ in series])
         _insert(conn, "anomaly_runs", [dict(run_id=1, started_at=AT, finished_at=AT, data_first=date(2023, 11, 23), data_end=date(2026, 11, 22),
                                             series_count=3, flag_count=3, settings="z_alone=6.0", code_version="test", seconds=1.0)])
         _insert(conn, "anomaly_flags", [_flag(REVENUE_FLAG, "service", "self_assessment", "revenue"),
@@ -398,3 +400,22 @@ def test_psycopg_reports_a_refused_row_as_insufficient_privilege(secured):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO subscriptions (subscriber, rule, channel, address, active, created_at, created_by) "
                          "VALUES ('Eve', 'anomaly', 'email', 'e@example.gov', TRUE, now(), 'Eve')")
+
+
+def test_every_page_of_the_dashboard_works_connected_as_the_role(secured, monkeypatch):
+    """The dashboard as it runs in production: KPI_DATABASE_URL names the role. Every page
+    renders without an exception or a fault, with the figures of every department (today
+    every viewer sees every department)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP, app_on
+
+    pages = ("pages/overview.py", "pages/drilldown.py", "pages/queues.py", "pages/satisfaction.py",
+             "pages/catalogue.py", "pages/tables.py", "pages/anomalies.py", "pages/planner.py")
+    with app_on(secured.role_url, monkeypatch):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        for page in pages:
+            at.switch_page(page).run()
+            assert not at.exception, (page, at.exception)
+            assert not [e.value for e in at.error if "database cannot be read" in e.value], page
+            assert any(caption.value.startswith("Data as of ") for caption in at.caption), page  # not "No data yet"
