@@ -118,7 +118,7 @@ def add_subscription(
                 {**fields, "at": at},
             ).scalar_one())
     except sa.exc.DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) != _REFUSED_BY_ROW_SECURITY:
+        if getattr(error.orig, "sqlstate", None) != _REFUSED_BY_ROW_SECURITY or "row-level security" not in str(error.orig):
             raise
         raise NotifyError(
             "that scope is not one you may see: choose a department or service of yours (a subscription to "
