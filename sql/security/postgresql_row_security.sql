@@ -32,8 +32,8 @@
 -- by the policies too: a row the viewer could not see cannot be written.
 --
 -- What this defends against: a query that forgets its department filter. It does not
--- stand against code that runs as the role and sets kpi.departments itself: that is the
--- app layer's boundary (data/access.py decides which departments a viewer may see).
+-- stand against code that runs as the role and sets kpi.departments itself: which
+-- departments a viewer may see is the app layer's decision, which this holds it to.
 
 -- ------------------------------------------------------------------------------ the role
 

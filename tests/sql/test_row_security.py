@@ -419,3 +419,20 @@ def test_every_page_of_the_dashboard_works_connected_as_the_role(secured, monkey
             assert not at.exception, (page, at.exception)
             assert not [e.value for e in at.error if "database cannot be read" in e.value], page
             assert any(caption.value.startswith("Data as of ") for caption in at.caption), page  # not "No data yet"
+
+
+def test_a_role_that_owns_a_table_is_refused(secured, postgres_server, capsys):
+    owner_role = f"kpi_test_rls_own_{os.getpid()}_{secrets.token_hex(4)}"
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{owner_role}" NOLOGIN')
+    try:
+        with connect(secured.owner, begin=True) as conn:  # this test's own database
+            conn.exec_driver_sql(f'ALTER TABLE releases OWNER TO "{owner_role}"')
+        assert main(["secure", "--database", secured.url, "--role", owner_role]) == 2
+        assert "owns the tables or is a member of their owner" in capsys.readouterr().err
+    finally:
+        with connect(secured.owner, begin=True) as conn:
+            conn.exec_driver_sql(f'REASSIGN OWNED BY "{owner_role}" TO CURRENT_USER')
+            conn.exec_driver_sql(f'DROP OWNED BY "{owner_role}"')
+        with postgres_server.connect() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{owner_role}"')
