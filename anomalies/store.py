@@ -27,6 +27,7 @@ from data.access import visible_departments
 from data.database import bulk_load, connect, create_schema, table_names
 from data.extracts import load_extract, run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
+from data.row_security import set_viewer
 from forecasting.store import JOB_VIEWER, code_version
 from metrics.periods import week_label
 
@@ -218,8 +219,15 @@ def series_scores(engine: Engine, departments: Sequence[str], grain: str, scope_
     return stored_extract(engine, "anomaly_scores", departments, grain=grain, scope_kind=scope_kind, scope_id=scope_id, kpi=kpi)
 
 
-def acknowledge(engine: Engine, key: str, status: str, by: str, note: str = "", *, at: dt.datetime | None = None) -> None:
-    """Record that ``by`` acknowledged the flag ``key``, marked it as known, or reopened it."""
+def acknowledge(
+    engine: Engine, key: str, status: str, by: str, note: str = "", *, at: dt.datetime | None = None,
+    departments: Sequence[str] | None = None,
+) -> None:
+    """Record that ``by`` acknowledged the flag ``key``, marked it as known, or reopened it.
+
+    ``departments``: the viewer's (the dashboard's), under which row-level security on
+    PostgreSQL lets the write through only for a flag the viewer may see; None for a
+    command run as the tables' owner."""
     if status not in ACK_STATUSES:
         raise AnomalyError(f"unknown status {status!r}; use one of {', '.join(ACK_STATUSES)}")
     if not by.strip():
@@ -227,6 +235,8 @@ def acknowledge(engine: Engine, key: str, status: str, by: str, note: str = "", 
     create_schema(engine)
     at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with connect(engine, begin=True) as conn:
+        if departments is not None:
+            set_viewer(conn, departments)
         known = conn.execute(sa.text("SELECT COUNT(*) FROM anomaly_flags WHERE flag_key = :key"), {"key": key}).scalar_one()
         if not known:
             raise AnomalyError(f"no stored flag {key!r}: run python -m anomalies detect first")

@@ -143,7 +143,7 @@ def series_of(context: state.Context, flag: dict, flags: pl.DataFrame) -> Series
 
 def acknowledge_flag(context: state.Context, flag_key: str, status: str, who: str, note: str) -> None:
     """Store an acknowledgement (raises AnomalyError with what is wrong)."""
-    acknowledge(context.engine, flag_key, status, who, note)
+    acknowledge(context.engine, flag_key, status, who, note, departments=context.departments)
     forget_writes()
 
 
@@ -166,12 +166,12 @@ def subscription(subscribed: pl.DataFrame, subscription_id: int) -> dict:
 
 
 def set_active(context: state.Context, subscription_id: int, active: bool) -> None:
-    set_subscription_active(context.engine, int(subscription_id), active)
+    set_subscription_active(context.engine, int(subscription_id), active, departments=context.departments)
     forget_writes()
 
 
 def subscribe(context: state.Context, subscription: Subscription) -> int:
     """Store a subscription and return its number (raises NotifyError with what is wrong)."""
-    number_added = add_subscription(context.engine, subscription)
+    number_added = add_subscription(context.engine, subscription, departments=context.departments)
     forget_writes()
     return number_added

@@ -1,4 +1,4 @@
-"""Command line: ``python -m data generate|ensure|counts|import|targets``."""
+"""Command line: ``python -m data generate|ensure|counts|import|targets|secure``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,15 @@ def parser() -> argparse.ArgumentParser:
         "targets", help="print the importer's reference: every target table and column, allowed values, mapping keys",
     )
     targets.add_argument("--out", default=None, help="write it to this file instead (docs/import-targets.md is this output)")
+
+    secure = commands.add_parser(
+        "secure",
+        help="PostgreSQL: create the dashboard's login role and the row-level security policies (idempotent)",
+        description="PostgreSQL: create the dashboard's login role and the row-level security policies of "
+        "sql/security/postgresql_row_security.sql; see README, 'PostgreSQL row-level security'.",
+    )
+    secure.add_argument("--database", required=True, help="SQLAlchemy URL of a superuser's (or the tables' owner's) connection, not the dashboard's")
+    secure.add_argument("--role", default="kpi_dashboard", help="the dashboard's role (default kpi_dashboard)")
     return main
 
 
@@ -101,6 +110,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"reference written to {args.out}")
             else:
                 print(text, end="")
+        elif args.command == "secure":
+            from data.database import create_engine, database_url
+            from data.row_security import DUCKDB_REFUSAL, secure
+
+            if database_url(args.database).startswith("duckdb"):
+                raise DatabaseError(DUCKDB_REFUSAL)
+            engine = create_engine(args.database)
+            try:
+                print(secure(engine, args.role).report())
+            finally:
+                engine.dispose()
     except (DatabaseError, ImportFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

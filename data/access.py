@@ -16,13 +16,14 @@ Roles say what a viewer may do beside seeing (head, analyst, planner, admin); si
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from data.database import connect
+from data.row_security import EVERY_DEPARTMENT, set_viewer
 
 ROLES = ("head", "analyst", "planner", "admin")
 
@@ -96,17 +97,28 @@ class Viewer:
         return cls(name, ALL if departments == "*" else frozenset(departments), frozenset(roles))
 
 
-def every_department(engine: Engine) -> tuple[str, ...]:
-    """Every department in the database, sorted: the one place their list is read."""
+def _departments(engine: Engine, scope: Sequence[str] | str) -> tuple[str, ...]:
     with connect(engine) as conn:
+        set_viewer(conn, scope)  # row-level security (PostgreSQL) binds the dashboard's role to this scope
         rows = conn.exec_driver_sql("SELECT department_id FROM departments ORDER BY department_id").fetchall()
     return tuple(row[0] for row in rows)
 
 
+def every_department(engine: Engine) -> tuple[str, ...]:
+    """Every department in the database, sorted: the one place their list is read (for
+    jobs and for what pools departments; a viewer's own list is visible_departments)."""
+    return _departments(engine, EVERY_DEPARTMENT)
+
+
 def visible_departments(engine: Engine, viewer: Viewer) -> tuple[str, ...]:
     """The departments in the database ``viewer`` may see, sorted (the ``:departments``
-    of every extract run for them)."""
-    return tuple(department for department in every_department(engine) if may_see_department(viewer, department))
+    of every extract run for them). Read under the viewer's own scope, so on PostgreSQL
+    with row-level security the database agrees."""
+    if viewer.departments is ALL:
+        return _departments(engine, EVERY_DEPARTMENT)
+    if not viewer.departments:
+        return ()
+    return tuple(d for d in _departments(engine, sorted(viewer.departments)) if may_see_department(viewer, d))
 
 
 def may_see_department(viewer: Viewer, department_id: str) -> bool:

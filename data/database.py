@@ -261,9 +261,45 @@ def split_statements(script: str) -> list[str]:
     return kept
 
 
+def schema_tables() -> list[str]:
+    """The names of the tables sql/schema/ creates, in file order."""
+    return [
+        match.group(1)
+        for statement in schema_statements(include_indexes=False)
+        if (match := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", statement))
+    ]
+
+
+def _owned_by_another_role(conn: Connection) -> bool:
+    """PostgreSQL: whether this session's role is neither the owner of the data model's
+    existing tables nor a member of it (the dashboard's role of row-level security, which
+    may not change the schema)."""
+    return bool(conn.execute(
+        sa.text(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename IN :tables AND NOT pg_has_role(tableowner, 'USAGE'))"
+        ).bindparams(sa.bindparam("tables", expanding=True)),
+        {"tables": schema_tables()},
+    ).scalar_one())
+
+
 def create_schema(engine: Engine, *, include_indexes: bool = True) -> None:
-    """Create every table (and index) that does not exist yet. Idempotent."""
+    """Create every table (and index) that does not exist yet. Idempotent.
+
+    On PostgreSQL a session whose role does not own the tables (the dashboard's role, see
+    data/row_security.py) leaves the schema to its owner: it only checks that every table
+    is there, and raises DatabaseError naming those that are not.
+    """
     with connect(engine, begin=True) as conn:
+        if backend(engine) == "postgresql" and _owned_by_another_role(conn):
+            present = set(sa.inspect(conn).get_table_names())
+            missing = [table for table in schema_tables() if table not in present]
+            if missing:
+                raise DatabaseError(
+                    f"{describe(engine)} has no table {', '.join(missing)}, and this role does not own the others: "
+                    "create them as their owner (python -m data ensure --database OWNER_URL)"
+                )
+            return
         for statement in schema_statements(include_indexes, backend(engine)):
             conn.exec_driver_sql(statement)
 

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Connection, Engine
 
 from data.database import DatabaseError, busy_error, connect, describe, libpq_uri
+from data.row_security import setting_value, viewer_scope
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -275,15 +276,26 @@ def _check(extract: Extract, frame: pl.DataFrame, categorical: Sequence[str] = (
     return frame.with_columns(casts) if casts else frame
 
 
-def _run_adbc(engine: Engine, statement: sa.TextClause, categorical: Sequence[str] = ()) -> pl.DataFrame:
-    """PostgreSQL through ADBC: binary COPY decoded to Arrow in C, with bound parameters."""
+def _run_adbc(engine: Engine, statement: sa.TextClause, departments: str, categorical: Sequence[str] = ()) -> pl.DataFrame:
+    """PostgreSQL through ADBC: binary COPY decoded to Arrow in C, with bound parameters.
+    ``departments``: the value of kpi.departments (row-level security), set for the
+    session of this connection of its own, which ends with the extract."""
     import adbc_driver_postgresql.dbapi as adbc
 
     compiled = statement.compile(dialect=_NUMBERED_POSTGRESQL, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[key] for key in compiled.positiontup or ()]
     with adbc.connect(libpq_uri(engine)) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT set_config('kpi.departments', $1, false)", [departments])
+        cursor.fetchall()
         cursor.execute(compiled.string, params)
         return _from_batches(cursor.fetch_record_batch(), categorical)
+
+
+def _setting(extract: Extract, departments: Sequence[str]) -> str:
+    try:
+        return setting_value(departments)
+    except ValueError as error:
+        raise ExtractError(f"extract {extract.name}: {error}") from None
 
 
 def run_extract(
@@ -300,6 +312,12 @@ def run_extract(
     arguments are the extract's own :named parameters (dates, naive UTC datetimes,
     strings, numbers, or lists for IN clauses). String columns named in ``categorical``
     come back as Polars categoricals (for ids repeated millions of times).
+
+    On PostgreSQL the query runs with ``kpi.departments`` set to ``departments`` (for its
+    transaction, or the session of ADBC's own connection), which row-level security
+    (data/row_security.py) binds the dashboard's role to: an extract that forgot its
+    filter would still return only these departments' rows. On a caller's connection the
+    setting's earlier value is put back after the extract.
     """
     extract = load_extract(name)
     unknown = [column for column in categorical if column not in extract.columns]
@@ -308,10 +326,11 @@ def run_extract(
     values = _bound_values(extract, departments, params)
     statement = _statement(extract, values)
     if isinstance(engine, Connection):
-        return _check(extract, _execute(engine, statement, extract, categorical), categorical)
+        return _check(extract, _execute(engine, statement, extract, values["departments"], categorical), categorical)
     if engine.dialect.name == "postgresql":
+        setting = _setting(extract, values["departments"])
         try:
-            return _check(extract, _run_adbc(engine, statement, categorical), categorical)
+            return _check(extract, _run_adbc(engine, statement, setting, categorical), categorical)
         except ExtractError:
             raise
         except Exception as error:  # noqa: BLE001 - ADBC's errors carry no common base
@@ -323,15 +342,19 @@ def run_extract(
                 raise DatabaseError(f"cannot connect to {describe(engine)}: {first_line}") from error
             raise DatabaseError(f"extract {extract.name} failed: {first_line}") from error
     with connect(engine) as conn:
-        return _check(extract, _execute(conn, statement, extract, categorical), categorical)
+        return _check(extract, _execute(conn, statement, extract, values["departments"], categorical), categorical)
 
 
-def _execute(conn: Connection, statement: sa.TextClause, extract: Extract, categorical: Sequence[str] = ()) -> pl.DataFrame:
+def _execute(
+    conn: Connection, statement: sa.TextClause, extract: Extract, departments: Sequence[str], categorical: Sequence[str] = ()
+) -> pl.DataFrame:
     try:
         if conn.dialect.name == "duckdb":
             return _run_duckdb(conn, statement, categorical)
         if conn.dialect.name == "postgresql":
-            frame = _run_postgresql(conn, statement, extract)
+            _setting(extract, departments)  # an id the setting cannot carry is the caller's mistake, said as such
+            with viewer_scope(conn, departments):
+                frame = _run_postgresql(conn, statement, extract)
             return frame.with_columns(pl.col(c).cast(pl.Categorical) for c in categorical)
     except (DatabaseError, ExtractError):
         raise

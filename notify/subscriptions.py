@@ -18,10 +18,12 @@ from sqlalchemy.engine import Engine
 
 from anomalies.store import stored_extract
 from data.database import connect, create_schema
+from data.row_security import set_viewer
 from notify import NotifyError
 from notify.webhooks import host_problem
 
 RULES = ("target_breach", "anomaly", "weekly_digest")
+_REFUSED_BY_ROW_SECURITY = "42501"  # SQLSTATE insufficient_privilege: "new row violates row-level security policy"
 CHANNELS = ("email", "webhook")
 
 
@@ -84,8 +86,14 @@ def address_problems(channel: str, address: str) -> list[str]:
     return []
 
 
-def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datetime | None = None) -> int:
-    """Store a subscription (checked first); return its id."""
+def add_subscription(
+    engine: Engine, subscription: Subscription, *, at: dt.datetime | None = None, departments: Sequence[str] | None = None
+) -> int:
+    """Store a subscription (checked first); return its id.
+
+    ``departments``: the viewer's (the dashboard's), under which row-level security on
+    PostgreSQL refuses a subscription of a department the viewer may not see; None for a
+    command run as the tables' owner."""
     problems = subscription.problems()
     if problems:
         raise NotifyError("; ".join(problems))
@@ -96,20 +104,34 @@ def add_subscription(engine: Engine, subscription: Subscription, *, at: dt.datet
     fields["created_by"] = (subscription.created_by or subscription.subscriber).strip()
     fields["address"] = subscription.address.strip(" ")
     fields["subscriber"] = subscription.subscriber.strip()
-    with connect(engine, begin=True) as conn:
-        return int(conn.execute(
-            sa.text(
-                "INSERT INTO subscriptions (subscriber, rule, channel, address, department_id, service_id, office_id, "
-                "scope_channel, kpis, active, created_at, created_by) VALUES (:subscriber, :rule, :channel, :address, "
-                ":department_id, :service_id, :office_id, :scope_channel, :kpis, TRUE, :at, :created_by) "
-                "RETURNING subscription_id"
-            ),
-            {**fields, "at": at},
-        ).scalar_one())
+    try:
+        with connect(engine, begin=True) as conn:
+            if departments is not None:
+                set_viewer(conn, departments)
+            return int(conn.execute(
+                sa.text(
+                    "INSERT INTO subscriptions (subscriber, rule, channel, address, department_id, service_id, office_id, "
+                    "scope_channel, kpis, active, created_at, created_by) VALUES (:subscriber, :rule, :channel, :address, "
+                    ":department_id, :service_id, :office_id, :scope_channel, :kpis, TRUE, :at, :created_by) "
+                    "RETURNING subscription_id"
+                ),
+                {**fields, "at": at},
+            ).scalar_one())
+    except sa.exc.DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != _REFUSED_BY_ROW_SECURITY or "row-level security" not in str(error.orig):
+            raise
+        raise NotifyError(
+            "that scope is not one you may see: choose a department or service of yours (a subscription to "
+            "every department, with neither, is for a viewer of every department)"
+        ) from None
 
 
-def set_subscription_active(engine: Engine, subscription_id: int, active: bool) -> None:
+def set_subscription_active(engine: Engine, subscription_id: int, active: bool, *, departments: Sequence[str] | None = None) -> None:
+    """Switch a subscription on or off (``departments``: as for ``add_subscription``; a
+    subscription the viewer may not see is not found)."""
     with connect(engine, begin=True) as conn:
+        if departments is not None:
+            set_viewer(conn, departments)
         known = conn.execute(sa.text("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = :id"), {"id": subscription_id}).scalar_one()
         if not known:
             raise NotifyError(f"no subscription {subscription_id}")
