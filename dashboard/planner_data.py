@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard import params
 from dashboard.params import remember
+from data.access import sees_every_department as sees_all
 from forecasting import ForecastInputError
+from forecasting import series_id as ids
 from forecasting.calendar import holiday_names
 from forecasting.planning import StaffingPlan, StaffingSettings, plan_staffing
 from forecasting.store import (
@@ -211,3 +213,76 @@ def note(text: str) -> None:
     with st.container(key=f"planner-note-{count}"):
         st.markdown(text)
     st.session_state["_planner_notes"] = count + 1
+
+
+# --------------------------------------------------------------------------- decisions the page lays out
+
+
+def sees_every_department(_engine: Engine, url: str, departments: Sequence[str]) -> bool:
+    """Whether this viewer sees every department: only then may totals, offices,
+    channels and calls or visits (which pool departments) be shown."""
+    return sees_all(departments, every_department(_engine, url))
+
+
+def run_cutoffs(run: dict[str, Any]) -> list[dt.date]:
+    """The backtest cutoffs a stored run records (comma-separated ISO dates)."""
+    return [dt.date.fromisoformat(day) for day in (run["cutoffs"] or "").split(",") if day]
+
+
+def stale_warning(as_of: dt.date | None, run: dict[str, Any], day_label) -> str | None:
+    """What to say when the data runs past the forecast's last day of data, else None."""
+    if as_of and as_of > run["data_end"]:
+        return (
+            f"The data now runs to {day_label(as_of, year=True)}, past this forecast's last day of data: "
+            "run `python -m forecasting run` for a forecast from the newest data."
+        )
+    return None
+
+
+def unavailable_series(wanted: str | None, options: Sequence[str], *, sees_all_departments: bool, shown: str, run_id: int) -> tuple[str, str] | None:
+    """(message, icon) when the link asks for a series this viewer cannot have, else None."""
+    if not wanted or wanted in options:
+        return None
+    if ids.crosses_departments(wanted) and not sees_all_departments:
+        return (
+            f"“{wanted}” pools the demand of every department (totals, offices, channels and calls or visits do), "
+            f"so only a viewer of every department may see it. Showing {shown} instead: choose one "
+            "of your departments' services below.",
+            ":material/lock:",
+        )
+    return f"Forecast run {run_id} has no series “{wanted}”: showing {shown} instead.", ":material/info:"
+
+
+def default_series(options: Sequence[str]) -> str:
+    return "total" if "total" in options else options[0]
+
+
+def no_offices(sees_all_departments: bool) -> tuple[str, str]:
+    """(why, what to do) when no office with a queue can be planned."""
+    if not sees_all_departments:
+        return (
+            "Staffing pools an office's whole queue of calls or visits, for every department: only a viewer of every "
+            "department may plan it.",
+            "Ask for access to every department to plan contact centres and service centres.",
+        )
+    return (
+        "The stored run has no forecast of calls or visits at a contact centre or service centre.",
+        "Run `python -m forecasting run` (every series) and reload this page.",
+    )
+
+
+def queue_series(office_id: str) -> str:
+    """The series id of an office's queue of calls or visits."""
+    return ids.format_id("contacts", office_id)
+
+
+NO_PATIENCE_SECONDS = 86_400  # nobody gave up in the history: patience as good as unlimited
+
+
+def patience_default(patience_seconds: float | None) -> int:
+    return round(patience_seconds) if patience_seconds else NO_PATIENCE_SECONDS
+
+
+def changed(value: float, default: float) -> float | None:
+    """A what-if's value when it differs from its default (None: keep the history's)."""
+    return None if value == default else value

@@ -8,6 +8,7 @@ shared, never mutated), ``st.cache_data`` for small frames. The engine is passed
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard import faults
 from dashboard.components import mend_streamlit_accessibility
-from data.access import Viewer
+from data.access import ALL as EVERY_DEPARTMENT
+from data.access import AccessError, Viewer
 from data.access import visible_departments as departments_of_viewer
 from data.build import ensure_database
 from data.extracts import run_extract
@@ -41,12 +43,66 @@ def engine() -> Engine:
 VIEWER_KEY = "viewer"  # where a session's Viewer is kept (no widget has this key)
 
 
+def sign_in_configured() -> bool:
+    """Whether an identity provider is configured: an [auth] section in Streamlit's
+    secrets (.streamlit/secrets.toml; see the README's "Sign-in")."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: Streamlit raises its own not-found error
+        return False
+
+
+def _claims() -> dict[str, Any]:
+    """The signed-in user's ID-token claims, with the departments and roles claims read
+    under the names the settings give (KPI_DEPARTMENTS_CLAIM, KPI_ROLES_CLAIM)."""
+    claims = dict(st.user.to_dict())
+    claims["departments"] = claims.get(os.environ.get("KPI_DEPARTMENTS_CLAIM", "departments"))
+    claims["roles"] = claims.get(os.environ.get("KPI_ROLES_CLAIM", "roles"))
+    return claims
+
+
 def viewer() -> Viewer:
     """Who is looking: the one place a page's viewer comes from. The session's Viewer
-    when one was put there (a test does; sign-in will), else the local administrator,
-    who sees every department: without sign-in the dashboard listens on this machine only."""
+    when one was put there (a test does); with sign-in configured, the signed-in user
+    built from their ID token's claims (a visitor not signed in gets the sign-in page and
+    nothing else); with no sign-in configured, the local administrator, who sees every
+    department: the dashboard then listens on this machine only."""
     chosen = st.session_state.get(VIEWER_KEY)
-    return chosen if isinstance(chosen, Viewer) else Viewer.local_admin()
+    if isinstance(chosen, Viewer):
+        return chosen
+    if not sign_in_configured():
+        return Viewer.local_admin()
+    if not getattr(st.user, "is_logged_in", False):  # absent when no provider has answered yet
+        st.title("Public service KPIs")
+        st.markdown("Sign in with your organisation's account to see the figures of your departments.")
+        st.button("Sign in", on_click=st.login, icon=":material/login:", type="primary")
+        st.stop()
+    try:
+        return Viewer.from_claims(_claims())
+    except AccessError as problem:
+        st.error(f"Your account cannot be used here: {problem}. Ask an administrator to correct it.", icon=":material/error:")
+        st.stop()
+
+
+def say_who(who: Viewer) -> None:
+    """Every page says who is looking: plainly that no sign-in is configured, or who is
+    signed in, with a way to sign out; a viewer of no department sees only that."""
+    if not sign_in_configured() and who == Viewer.local_admin():
+        st.caption(
+            "No sign-in is configured: you are the local administrator and see every department. "
+            "The dashboard listens on this machine only; see the README's \"Sign-in\" to connect an identity provider."
+        )
+    elif sign_in_configured():
+        with st.sidebar:
+            st.caption(f"Signed in as {who.name}")
+            st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+    if who.departments is not EVERY_DEPARTMENT and not who.departments:
+        st.warning(
+            f"You are signed in as {who.name}, but no department has been given to you, so there is nothing to show. "
+            "Ask an administrator to add your departments to your account.",
+            icon=":material/lock:",
+        )
+        st.stop()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -107,10 +163,12 @@ class Context:
 def open_or_stop() -> Context:
     """The viewer's context, or a clear message and a stopped page."""
     mend_streamlit_accessibility()
+    who = viewer()
+    say_who(who)
     try:
         current = engine()
         faults.probe(current)  # on every run: a database gone away is said, not hidden behind the caches
-        departments = visible_departments(current)
+        departments = visible_departments(current, who)
         context = _context(current, str(current.url), departments)
     except faults.DATABASE_FAULTS as error:
         faults.show(error)

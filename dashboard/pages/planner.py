@@ -34,20 +34,16 @@ if run is None:
     st.stop()
 
 series, forecasts, backtests = planner_data.stored(context.engine, url, context.departments, run["run_id"])
-sees_every_department = len(context.departments) == len(planner_data.every_department(context.engine, url))
-cutoffs = [dt.date.fromisoformat(day) for day in run["cutoffs"].split(",") if day]
+sees_every_department = planner_data.sees_every_department(context.engine, url, context.departments)
+cutoffs = planner_data.run_cutoffs(run)
 planner_data.note(
     f"Forecast run {run['run_id']}, made {run['finished_at']:%d %b %Y %H:%M} UTC from data to "
     f"{figures.day_label(run['data_end'], year=True)}: {run['horizon']} days ahead, models compared "
     f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}; "
     f"code {run['code_version']}."
 )
-if context.as_of and context.as_of > run["data_end"]:
-    st.warning(
-        f"The data now runs to {figures.day_label(context.as_of, year=True)}, past this forecast's last day of data: "
-        "run `python -m forecasting run` for a forecast from the newest data.",
-        icon=":material/update:",
-    )
+if stale := planner_data.stale_warning(context.as_of, run, figures.day_label):
+    st.warning(stale, icon=":material/update:")
 
 options = figures.series_options(series)
 names = figures.series_names(series)
@@ -62,17 +58,12 @@ if not options:
 # ---------------------------------------------------------------------------------- forecast
 st.header("Demand forecast")
 wanted = st.query_params.get("series")
-default_series = "total" if "total" in options else options[0]
-if wanted and wanted not in options:
-    if figures.crosses_departments(wanted) and not sees_every_department:
-        st.info(
-            f"“{wanted}” pools the demand of every department (totals, offices, channels and calls or visits do), "
-            f"so only a viewer of every department may see it. Showing {names[default_series]} instead: choose one "
-            "of your departments' services below.",
-            icon=":material/lock:",
-        )
-    else:
-        st.info(f"Forecast run {run['run_id']} has no series “{wanted}”: showing {names[default_series]} instead.", icon=":material/info:")
+default_series = planner_data.default_series(options)
+unavailable = planner_data.unavailable_series(
+    wanted, options, sees_all_departments=sees_every_department, shown=names[default_series], run_id=run["run_id"],
+)
+if unavailable:
+    st.info(unavailable[0], icon=unavailable[1])
 left, right = st.columns([3, 1])
 series_id = params.choice("Series", "series", options, default_series, format_func=lambda s: names.get(s, s), container=left)
 weeks = params.choice("Actuals shown", "weeks", ["4", "8", "13", "26", "52"], "13", format_func=lambda w: f"Last {w} weeks", container=right)
@@ -126,24 +117,14 @@ if by_horizon.height:
 st.header("Staffing")
 offices = figures.queue_offices(context.offices, options)
 if not offices:
-    if not sees_every_department:
-        components.empty(
-            "Staffing pools an office's whole queue of calls or visits, for every department: only a viewer of every "
-            "department may plan it.",
-            "Ask for access to every department to plan contact centres and service centres.",
-        )
-    else:
-        components.empty(
-            "The stored run has no forecast of calls or visits at a contact centre or service centre.",
-            "Run `python -m forecasting run` (every series) and reload this page.",
-        )
+    components.empty(*planner_data.no_offices(sees_every_department))
     st.stop()
 
 planner_data.office_follows_series(series_id, figures.queue_office_of(series_id, offices))
 default_office = figures.queue_office_of(series_id, offices) or offices[0]
 top = st.columns([2, 2, 2])
 office = params.choice("Office to staff", "office", offices, default_office, format_func=context.office_names.get, container=top[0])
-horizon = figures.horizon_days(forecasts, f"contacts:{office}")
+horizon = figures.horizon_days(forecasts, planner_data.queue_series(office))
 first_day, last_day = planner_data.date_range(
     "Days to plan", horizon[0], horizon[1], (horizon[0], min(horizon[0] + dt.timedelta(days=13), horizon[1])), container=top[1],
     help="Any days inside the stored forecast.",
@@ -160,7 +141,7 @@ if isinstance(inputs, str):
 queue = inputs.queue
 base = default_settings(inputs.office_kind)
 aht_default = round(queue.aht_seconds)
-patience_default = round(queue.patience_seconds) if queue.patience_seconds else 86_400
+patience_default = planner_data.patience_default(queue.patience_seconds)
 with st.container(border=True):
     st.markdown("**What if…** Staffing is recomputed at once from the stored forecast; nothing is refitted.")
     row = st.columns(4)
@@ -188,18 +169,18 @@ with st.container(border=True):
 settings = figures.what_if_settings(
     base,
     volume_percent=volume,
-    aht_seconds=None if aht == aht_default else aht,
+    aht_seconds=planner_data.changed(aht, aht_default),
     shrinkage_percent=shrinkage,
     service_level_percent=service_level,
     target_seconds=answer,
-    patience_seconds=None if patience == patience_default else patience,
+    patience_seconds=planner_data.changed(patience, patience_default),
     max_occupancy_percent=occupancy,
     forecast_column=plan_for,
 )
 with st.spinner("Computing Erlang C and Erlang A for every half hour…"):
     plan = planner_data.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
 office_name = inputs.office_name
-contact_unit = figures.unit_of(f"contacts:{office}", office_kinds)
+contact_unit = figures.unit_of(planner_data.queue_series(office), office_kinds)
 planner_data.note(
     f"{office_name}, {queue.channel.replace('_', ' ')} queue. From the 12 weeks to {figures.day_label(queue.last_day, year=True)}: "
     f"{queue.arrivals:,} {contact_unit}, the intraday profile per weekday, handle time {queue.aht_seconds:.0f} s and "
