@@ -111,7 +111,7 @@ def test_a_service_centre_shows_visits_and_never_calls(world):
     at = open_page()
     at.selectbox(key="param-office").set_value("birmingham").run()
     assert not at.exception
-    assert at.query_params["office"] == "birmingham"
+    assert at.query_params["office"] == ["birmingham"] or at.query_params["office"] == "birmingham"
     assert at.subheader[0].value.startswith("Birmingham Service Centre, 13 weeks")
     assert any("Visits only (in person channel)" in caption.value for caption in at.caption)
     compared = table(at, "Office")
