@@ -16,9 +16,11 @@ from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
 from dashboard import state
 from dashboard.anomalies_figures import KIND_WORDS
 from metrics.registry import METRICS, Metric
+from notify import NotifyError
 from notify.subscriptions import (
     Subscription,
     add_subscription,
+    may_subscribe,
     notification_log,
     set_subscription_active,
     subscriptions,
@@ -171,7 +173,12 @@ def set_active(context: state.Context, subscription_id: int, active: bool) -> No
 
 
 def subscribe(context: state.Context, subscription: Subscription) -> int:
-    """Store a subscription and return its number (raises NotifyError with what is wrong)."""
+    """Store a subscription and return its number (raises NotifyError with what is wrong).
+    Who is looking decides whose address and which scopes (notify.subscriptions.may_subscribe)."""
+    services = dict(zip(context.services["service_id"], context.services["department_id"], strict=True))
+    refused = may_subscribe(state.viewer(), subscription, context.departments, services)
+    if refused:
+        raise NotifyError("; ".join(refused))
     number_added = add_subscription(context.engine, subscription, departments=context.departments)
     forget_writes()
     return number_added

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 
 from anomalies.store import stored_extract
+from data.access import ALL, Viewer, may
 from data.database import connect, create_schema
 from data.row_security import set_viewer
 from notify import NotifyError
@@ -149,3 +150,26 @@ def notification_log(engine: Engine, departments: Sequence[str]) -> pl.DataFrame
 
 
 __all__ = ["CHANNELS", "RULES", "Subscription", "add_subscription", "notification_log", "set_subscription_active", "subscriptions"]
+
+
+def may_subscribe(viewer: Viewer, subscription: Subscription, visible: Sequence[str], services: Mapping[str, str]) -> list[str]:
+    """Why ``viewer`` may not store ``subscription`` ([] when they may).
+
+    An administrator may subscribe anyone to anything. Anyone else subscribes only their
+    own address (the viewer's name is their signed-in email) by email, and only to a scope
+    inside the departments ``visible`` to them: a department of theirs, or a service whose
+    department (``services``: service -> department) is theirs. "Any department" pools
+    departments, so only a viewer of every department may choose it."""
+    if may(viewer, "admin"):
+        return []
+    found = []
+    if subscription.channel == "email" and subscription.address.strip(" ").lower() != viewer.name.strip().lower():
+        found.append(f"you may subscribe only your own address ({viewer.name}); an administrator may subscribe others")
+    if subscription.channel == "webhook":
+        found.append("only an administrator may add a webhook")
+    department = subscription.department_id or (services.get(subscription.service_id) if subscription.service_id else None)
+    if department is None and viewer.departments is not ALL:
+        found.append("choose one of your departments or services: a scope over every department is for a viewer of every department")
+    elif department is not None and department not in visible:
+        found.append("that scope is not one of your departments")
+    return found

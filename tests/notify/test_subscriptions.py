@@ -84,3 +84,25 @@ def test_an_internal_address_is_allowed_only_when_listed_itself(monkeypatch):
     problem = resolved_problem("http://localhost:9/hook", ["localhost"])
     assert problem is not None and "resolves to the internal address" in problem
     assert resolved_problem("http://localhost:9/hook", ["localhost", "127.0.0.0/8", "::1"]) is None
+
+
+def test_who_may_subscribe_what():
+    from data.access import Viewer
+    from notify.subscriptions import may_subscribe
+
+    services = {"passport": "civil", "vehicle_tax": "transport"}
+    ada = Viewer("ada@example.gov", {"civil"}, {"analyst"})
+    own = Subscription("Ada", "anomaly", "email", "Ada@Example.gov", department_id="civil")
+    assert may_subscribe(ada, own, ["civil"], services) == []
+    assert may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov", service_id="passport"), ["civil"], services) == []
+    refused = may_subscribe(ada, Subscription("Ada", "anomaly", "email", "bob@example.gov", department_id="civil"), ["civil"], services)
+    assert refused == ["you may subscribe only your own address (ada@example.gov); an administrator may subscribe others"]
+    assert may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov", department_id="transport"), ["civil"], services) == [
+        "that scope is not one of your departments"]
+    assert may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov", service_id="vehicle_tax"), ["civil"], services) == [
+        "that scope is not one of your departments"]
+    assert "a scope over every department" in may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov"), ["civil"], services)[0]
+    assert may_subscribe(ada, Subscription("Ops", "anomaly", "webhook", "https://hooks.example.gov/x", department_id="civil"), ["civil"], services) == [
+        "only an administrator may add a webhook"]
+    admin = Viewer.local_admin()
+    assert may_subscribe(admin, Subscription("Bob", "anomaly", "email", "bob@example.gov"), ["civil", "transport"], services) == []
