@@ -27,7 +27,7 @@ from data.access import visible_departments
 from data.database import bulk_load, connect, create_schema, table_names
 from data.extracts import load_extract, run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
-from data.row_security import set_viewer
+from data.row_security import scoped_transaction
 from forecasting.store import JOB_VIEWER, code_version
 from metrics.periods import week_label
 
@@ -234,9 +234,7 @@ def acknowledge(
         raise AnomalyError("say who you are: the acknowledgement records a name")
     create_schema(engine)
     at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with connect(engine, begin=True) as conn:
-        if departments is not None:
-            set_viewer(conn, departments)
+    with scoped_transaction(engine, departments) as conn:
         known = conn.execute(sa.text("SELECT COUNT(*) FROM anomaly_flags WHERE flag_key = :key"), {"key": key}).scalar_one()
         if not known:
             raise AnomalyError(f"no stored flag {key!r}: run python -m anomalies detect first")

@@ -184,10 +184,14 @@ _MEND_SCRIPT = """
 """
 
 
-def mend_streamlit_accessibility() -> None:
-    """Put the script above on the page (in the sidebar, where its empty frame takes no
-    room). Called by state.open_or_stop, so every page has it."""
-    with st.sidebar:
+def mend_streamlit_accessibility(*, in_sidebar: bool = True) -> None:
+    """Put the script above on the page: in the sidebar, where its empty frame takes no
+    room (called by state.open_or_stop, so every page has it), or, for an app with no
+    sidebar (the public page), at the end of the main area."""
+    if in_sidebar:
+        with st.sidebar:
+            st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)
+    else:
         st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)
 
 

@@ -89,6 +89,16 @@ def set_viewer(conn: Connection, departments: Sequence[str] | str) -> None:
         conn.execute(_SET, {"departments": setting_value(departments), "local": True})
 
 
+@contextlib.contextmanager
+def scoped_transaction(engine: Engine, departments: Sequence[str] | str | None) -> Iterator[Connection]:
+    """A transaction of its own with ``kpi.departments`` set to ``departments`` (None: the
+    caller runs as the owner, unscoped): for the dashboard's short writes."""
+    with connect(engine, begin=True) as conn:
+        if departments is not None:
+            set_viewer(conn, departments)
+        yield conn
+
+
 # ----------------------------------------------------------------------- python -m data secure
 
 

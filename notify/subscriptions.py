@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 from anomalies.store import stored_extract
 from data.access import ALL, Viewer, may
-from data.database import connect, create_schema
-from data.row_security import set_viewer
+from data.database import create_schema
+from data.row_security import scoped_transaction
 from notify import NotifyError
 from notify.webhooks import host_problem
 
@@ -106,9 +106,7 @@ def add_subscription(
     fields["address"] = subscription.address.strip(" ")
     fields["subscriber"] = subscription.subscriber.strip()
     try:
-        with connect(engine, begin=True) as conn:
-            if departments is not None:
-                set_viewer(conn, departments)
+        with scoped_transaction(engine, departments) as conn:
             return int(conn.execute(
                 sa.text(
                     "INSERT INTO subscriptions (subscriber, rule, channel, address, department_id, service_id, office_id, "
@@ -130,9 +128,7 @@ def add_subscription(
 def set_subscription_active(engine: Engine, subscription_id: int, active: bool, *, departments: Sequence[str] | None = None) -> None:
     """Switch a subscription on or off (``departments``: as for ``add_subscription``; a
     subscription the viewer may not see is not found)."""
-    with connect(engine, begin=True) as conn:
-        if departments is not None:
-            set_viewer(conn, departments)
+    with scoped_transaction(engine, departments) as conn:
         known = conn.execute(sa.text("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = :id"), {"id": subscription_id}).scalar_one()
         if not known:
             raise NotifyError(f"no subscription {subscription_id}")

@@ -47,7 +47,8 @@ def _name_allowed(host: str, entries: list[str]) -> bool:
             return True
         if host == entry:
             return True
-    return any(_address(host) in network for network in _networks(entries) if _address(host) is not None)
+    address = _address(host)
+    return address is not None and any(address in network for network in _networks(entries))
 
 
 def _address(host: str) -> Address | None:

@@ -15,9 +15,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
-import streamlit.components.v1 as st_components  # noqa: E402
 
-from dashboard.components import _MEND_SCRIPT as MEND_SCRIPT  # noqa: E402 (made public after the page refactor lands)
+from dashboard.components import mend_streamlit_accessibility  # noqa: E402
 from dashboard.text import plain  # noqa: E402
 from public_page import view  # noqa: E402
 from public_page.release import ReleaseError, latest_release, releases_folder  # noqa: E402
@@ -91,9 +90,7 @@ def run() -> None:
             f"Download {path.name}", path.read_bytes(), file_name=path.name,
             mime="application/json" if path.suffix == ".json" else "text/csv", key=f"file-{path.name}", icon=":material/download:",
         )
-    # The dashboard's mending of Streamlit's own accessibility faults, in the page's flow
-    # (this page has no sidebar to hide it in).
-    st_components.html(f"<script>{MEND_SCRIPT}</script>", height=0)
+    mend_streamlit_accessibility(in_sidebar=False)  # this page has no sidebar to hide it in
 
 
 run()

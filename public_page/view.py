@@ -39,7 +39,6 @@ class Section:
     title: str
     sentences: list[str]
     table: pl.DataFrame | None = None
-    table_name: str = ""
     figure: Figure | None = None
     tables: list[tuple[str, pl.DataFrame]] = field(default_factory=list)  # (heading, table) after the main one
 
@@ -141,7 +140,7 @@ def how_long(release: Release, service_id: str) -> Section:
             ("met_standard", "%", "Met the standard"),
         ])
     months = _months(rows.filter(pl.col("office_id") == "all"))
-    return Section("How long it takes", sentences, table, f"how long it takes by office {service_id}", _standard_trend(months))
+    return Section("How long it takes", sentences, table, _standard_trend(months))
 
 
 def _standard_trend(months: pl.DataFrame) -> Figure | None:
@@ -202,7 +201,7 @@ def performance(release: Release, service_id: str) -> Section:
             "Definition": [release.description("service_performance", column) for column, _, _, _ in KPI_WORDS],
         }
     )
-    return Section("How the service is doing", sentences, table, f"service performance {service_id}")
+    return Section("How the service is doing", sentences, table)
 
 
 WAIT_PHRASES = {  # place -> its opening, then (column, unit, phrase with {} for the value)
