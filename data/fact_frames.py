@@ -28,6 +28,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "costs": ("service_id", "office_id", "channel", "period_start", "period_end", "cost"),
 }
 FACTS = tuple(REQUIRED)
+# Columns a fact may have, with their type: a frame without one (an export that does not
+# record it) gets it as nulls, so the measures that read it have no value ("no calls with
+# a recorded resolution") rather than a wrong one, and the fact's other measures still count.
+OPTIONAL: dict[str, dict[str, pl.DataType]] = {
+    "contacts": {"resolved_first_contact": pl.Boolean()},
+}
 
 # Where a derived column comes from: (dimension frame, its key, the fact's key).
 DERIVED = {

@@ -20,10 +20,10 @@ from datetime import date
 
 import polars as pl
 
-from data.fact_frames import DIMENSIONS, NOT_RECORDED, Facts, FactsError
-from data.vocabulary import DIGITAL_CHANNELS, IN_PERSON, PHONE
+from data.fact_frames import DIMENSIONS, NOT_RECORDED, OPTIONAL, REQUIRED, Facts, FactsError
+from data.vocabulary import IN_PERSON, PHONE
 from metrics.periods import GRAINS, Periods, date_index_of, index_of
-from metrics.registry import MEASURES, Aggregation, Metric, resolve
+from metrics.registry import GROUPS, MEASURES, Aggregation, Measure, Metric, resolve
 from metrics.rules import DEFAULT_RULES, DEFAULT_THRESHOLDS, Thresholds, check_rules
 
 # The defaults of the thresholds (metrics/rules.py Thresholds), for callers that read them.
@@ -31,8 +31,43 @@ SERVICE_LEVEL_SECONDS = DEFAULT_THRESHOLDS.service_level_seconds
 VISIT_TARGET_SECONDS = DEFAULT_THRESHOLDS.visit_target_seconds
 ADMIN_CLOSE_SECONDS = DEFAULT_THRESHOLDS.admin_close_seconds
 SHORT_ABANDON_SECONDS = DEFAULT_THRESHOLDS.short_abandon_seconds
-# The fact each group of measures (an engine method ``_<group>``) reads.
+# The fact each group of measures reads (the sums of other measures read none of their own).
 FACT_OF_GROUP: dict[str, str] = {measure.group: measure.fact for measure in MEASURES.values() if not measure.parts}
+
+
+def _measures_of(group: str) -> list[Measure]:
+    return [measure for measure in MEASURES.values() if measure.group == group]
+
+
+def _fact_columns_read(fact: str) -> list[str]:
+    """The fact's own columns that the measures' expressions read (beyond what the engine
+    selects anyway): a KPI on a new column needs no engine edit to have it."""
+    derived = {column for group in GROUPS.values() for column in group.columns}
+    names = {
+        name
+        for group, declared in GROUPS.items() if declared.fact == fact and not declared.computed
+        for measure in _measures_of(group)
+        for name in measure.expression.meta.root_names()
+    }
+    own = {*REQUIRED[fact], *OPTIONAL.get(fact, {})}
+    return sorted((names & own) - derived)
+
+
+def _aggregations(group: str) -> list[pl.Expr]:
+    """The group's measures as aggregations: a sum as itself; a set of values as its
+    median, 90th percentile and number of values."""
+    aggregations: list[pl.Expr] = []
+    for measure in _measures_of(group):
+        expression = measure.expression
+        if measure.distribution:
+            aggregations += [
+                expression.median().alias(f"{measure.name}_median"),
+                expression.quantile(0.9, interpolation="linear").alias(f"{measure.name}_p90"),
+                expression.len().alias(f"{measure.name}_n"),
+            ]
+        else:
+            aggregations.append(expression.alias(measure.name))
+    return aggregations
 
 
 def _standard_due(zone: str) -> pl.Expr:
@@ -267,7 +302,19 @@ class _Context:
             # Costs without a channel (a back office, an online platform) would leave some
             # channels looking free: no figure by channel rather than a wrong one.
             return None, "costs are not all recorded by channel"
-        return getattr(self, f"_{name}")(), ""
+        if GROUPS[name].computed:
+            return getattr(self, f"_{name}")(), ""
+        rows, index = getattr(self, f"_rows_{name}")()
+        lacking = sorted(set(GROUPS[name].columns) - set(rows.collect_schema().names()))
+        if lacking:
+            raise RuntimeError(f"metrics/engine.py _rows_{name} does not derive {', '.join(lacking)}, which metrics/registry.py GROUPS[{name!r}] declares")
+        left_out = GROUPS[name].left_out
+        if left_out:
+            counts = rows.lazy().filter(pl.col(index).is_between(0, self.n - 1)).select(
+                condition.fill_null(False).sum().alias(rule) for rule, condition in left_out.items()
+            )
+            self.rule_counts.update({rule: int(count) for rule, count in counts.collect().row(0, named=True).items()})
+        return self._group(rows, index, *_aggregations(name)), ""
 
     def grid(self, measures: list[pl.DataFrame]) -> pl.DataFrame:
         """Every combination of the grain's dimension values seen, crossed with every period."""
@@ -292,8 +339,9 @@ class _Context:
         frame = getattr(self.facts, fact)
         if frame is None:
             raise FactsError(f"no {fact} in the facts: load them, or leave out the metrics that need them")
+        columns = [*columns, *(column for column in _fact_columns_read(fact) if column not in columns)]
         selected = [self.facts.column(frame, dim).alias(dim) for dim in self.dims]
-        selected += [self.facts.column(frame, column).alias(column) for column in columns if column not in self.dims]
+        selected += [self._own(frame, fact, column) for column in columns if column not in self.dims]
         zones = [self.facts.timezone]
         if "timezone" in frame.columns or ("office_id" in frame.columns and self.facts.offices is not None):
             zone = self.facts.column(frame, "timezone").fill_null(self.facts.timezone).alias("timezone")
@@ -301,6 +349,13 @@ class _Context:
             if len(zones) > 1:
                 return frame.select(*selected, zone), None
         return frame.select(selected), zones[0]
+
+    def _own(self, frame: pl.DataFrame, fact: str, column: str) -> pl.Expr:
+        """A column of the fact: its own, looked up, or (an optional one the frame lacks) nulls."""
+        optional = OPTIONAL.get(fact, {})
+        if column in optional and column not in frame.columns:
+            return pl.lit(None, dtype=optional[column]).alias(column)
+        return self.facts.column(frame, column).alias(column)
 
     def _index(self, frame: pl.DataFrame, zone: str | None, column: str, out: str) -> pl.DataFrame:
         """Add the period index of ``column`` (naive UTC) in the frame's time zone(s)."""
@@ -312,10 +367,10 @@ class _Context:
         ]
         return pl.concat(parts)
 
-    def _group(self, frame: pl.DataFrame, index: str, *aggregations: pl.Expr) -> pl.DataFrame:
-        inside = frame.filter(pl.col(index).is_between(0, self.n - 1))
+    def _group(self, frame: pl.DataFrame | pl.LazyFrame, index: str, *aggregations: pl.Expr) -> pl.DataFrame:
+        inside = frame.lazy().filter(pl.col(index).is_between(0, self.n - 1))
         grouped = inside.group_by(self.dims + [pl.col(index).alias("period_index")]).agg(*aggregations)
-        return self._strings(grouped)
+        return self._strings(grouped.collect())
 
     def _strings(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Grain dimensions as plain strings (facts may carry them as categoricals)."""
@@ -378,27 +433,18 @@ class _Context:
         self._cases = frame
         return frame
 
-    def _submitted(self) -> pl.DataFrame:
-        return self._group(
-            self.cases(), "_submitted",
-            pl.len().alias("submitted"),
-            pl.col("channel").is_in(DIGITAL_CHANNELS).sum().alias("submitted_digital"),
-        )
+    def _rows_submitted(self) -> tuple[pl.DataFrame, str]:
+        return self.cases(), "_submitted"
 
-    def _closed(self) -> pl.DataFrame:
+    def _rows_closed(self) -> tuple[pl.LazyFrame, str]:
         regular = ~pl.col("_excluded")
-        days = (pl.col("closed_at") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6
-        with_due = regular & pl.col("due").is_not_null()
-        return self._group(
-            self.cases(), "_closed",
-            pl.len().alias("closed_all"),
-            regular.sum().alias("closed"),
-            with_due.sum().alias("closed_with_due"),
-            (with_due & (pl.col("closed_at") <= pl.col("due"))).sum().alias("closed_on_time"),
-            days.filter(regular).median().alias("processing_days_median"),
-            days.filter(regular).quantile(0.9, interpolation="linear").alias("processing_days_p90"),
-            regular.sum().alias("processing_days_n"),
-        )
+        has_due = regular & pl.col("due").is_not_null()
+        return self.cases().lazy().with_columns(
+            regular.alias("regular"),
+            has_due.alias("has_due"),
+            (has_due & (pl.col("closed_at") <= pl.col("due"))).alias("on_time"),
+            ((pl.col("closed_at") - pl.col("submitted_at")).dt.total_microseconds() / 86_400e6).alias("processing_days"),
+        ), "_closed"
 
     def _stock(self) -> pl.DataFrame:
         """Open and overdue cases at each period's end, from cumulative counts:
@@ -454,101 +500,74 @@ class _Context:
 
     # ------------------------------------------------------------------ contacts
 
-    def _contacts(self) -> pl.DataFrame:
-        optional = [column for column in ("resolved_first_contact",) if column in self.facts.contacts.columns]
-        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned", *optional])
-        # not recorded (an export without the column): unknown, not "not resolved"
-        resolved = pl.col("resolved_first_contact") if optional else pl.lit(None, dtype=pl.Boolean)
+    def _rows_contacts(self) -> tuple[pl.LazyFrame, str]:
+        frame, zone = self.slim("contacts", ["channel", "arrived_at", "answered_at", "ended_at", "abandoned"])
         frame = self._index(frame, zone, "arrived_at", "_arrived")
         # exact durations: imported times carry fractions of a second, and 20.9 s is not within 20 s
         wait = exact_seconds(pl.col("answered_at") - pl.col("arrived_at"))
-        handle = exact_seconds(pl.col("ended_at") - pl.col("answered_at"))
         to_abandon = exact_seconds(pl.col("ended_at") - pl.col("arrived_at"))
-        call = pl.col("channel") == PHONE
-        visit = pl.col("channel") == IN_PERSON
         short = pl.col("abandoned") & (to_abandon < self.thresholds.short_abandon_seconds).fill_null(False)
         if "short_abandon_5s" not in self.rules:
             short = pl.lit(False)
-        answered = ~pl.col("abandoned")
-        inside = frame.filter(pl.col("_arrived").is_between(0, self.n - 1))
-        self.rule_counts["short_abandon_5s"] = int(inside.select((call & short).sum()).item())
-        self.rule_counts["no_resolution_recorded"] = int(inside.select((call & answered & resolved.is_null()).sum()).item())
-        return self._group(
-            frame, "_arrived",
-            (call & ~short).sum().alias("calls_offered"),
-            (call & answered).sum().alias("calls_answered"),
-            (call & answered & (wait <= self.thresholds.service_level_seconds)).sum().alias("calls_answered_in_time"),
-            (call & pl.col("abandoned") & ~short).sum().alias("calls_abandoned"),
-            wait.filter(call & answered).sum().alias("calls_wait_seconds"),
-            (call & answered & resolved.fill_null(False)).sum().alias("calls_resolved_first"),
-            (call & answered & resolved.is_not_null()).sum().alias("calls_resolution_known"),
-            (handle.filter(call & answered).sum() / 60).alias("calls_handle_minutes"),
-            visit.sum().alias("visits_arrived"),
-            (visit & pl.col("abandoned")).sum().alias("visits_left"),
-            (visit & answered).sum().alias("visits_answered"),
-            (handle.filter(visit & answered).sum() / 60).alias("visits_handle_minutes"),
-            (visit & answered & (wait <= self.thresholds.visit_target_seconds)).sum().alias("visits_within_target"),
-            (wait.filter(visit & answered) / 60).median().alias("visit_wait_minutes_median"),
-            (wait.filter(visit & answered) / 60).quantile(0.9, interpolation="linear").alias("visit_wait_minutes_p90"),
-            (visit & answered).sum().alias("visit_wait_minutes_n"),
+        rows = frame.lazy().with_columns(
+            (pl.col("channel") == PHONE).alias("call"),
+            (pl.col("channel") == IN_PERSON).alias("visit"),
+            (~pl.col("abandoned")).alias("answered"),
+            short.alias("short"),
+            wait.alias("wait_seconds"),
+            exact_seconds(pl.col("ended_at") - pl.col("answered_at")).alias("handle_seconds"),
+            (wait <= self.thresholds.service_level_seconds).alias("within_service_level"),
+            (wait <= self.thresholds.visit_target_seconds).alias("within_visit_target"),
         )
+        return rows, "_arrived"
 
     # ------------------------------------------------------------------ journeys
 
-    def _journeys(self) -> pl.DataFrame:
+    def _rows_journeys(self) -> tuple[pl.DataFrame, str]:
         frame, zone = self.slim("journeys", ["journey_id", "started_at", "completed_at", "resumed_from"])
         resumed = frame.filter(pl.col("resumed_from").is_not_null())
         completed_later = resumed.filter(pl.col("completed_at").is_not_null()).select(pl.col("resumed_from").alias("journey_id")).unique()
         originals = frame.filter(pl.col("resumed_from").is_null()).with_columns(
-            (pl.col("completed_at").is_not_null() | pl.col("journey_id").is_in(completed_later["journey_id"].implode())).alias("_completed")
+            (pl.col("completed_at").is_not_null() | pl.col("journey_id").is_in(completed_later["journey_id"].implode())).alias("completed")
         )
         originals = self._index(originals, zone, "started_at", "_started")
         self.rule_counts["resumed_journey"] = int(
             self._index(resumed, zone, "started_at", "_s").filter(pl.col("_s").is_between(0, self.n - 1)).height
         )
-        return self._group(
-            originals, "_started",
-            pl.len().alias("journeys_started"),
-            pl.col("_completed").sum().alias("journeys_completed"),
-        )
+        return originals, "_started"
 
     # ------------------------------------------------------------------ feedback
 
-    def _feedback(self) -> pl.DataFrame:
+    def _rows_feedback(self) -> tuple[pl.DataFrame, str]:
         frame, zone = self.slim("feedback", ["submitted_at", "rating"])
-        frame = self._index(frame, zone, "submitted_at", "_rated")
-        return self._group(
-            frame, "_rated",
-            pl.len().alias("ratings"),
-            (pl.col("rating") >= 4).sum().alias("ratings_top2"),
-            (pl.col("rating").cast(pl.Int64) - 1).sum().alias("rating_points"),
-            (pl.len() * 4).alias("rating_points_possible"),
-        )
+        return self._index(frame, zone, "submitted_at", "_rated"), "_rated"
 
     # ------------------------------------------------------------------ costs
 
-    def _costs(self) -> pl.DataFrame:
+    def _rows_costs(self) -> tuple[pl.DataFrame, str]:
         """Costs by local date; a record over several days is spread evenly over them."""
         frame, _ = self.slim("costs", ["period_start", "period_end", "cost"])
         days = (pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1
-        single = frame.filter(days == 1).with_columns(pl.col("period_start").alias("_day"), pl.col("cost").alias("_cost"))
+        single = frame.filter(days == 1).with_columns(pl.col("period_start").alias("_day"), pl.col("cost").alias("day_cost"))
         spread = (
             frame.filter(days > 1)
-            .with_columns((pl.col("cost") / days).alias("_cost"), pl.date_ranges("period_start", "period_end").alias("_day"))
+            .with_columns((pl.col("cost") / days).alias("day_cost"), pl.date_ranges("period_start", "period_end").alias("_day"))
             .explode("_day")
         )
         frame = pl.concat([single, spread], how="diagonal_relaxed").with_columns(date_index_of(pl.col("_day"), self.periods).alias("_on"))
-        return self._group(frame, "_on", pl.col("_cost").sum().alias("cost"), pl.len().alias("cost_records"))
+        return frame, "_on"
 
 
 def _check_groups() -> None:
-    """Every measure group of the registry has its engine method (checked at import)."""
-    missing = sorted(group for group in FACT_OF_GROUP if not callable(getattr(_Context, f"_{group}", None)))
-    if missing:
-        raise RuntimeError(
-            f"metrics/registry.py names measure groups the engine does not compute: {', '.join(missing)}; "
-            "add a _Context._<group> method in metrics/engine.py or fix the measure's group"
-        )
+    """Every group of the registry has its engine method (checked at import; that its rows
+    carry the columns the registry declares is checked as they are made)."""
+    problems = []
+    for name, group in GROUPS.items():
+        method = f"_{name}" if group.computed else f"_rows_{name}"
+        if name in FACT_OF_GROUP and not callable(getattr(_Context, method, None)):
+            problems.append(f"group {name!r} has no _Context.{method} in metrics/engine.py")
+    if problems:
+        raise RuntimeError("metrics/registry.py and metrics/engine.py disagree: " + "; ".join(problems))
 
 
 _check_groups()

@@ -11,17 +11,21 @@ of its own. Registry names are the public identifiers used in URLs, CSV output a
 The registry is checked when the package is imported: an unknown measure, population,
 rule, family or scope names the metric, and every problem is reported at once.
 
-Adding a KPI: one ``_m(...)`` entry below (plus, for a new measure, one ``Measure`` and
-its aggregation in metrics/engine.py, and the column in the facts and rows extracts).
+Adding a KPI: one ``_m(...)`` entry below; for a new measure, one ``Measure`` line with
+its Polars expression over the rows of its group; for a new column of a fact, that column
+in data/fact_frames.py (OPTIONAL, so that an export without it still loads) and in the
+facts and rows extracts. The engine (metrics/engine.py) is not edited.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import polars as pl
 
+from data.fact_frames import OPTIONAL, REQUIRED
+from data.vocabulary import DIGITAL_CHANNELS
 from metrics.rules import RULES
 
 
@@ -48,27 +52,83 @@ class RegistryError(ValueError):
 # ---------------------------------------------------------------------- measures
 
 
+@dataclass(frozen=True)
+class Group:
+    """The rows the engine aggregates a group of measures from, and the period each row
+    falls in. ``columns``: what the engine derives on those rows (name -> meaning), beside
+    the fact's own columns (data/fact_frames.py REQUIRED and OPTIONAL), for the measures'
+    expressions to use. ``computed``: the engine computes the group's measures itself
+    (stocks at a period's end, ages of open cases, sums of other measures), so its measures
+    have no expression. ``left_out``: rows of the group that a rule (metrics/rules.py)
+    leaves out, as a condition over them, counted in the window for the rule's count."""
+
+    fact: str
+    rows: str  # which rows, in which period, in words
+    columns: dict[str, str]
+    computed: bool = False
+    left_out: dict[str, pl.Expr] = field(default_factory=dict)
+
+
+GROUPS: dict[str, Group] = {
+    "submitted": Group("cases", "each case, in the period it was submitted", {}),
+    "closed": Group("cases", "each case, in the period it was closed", {
+        "regular": "not left out by the admin-close rule (closed within the admin-close threshold of its submission)",
+        "has_due": "regular, with a due date (its own due_at, else the service standard's sla_days)",
+        "on_time": "has_due and closed by its due moment",
+        "processing_days": "closed_at - submitted_at, in days",
+    }),
+    "stock": Group("cases", "cases open at each period's end, from running totals", {}, computed=True),
+    "backlog_age": Group("cases", "each case open at a period's end, once per period end", {}, computed=True),
+    "derived": Group("cases", "sums of other measures, added after they are aggregated", {}, computed=True),
+    "contacts": Group("contacts", "each contact, in the period it arrived", {
+        "call": "a phone call",
+        "visit": "an in-person visit (a ticket taken at a service centre)",
+        "answered": "answered (not abandoned)",
+        "short": "a call abandoned within the short-abandon threshold (false when that rule is off)",
+        "wait_seconds": "answered_at - arrived_at, in exact seconds",
+        "handle_seconds": "ended_at - answered_at, in exact seconds",
+        "within_service_level": "answered within the service-level answer time",
+        "within_visit_target": "served within the in-person wait target",
+    }, left_out={
+        "short_abandon_5s": pl.col("call") & pl.col("short"),
+        "no_resolution_recorded": pl.col("call") & pl.col("answered") & pl.col("resolved_first_contact").is_null(),
+    }),
+    "journeys": Group("journeys", "each original journey (not a resumption), in the period it started", {
+        "completed": "it, or a resumption of it, was completed",
+    }),
+    "feedback": Group("feedback", "each rating, in the period it was given", {}),
+    "costs": Group("costs", "each day of each cost record, in the period of that day", {
+        "day_cost": "the record's cost spread evenly over its days",
+    }),
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Measure:
     """A named quantity the engine aggregates at any grain.
 
-    ``group``: the engine computes the measures of one group together (``_<group>`` in
-    metrics/engine.py), from one fact. ``rows``: the same measure counted from the rows
-    behind a cell (the *_rows.sql extracts), or None where it is not a sum over those rows.
-    ``distribution``: the measure is a set of values (a median or percentile is taken of
-    them), not a sum. ``parts``: a measure that is the sum of others, added after the join.
-    ``recorded_by``: a cell where that measure is 0 has no value ("no costs recorded"),
-    not a value of zero.
+    ``group``: the rows it is aggregated from (GROUPS). ``expression``: how, as a Polars
+    aggregation over those rows (their fact's columns and the group's derived columns);
+    for a ``distribution`` (a set of values a median or percentile is taken of), the
+    values themselves, filtered to the rows that have one. A measure of a computed group
+    has none. ``rows``: the same measure counted from the rows behind a cell (the
+    *_rows.sql extracts), or None where it is not a sum over those rows. ``parts``: a
+    measure that is the sum of others, added after the join. ``recorded_by``: a cell where
+    that measure is 0 has no value ("no costs recorded"), not a value of zero.
     """
 
     name: str
-    fact: str
     group: str
     counted: str  # how it is counted, in words
+    expression: pl.Expr | None = None
     rows: pl.Expr | None = None
     distribution: bool = False
     parts: tuple[str, ...] = ()
     recorded_by: str | None = None
+
+    @property
+    def fact(self) -> str:
+        return GROUPS[self.group].fact if self.group in GROUPS else ""
 
 
 def _flag(column: str) -> pl.Expr:
@@ -79,45 +139,54 @@ def _event(event: str) -> pl.Expr:
     return (pl.col("event") == event).sum()
 
 
+def _all(*columns: str) -> pl.Expr:
+    """How many rows have every one of the boolean ``columns`` true."""
+    condition = pl.col(columns[0])
+    for column in columns[1:]:
+        condition = condition & pl.col(column)
+    return condition.fill_null(False).sum()
+
+
+_LEN = pl.len()
 _MEASURES = (
     # cases
-    Measure("submitted", "cases", "submitted", "cases submitted in the period", _event("submitted")),
-    Measure("submitted_digital", "cases", "submitted", "cases submitted through a digital channel", _flag("digital")),
-    Measure("closed_all", "cases", "closed", "cases closed in the period, administrative closes included", _event("closed")),
-    Measure("closed", "cases", "closed", "cases closed in the period, administrative closes left out", _event("closed")),
-    Measure("closed_with_due", "cases", "closed", "cases closed in the period that have a due date", None),
-    Measure("closed_on_time", "cases", "closed", "cases closed in the period by their due date", _flag("on_time")),
-    Measure("processing_days", "cases", "closed", "closed_at - submitted_at of cases closed, in days", pl.col("processing_days"), distribution=True),
-    Measure("backlog", "cases", "stock", "cases open at the period's end", pl.len()),
-    Measure("backlog_overdue", "cases", "stock", "cases open and past their due date at the period's end", pl.len()),
-    Measure("backlog_age_days", "cases", "backlog_age", "period end - submitted_at of open cases, in days", pl.col("age_days"), distribution=True),
-    Measure("due_population", "cases", "derived", "closed with a due date, plus open and overdue at the end", pl.len(), parts=("closed_with_due", "backlog_overdue")),
+    Measure("submitted", "submitted", "cases submitted in the period", _LEN, _event("submitted")),
+    Measure("submitted_digital", "submitted", "cases submitted through a digital channel", pl.col("channel").is_in(DIGITAL_CHANNELS).sum(), _flag("digital")),
+    Measure("closed_all", "closed", "cases closed in the period, administrative closes included", _LEN, _event("closed")),
+    Measure("closed", "closed", "cases closed in the period, administrative closes left out", _all("regular"), _event("closed")),
+    Measure("closed_with_due", "closed", "cases closed in the period that have a due date", _all("has_due")),
+    Measure("closed_on_time", "closed", "cases closed in the period by their due date", _all("on_time"), _flag("on_time")),
+    Measure("processing_days", "closed", "closed_at - submitted_at of cases closed, in days", pl.col("processing_days").filter(pl.col("regular")), pl.col("processing_days"), distribution=True),
+    Measure("backlog", "stock", "cases open at the period's end", rows=pl.len()),
+    Measure("backlog_overdue", "stock", "cases open and past their due date at the period's end", rows=pl.len()),
+    Measure("backlog_age_days", "backlog_age", "period end - submitted_at of open cases, in days", rows=pl.col("age_days"), distribution=True),
+    Measure("due_population", "derived", "closed with a due date, plus open and overdue at the end", rows=pl.len(), parts=("closed_with_due", "backlog_overdue")),
     # contacts
-    Measure("calls_offered", "contacts", "contacts", "calls that arrived, short abandons left out", pl.len()),
-    Measure("calls_answered", "contacts", "contacts", "calls answered", pl.len()),
-    Measure("calls_answered_in_time", "contacts", "contacts", "calls answered within the service-level answer time", _flag("within_target")),
-    Measure("calls_abandoned", "contacts", "contacts", "calls abandoned, short abandons left out", _flag("abandoned")),
-    Measure("calls_wait_seconds", "contacts", "contacts", "total wait of answered calls, in seconds", pl.col("wait_seconds").sum()),
-    Measure("calls_handle_minutes", "contacts", "contacts", "total handle time of answered calls, in minutes", pl.col("handle_seconds").sum() / 60),
-    Measure("calls_resolved_first", "contacts", "contacts", "answered calls resolved in that call", _flag("resolved_first_contact")),
-    Measure("calls_resolution_known", "contacts", "contacts", "answered calls whose resolution was recorded", pl.len()),
-    Measure("visits_arrived", "contacts", "contacts", "visitors who took a ticket at a service centre", pl.len()),
-    Measure("visits_left", "contacts", "contacts", "visitors who left before being called", _flag("abandoned")),
-    Measure("visits_answered", "contacts", "contacts", "visitors served", pl.len()),
-    Measure("visits_within_target", "contacts", "contacts", "visitors served within the in-person wait target", _flag("within_target")),
-    Measure("visits_handle_minutes", "contacts", "contacts", "total time of served visits, in minutes", pl.col("handle_seconds").sum() / 60),
-    Measure("visit_wait_minutes", "contacts", "contacts", "answered_at - arrived_at of visitors served, in minutes", pl.col("wait_seconds") / 60, distribution=True),
+    Measure("calls_offered", "contacts", "calls that arrived, short abandons left out", (pl.col("call") & ~pl.col("short")).sum(), pl.len()),
+    Measure("calls_answered", "contacts", "calls answered", _all("call", "answered"), pl.len()),
+    Measure("calls_answered_in_time", "contacts", "calls answered within the service-level answer time", _all("call", "answered", "within_service_level"), _flag("within_target")),
+    Measure("calls_abandoned", "contacts", "calls abandoned, short abandons left out", (pl.col("call") & ~pl.col("answered") & ~pl.col("short")).sum(), _flag("abandoned")),
+    Measure("calls_wait_seconds", "contacts", "total wait of answered calls, in seconds", pl.col("wait_seconds").filter(pl.col("call") & pl.col("answered")).sum(), pl.col("wait_seconds").sum()),
+    Measure("calls_handle_minutes", "contacts", "total handle time of answered calls, in minutes", pl.col("handle_seconds").filter(pl.col("call") & pl.col("answered")).sum() / 60, pl.col("handle_seconds").sum() / 60),
+    Measure("calls_resolved_first", "contacts", "answered calls resolved in that call", _all("call", "answered", "resolved_first_contact"), _flag("resolved_first_contact")),
+    Measure("calls_resolution_known", "contacts", "answered calls whose resolution was recorded", (pl.col("call") & pl.col("answered") & pl.col("resolved_first_contact").is_not_null()).sum(), pl.len()),
+    Measure("visits_arrived", "contacts", "visitors who took a ticket at a service centre", _all("visit"), pl.len()),
+    Measure("visits_left", "contacts", "visitors who left before being called", (pl.col("visit") & ~pl.col("answered")).sum(), _flag("abandoned")),
+    Measure("visits_answered", "contacts", "visitors served", _all("visit", "answered"), pl.len()),
+    Measure("visits_within_target", "contacts", "visitors served within the in-person wait target", _all("visit", "answered", "within_visit_target"), _flag("within_target")),
+    Measure("visits_handle_minutes", "contacts", "total time of served visits, in minutes", pl.col("handle_seconds").filter(pl.col("visit") & pl.col("answered")).sum() / 60, pl.col("handle_seconds").sum() / 60),
+    Measure("visit_wait_minutes", "contacts", "answered_at - arrived_at of visitors served, in minutes", pl.col("wait_seconds").filter(pl.col("visit") & pl.col("answered")) / 60, pl.col("wait_seconds") / 60, distribution=True),
     # journeys
-    Measure("journeys_started", "journeys", "journeys", "online journeys started, resumed sessions not counted", pl.len()),
-    Measure("journeys_completed", "journeys", "journeys", "journeys started that were completed (or whose resumption was)", _flag("completed")),
+    Measure("journeys_started", "journeys", "online journeys started, resumed sessions not counted", _LEN, pl.len()),
+    Measure("journeys_completed", "journeys", "journeys started that were completed (or whose resumption was)", _all("completed"), _flag("completed")),
     # feedback
-    Measure("ratings", "feedback", "feedback", "ratings given", pl.len()),
-    Measure("ratings_top2", "feedback", "feedback", "ratings of 4 or 5", _flag("top_2")),
-    Measure("rating_points", "feedback", "feedback", "sum of (rating - 1)", (pl.col("rating").cast(pl.Int64) - 1).sum()),
-    Measure("rating_points_possible", "feedback", "feedback", "4 x ratings", pl.len() * 4),
+    Measure("ratings", "feedback", "ratings given", _LEN, pl.len()),
+    Measure("ratings_top2", "feedback", "ratings of 4 or 5", (pl.col("rating") >= 4).sum(), _flag("top_2")),
+    Measure("rating_points", "feedback", "sum of (rating - 1)", (pl.col("rating").cast(pl.Int64) - 1).sum(), (pl.col("rating").cast(pl.Int64) - 1).sum()),
+    Measure("rating_points_possible", "feedback", "4 x ratings", _LEN * 4, pl.len() * 4),
     # costs
-    Measure("cost", "costs", "costs", "cost in the period, a record over several days spread evenly", None, recorded_by="cost_records"),
-    Measure("cost_records", "costs", "costs", "cost records in the period", None),
+    Measure("cost", "costs", "cost in the period, a record over several days spread evenly", pl.col("day_cost").sum(), recorded_by="cost_records"),
+    Measure("cost_records", "costs", "cost records in the period (a record over several days counts once per day)", _LEN),
 )
 MEASURES: dict[str, Measure] = {measure.name: measure for measure in _MEASURES}
 
@@ -448,11 +517,49 @@ REGISTRY: tuple[Metric, ...] = (
 )
 
 
+def _measure_problems(measure: Measure) -> list[str]:
+    """What is wrong with one measure's group and expression."""
+    where = f"measure {measure.name}"
+    group = GROUPS.get(measure.group)
+    if group is None:
+        return [f"{where}: unknown group {measure.group!r}; known groups: {', '.join(GROUPS)}"]
+    if group.computed:
+        return [f"{where}: the engine computes group {measure.group!r} itself, so the measure takes no expression"] if measure.expression is not None else []
+    if measure.expression is None:
+        return [f"{where}: needs an expression over the rows of group {measure.group!r} ({group.rows})"]
+    return _unknown_columns(where, measure.group, measure.expression)
+
+
+def _unknown_columns(where: str, name: str, expression: pl.Expr) -> list[str]:
+    """The problem with an expression over a group's rows that reads a column they lack."""
+    group = GROUPS[name]
+    known = {*REQUIRED[group.fact], *OPTIONAL.get(group.fact, {}), *group.columns}
+    unknown = sorted(set(expression.meta.root_names()) - known)
+    if not unknown:
+        return []
+    return [
+        f"{where}: its expression uses {', '.join(map(repr, unknown))}, which the rows of group {name!r} do not have; "
+        f"known: {', '.join(sorted(known))} (a new column of {group.fact}: declare it in data/fact_frames.py OPTIONAL)"
+    ]
+
+
+def _group_problems() -> list[str]:
+    """What is wrong with the groups' rule counts."""
+    problems = []
+    for name, group in GROUPS.items():
+        for rule, condition in group.left_out.items():
+            if rule not in RULES:
+                problems.append(f"group {name}: counts unknown rule {rule!r}; known rules: {', '.join(RULES)}")
+            problems += _unknown_columns(f"group {name}, rule {rule}", name, condition)
+    return problems
+
+
 def check_registry(metrics: tuple[Metric, ...] = REGISTRY) -> None:
     """Raise RegistryError naming every metric that refers to something unknown (a measure,
     population, rule, family or scope kind) or mixes what cannot be mixed. Runs at import."""
-    problems: list[str] = []
+    problems: list[str] = _group_problems()
     for measure in MEASURES.values():
+        problems += _measure_problems(measure)
         for part in (*measure.parts, *([measure.recorded_by] if measure.recorded_by else [])):
             if part not in MEASURES:
                 problems.append(f"measure {measure.name}: unknown measure {part!r}")
