@@ -250,6 +250,6 @@ def files(_frame: pl.DataFrame, key: tuple, name: str) -> tuple[bytes, bytes]:
 
 def week_choice(week: str, default: str) -> None:
     """Move the page to another week (a click in the peer view of weeks)."""
-    params.set_value("week", week, default)
+    params.set_value(links.WEEK, week, default)
     first_page()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
-from anomalies import AnomalyError
+from anomalies import AnomalyError, links
 from anomalies.links import drilldown_url
 from dashboard import anomalies_data, anomalies_figures, components, params, state
 from dashboard.anomalies_figures import ACKNOWLEDGE_WORDS, FLAG_STATUS_BADGE, FLAG_STATUS_WORDS, RULE_WORDS
@@ -34,12 +34,12 @@ else:
     flags, labels = anomalies_data.flags_of(context)
 
     grain_column, scope_column, kpi_column, status_column, weeks_column = st.columns([1.3, 2, 2, 1.4, 1.4])
-    grain = params.choice("Series", "grain", ["day", "week"], "day", format_func=lambda g: "Daily" if g == "day" else "Weekly", container=grain_column)
+    grain = params.choice("Series", links.GRAIN, ["day", "week"], "day", format_func=lambda g: "Daily" if g == "day" else "Weekly", container=grain_column)
     of_grain = anomalies_data.of_grain(flags, grain)
     scope_options = anomalies_data.scope_options(of_grain, labels)
-    scope = params.choice("Scope", "scope", [state.ALL, *scope_options], state.ALL, format_func=lambda s: "All scopes" if s == state.ALL else labels[s], container=scope_column)
+    scope = params.choice("Scope", links.SCOPE, [state.ALL, *scope_options], state.ALL, format_func=lambda s: "All scopes" if s == state.ALL else labels[s], container=scope_column)
     kpi_options = anomalies_data.kpi_options(of_grain)
-    kpi = params.choice("Measure", "kpi", [state.ALL, *kpi_options], state.ALL, format_func=lambda k: "All measures" if k == state.ALL else METRICS[k].label, container=kpi_column)
+    kpi = params.choice("Measure", links.KPI, [state.ALL, *kpi_options], state.ALL, format_func=lambda k: "All measures" if k == state.ALL else METRICS[k].label, container=kpi_column)
     status = params.choice("Status", "status", [state.ALL, *FLAG_STATUS_WORDS], state.ALL, format_func=lambda s: "Any status" if s == state.ALL else FLAG_STATUS_WORDS[s], container=status_column)
     weeks = params.choice("Period", "weeks", ["13", "26", "52", state.ALL], "26", format_func=lambda w: "All time" if w == state.ALL else f"{w} weeks", container=weeks_column)
     shown = anomalies_data.filtered(of_grain, scope=scope, kpi=kpi, status=status, weeks=weeks, data_end=run["data_end"])
@@ -61,7 +61,7 @@ else:
 
         keys = shown["flag_key"].to_list()
         rows = {row["flag_key"]: row for row in shown.iter_rows(named=True)}
-        chosen = params.choice("Flag", "flag", keys, keys[0], format_func=lambda key: anomalies_figures.describe(rows[key]))
+        chosen = params.choice("Flag", links.FLAG, keys, keys[0], format_func=lambda key: anomalies_figures.describe(rows[key]))
         flag = rows[chosen]
         metric = METRICS[flag["kpi"]]
         st.subheader(anomalies_figures.flag_title(flag, metric))

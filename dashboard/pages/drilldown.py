@@ -7,6 +7,7 @@ from __future__ import annotations
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
+from anomalies import links
 from dashboard import components, drilldown_data, drilldown_sections, params, state
 from metrics import drilldown as drill
 from metrics.registry import METRICS
@@ -18,10 +19,10 @@ state.data_as_of(context)
 components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 measure_column, window_column, week_column = st.columns([2, 1, 2])
-kpi = params.choice("Measure", "kpi", list(METRICS), "on_time_rate", format_func=lambda k: METRICS[k].label, container=measure_column)
+kpi = params.choice("Measure", links.KPI, list(METRICS), "on_time_rate", format_func=lambda k: METRICS[k].label, container=measure_column)
 weeks = params.choice("Weeks shown", "weeks", [str(w) for w in drill.WINDOWS], "13", format_func=lambda w: f"{w} weeks", container=window_column)
 latest = state.default_week(context)
-week = params.choice("Week", "week", state.week_options(context), latest, format_func=lambda w: state.week_label_text(w, context), container=week_column)
+week = params.choice("Week", links.WEEK, state.week_options(context), latest, format_func=lambda w: state.week_label_text(w, context), container=week_column)
 drilldown_data.pin("week", week)
 metric, where = METRICS[kpi], drilldown_data.scope(context)
 st.markdown(f"{metric.description} *Formula:* {metric.formula}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
+from anomalies import links
 from dashboard import components, overview_data, overview_figures, params, state
 from dashboard.text import plain
 from metrics.summary import sentences
@@ -22,7 +23,7 @@ left, middle, right = st.columns([1, 1, 1])
 department = params.department(context, container=left)
 service = params.service(context, department, container=middle)
 weeks = state.week_options(context)
-week = params.choice("Week", "week", weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
+week = params.choice("Week", links.WEEK, weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
 
 with st.spinner("Computing the scorecard…"):
     card = overview_data.scorecard(context, department, service, week)
