@@ -19,6 +19,8 @@ from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from data.access import AccessFile, AccessFileError, access_file_path
+
 APP = Path(__file__).resolve().parent / "app.py"
 LOCAL_ADDRESS = "127.0.0.1"
 
@@ -33,9 +35,29 @@ def address_options(arguments: list[str]) -> list[str]:
     return ["--server.address", LOCAL_ADDRESS]
 
 
+def check_access() -> int:
+    """Read the access file (data.access): 0 and what it grants, or 2 and every mistake with its line."""
+    path = access_file_path()
+    if path is None:
+        print("No access file (config/access.toml or KPI_ACCESS_FILE): departments and roles come from the ID token alone.")
+        return 0
+    try:
+        access = AccessFile.load(path)
+    except AccessFileError as problems:
+        print(problems, file=sys.stderr)
+        return 2
+    people = sum(grant.kind == "person" for grant in access.grants)
+    print(f"{path}: {people} people and {len(access.grants) - people} groups, no mistakes.")
+    return 0
+
+
 def main() -> None:
     PagesManager.uses_pages_directory = False
     arguments = sys.argv[1:]
+    if "--check-access" in arguments:
+        sys.exit(check_access())
+    if access_file_path() is not None and check_access() != 0:
+        sys.exit(2)  # a malformed access file stops the server at start, not the first visitor
     sys.argv = ["streamlit", "run", str(APP), *arguments, *address_options(arguments)]
     cli.main()
 

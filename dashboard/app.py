@@ -16,14 +16,25 @@ for folder in (ROOT, HERE):
 import streamlit as st  # noqa: E402
 
 from anomalies.links import PAGES as PATHS  # noqa: E402  (each page's path in the URL, shared with notify's links)
-from dashboard import faults  # noqa: E402
+from dashboard import faults, state  # noqa: E402
 
 PAGES = HERE / "pages"
+# What a viewer must be able to do (data.access ABILITIES) to be offered a page; the
+# page itself refuses anyone else who finds its address.
+NEEDS = {"planner": "plan", "tables": "rows"}
+
+
+def offered(sections: dict[str, list[st.Page]], who) -> dict[str, list[st.Page]]:
+    """The sections and pages ``who`` may open (a section left empty is dropped)."""
+    kept = {name: [page for page in pages if who.can(NEEDS.get(page.url_path, "figures"))] for name, pages in sections.items()}
+    kept = {name: pages for name, pages in kept.items() if pages}
+    # a viewer without a role keeps the default page, which says so (state.say_who)
+    return kept or {name: pages[:1] for name, pages in list(sections.items())[:1]}
 
 
 def run() -> None:
     st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
-    navigation = st.navigation(
+    sections = offered(
         {
             "Performance": [
                 st.Page(PAGES / "overview.py", url_path=PATHS["overview"], title="Weekly scorecard", icon=":material/dashboard:", default=True),
@@ -39,9 +50,10 @@ def run() -> None:
                 st.Page(PAGES / "catalogue.py", url_path=PATHS["catalogue"], title="Measures and data quality", icon=":material/menu_book:"),
                 st.Page(PAGES / "tables.py", url_path=PATHS["tables"], title="Tables", icon=":material/table_chart:"),
             ],
-        }
+        },
+        state.viewer(),
     )
-    faults.guarded(navigation.run)
+    faults.guarded(st.navigation(sections).run)
 
 
 run()

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import components, drilldown_data, drilldown_figures, params, state
 from dashboard.drilldown_data import View, WeekValues
 from dashboard.text import plain
+from data.access import roles_that_can
 from metrics import drilldown as drill
 from metrics.formatting import number
 from metrics.status import status, status_word
@@ -173,6 +174,13 @@ def rows_behind(view: View, cell: dict) -> None:
     metric, week, words = view.metric, view.week, view.words
     fact = drill.fact_of(metric)
     st.subheader(f"The {metric.observations} behind the number", anchor=False)
+    if not view.context.viewer.can("rows"):
+        st.info(
+            f"The individual {metric.observations} behind a number, and their files, are for the {roles_that_can('rows')} role. "
+            "Ask an administrator if you need them.",
+            icon=":material/lock:",
+        )
+        return
     st.markdown(f"The {drill.POPULATION_WORDS[metric.population]}, for {words}. Times are local to the office ({view.context.timezone}).")
     cell_key = (metric.name, view.where.key(), week)
     drilldown_data.keep_page_for(cell_key)

@@ -9,7 +9,7 @@ shared, never mutated), ``st.cache_data`` for small frames. The engine is passed
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from dashboard import faults
 from dashboard.components import mend_streamlit_accessibility
 from data.access import ALL as EVERY_DEPARTMENT
-from data.access import AccessError, Viewer
+from data.access import AccessError, AccessFile, AccessFileError, Viewer, access_file_path, roles_that_can
 from data.access import visible_departments as departments_of_viewer
 from data.build import ensure_database
 from data.extracts import run_extract
@@ -58,7 +58,20 @@ def _claims() -> dict[str, Any]:
     claims = dict(st.user.to_dict())
     claims["departments"] = claims.get(os.environ.get("KPI_DEPARTMENTS_CLAIM", "departments"))
     claims["roles"] = claims.get(os.environ.get("KPI_ROLES_CLAIM", "roles"))
+    claims["groups"] = claims.get(os.environ.get("KPI_GROUPS_CLAIM", "groups"))
     return claims
+
+
+@st.cache_resource(show_spinner=False)
+def _access_file(path: str, modified: float) -> AccessFile:
+    return AccessFile.load(path)
+
+
+def access_file() -> AccessFile | None:
+    """The access file as last saved (read again when it changes); AccessFileError when
+    it is malformed."""
+    path = access_file_path()
+    return _access_file(path, os.path.getmtime(path)) if path else None
 
 
 def viewer() -> Viewer:
@@ -78,7 +91,14 @@ def viewer() -> Viewer:
         st.button("Sign in", on_click=st.login, icon=":material/login:", type="primary")
         st.stop()
     try:
-        return Viewer.from_claims(_claims())
+        return Viewer.from_claims(_claims(), access=access_file())
+    except AccessFileError:
+        st.error(
+            "The access file that says who may see what has mistakes, so nobody can be let in until an administrator corrects it "
+            "(`python -m dashboard --check-access` lists them with their lines).",
+            icon=":material/error:",
+        )
+        st.stop()
     except AccessError as problem:
         st.error(f"Your account cannot be used here: {problem}. Ask an administrator to correct it.", icon=":material/error:")
         st.stop()
@@ -102,6 +122,20 @@ def say_who(who: Viewer) -> None:
             "Ask an administrator to add your departments to your account.",
             icon=":material/lock:",
         )
+        st.stop()
+    if not who.roles:
+        st.warning(
+            f"You are signed in as {who.name}, but no role (department head, analyst, planner or administrator) has been given to you, "
+            "so there is nothing to show. Ask an administrator to give you one.",
+            icon=":material/lock:",
+        )
+        st.stop()
+
+
+def refuse_unless(who: Viewer, ability: str, what: str) -> None:
+    """Stop the page with a plain message unless ``who`` may do ``ability``."""
+    if not who.can(ability):
+        st.info(f"{what} are for the {roles_that_can(ability)} role. Ask an administrator if you need them.", icon=":material/lock:")
         st.stop()
 
 
@@ -135,6 +169,7 @@ class Context:
     first_day: date | None
     as_of: date | None  # the last local date with data
     read_at: datetime | None = None  # when these parts were read from the database (UTC)
+    viewer: Viewer = Viewer.local_admin()  # who is looking (open_or_stop sets it)
 
     def missing(self, *tables: str) -> list[str]:
         """Which of these fact tables hold no rows this viewer may see."""
@@ -160,11 +195,14 @@ class Context:
         return lookup.get(value, value.replace("_", " ").capitalize() if dimension == "channel" else value)
 
 
-def open_or_stop() -> Context:
-    """The viewer's context, or a clear message and a stopped page."""
+def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
+    """The viewer's context, or a clear message and a stopped page: when the database
+    cannot be read, or when the viewer's roles do not allow ``needs`` (data.access
+    ABILITIES; ``what`` names what the page holds, for the message)."""
     mend_streamlit_accessibility()
     who = viewer()
     say_who(who)
+    refuse_unless(who, needs, what)
     try:
         current = engine()
         faults.probe(current)  # on every run: a database gone away is said, not hidden behind the caches
@@ -173,7 +211,7 @@ def open_or_stop() -> Context:
     except faults.DATABASE_FAULTS as error:
         faults.show(error)
         st.stop()
-    return context
+    return replace(context, viewer=who)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

@@ -55,19 +55,41 @@ SLOW_FIXTURES = frozenset({
 })
 
 
+# Tests `slow` by what they do, by node id prefix (left out of make test-fast, part of make
+# test): make test-fast measured 133 s on 2 quiet cores against a goal of 90 s, and these
+# took about a third of its test time. Each has a faster sibling that stays in the fast tier.
+SLOW_TESTS = (
+    "tests/imports/test_malformed.py::test_damaged_files_never_crash_and_never_lose_a_row",  # every damage of every real file: 16-29 s
+    "tests/imports/test_real_files.py::",  # imports the real public files of ../shared/data
+    "tests/imports/test_dashboard.py::",  # imports Boston 311, then opens the pages on it
+    "tests/imports/test_implausible.py::test_a_file_without_line_ends_fails_fast_in_bounded_memory",  # writes and reads a large file
+    "tests/metrics/test_properties.py::",  # properties over many random scopes and splits
+    "tests/metrics/test_against_sql.py::test_every_kpi_by_service_matches_plain_sql[duckdb-2026-10-19]",  # the spring week stays fast
+    # the rows behind every KPI: "all, spring clock change" and "a service, last week" stay fast
+    "tests/sql/test_rows_behind.py::test_the_rows_behind_every_kpi_give_the_engines_figure[duckdb-a department",
+    "tests/sql/test_rows_behind.py::test_the_rows_behind_every_kpi_give_the_engines_figure[duckdb-an office",
+    "tests/sql/test_rows_behind.py::test_the_rows_behind_every_kpi_give_the_engines_figure[duckdb-a channel",
+    "tests/sql/test_rows_behind.py::test_the_rows_behind_every_kpi_give_the_engines_figure[duckdb-a service at an office",
+    "tests/sql/test_rows_behind.py::test_the_rows_behind_every_kpi_give_the_engines_figure[duckdb-online by app",
+    "tests/public/test_publish.py::test_the_same_data_gives_byte_identical_files",  # publishes twice
+    "tests/forecasting/test_fleet_database.py::",  # forecasts every series of the database
+    "tests/forecasting/test_frequency.py::",  # fits Prophet through the command line
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `postgres` every test that reaches the PostgreSQL server: through a fixture it
     names (directly or through its fixtures), or through a "postgresql" parameter of any
     parametrisation (which covers fixtures that call make_postgres_database by
     request.getfixturevalue, invisible in the fixture names). Mark `slow` every test using
-    a fixture of SLOW_FIXTURES. Give the e2e and slow tests their longer timeouts."""
+    a fixture of SLOW_FIXTURES and every test of SLOW_TESTS. Give the e2e and slow tests their longer timeouts."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {}).values()
         by_parameter = any(isinstance(value, str) and value == "postgresql" for value in params)
         if by_parameter or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.nodeid.startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
         tiers = [seconds for marker, seconds in TIER_TIMEOUTS.items() if item.get_closest_marker(marker)]
         if tiers and not item.get_closest_marker("timeout"):

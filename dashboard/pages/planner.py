@@ -19,7 +19,7 @@ from forecasting.store import series_forecast
 
 WHAT_IFS = ("volume", "aht", "shrinkage", "occupancy", "sl", "answer", "patience")
 
-context = state.open_or_stop()
+context = state.open_or_stop("plan", "Demand forecasts and staffing")
 planner_data.styles()
 st.title("Demand and staffing")
 state.data_as_of(context)

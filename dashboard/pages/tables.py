@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import components, state, tables_data, tables_figures
 from data.database import describe
 
-context = state.open_or_stop()
+context = state.open_or_stop("rows", "The tables of individual records")
 st.title("Tables")
 state.data_as_of(context)
 st.caption(f"Data from {describe(context.engine)}")

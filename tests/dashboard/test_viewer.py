@@ -15,12 +15,16 @@ NO_SIGN_IN = "No sign-in is configured: you are the local administrator and see 
 PAGES = ("pages/overview.py", "pages/drilldown.py", "pages/queues.py", "pages/satisfaction.py", "pages/catalogue.py", "pages/tables.py")
 
 
-def open_app(viewer: Viewer | None = None, page: str | None = None, secrets: dict | None = None) -> AppTest:
+def open_app(viewer: Viewer | None = None, page: str | None = None, secrets: dict | None = None, query: dict | None = None) -> AppTest:
+    """The app as ``viewer`` sees it (no sign-in: the local administrator), at ``page``
+    with ``query`` in the address."""
     at = AppTest.from_file(APP, default_timeout=120)
     if viewer is not None:
         at.session_state["viewer"] = viewer
     for key, value in (secrets or {}).items():
         at.secrets[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
     if page:
         at.switch_page(page).run()
