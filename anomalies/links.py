@@ -26,6 +26,7 @@ PAGES = {
     "planner": "planner",
     "catalogue": "catalogue",
     "tables": "tables",
+    "audit": "audit",
 }
 
 # URL parameters shared by links and pages.

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
-from dashboard import state
+from dashboard import audit_trail, state
 from dashboard.anomalies_figures import KIND_WORDS
 from metrics.registry import METRICS, Metric
 from notify import NotifyError
@@ -146,6 +147,7 @@ def series_of(context: state.Context, flag: dict, flags: pl.DataFrame) -> Series
 def acknowledge_flag(context: state.Context, flag_key: str, status: str, who: str, note: str) -> None:
     """Store an acknowledgement (raises AnomalyError with what is wrong)."""
     acknowledge(context.engine, flag_key, status, who, note, departments=context.departments)
+    audit_trail.note("acknowledge", page="anomalies", detail={"flag": flag_key, "status": status, "by": who, "note": note})
     forget_writes()
 
 
@@ -169,6 +171,7 @@ def subscription(subscribed: pl.DataFrame, subscription_id: int) -> dict:
 
 def set_active(context: state.Context, subscription_id: int, active: bool) -> None:
     set_subscription_active(context.engine, int(subscription_id), active, departments=context.departments)
+    audit_trail.note("subscribe" if active else "unsubscribe", page="anomalies", detail={"subscription": int(subscription_id), "active": active})
     forget_writes()
 
 
@@ -180,5 +183,11 @@ def subscribe(context: state.Context, subscription: Subscription) -> int:
     if refused:
         raise NotifyError("; ".join(refused))
     number_added = add_subscription(context.engine, subscription, departments=context.departments)
+    audit_trail.note("subscribe", page="anomalies", detail={
+        "subscription": number_added, "rule": subscription.rule, "channel": subscription.channel,
+        # a webhook's address can hold its token: only its host is kept
+        "address": subscription.address if subscription.channel == "email" else urlsplit(subscription.address).hostname,
+        "department": subscription.department_id, "service": subscription.service_id, "office": subscription.office_id,
+    })
     forget_writes()
     return number_added

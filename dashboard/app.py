@@ -16,12 +16,12 @@ for folder in (ROOT, HERE):
 import streamlit as st  # noqa: E402
 
 from anomalies.links import PAGES as PATHS  # noqa: E402  (each page's path in the URL, shared with notify's links)
-from dashboard import faults, state  # noqa: E402
+from dashboard import audit_trail, faults, state  # noqa: E402
 
 PAGES = HERE / "pages"
 # What a viewer must be able to do (data.access ABILITIES) to be offered a page; the
 # page itself refuses anyone else who finds its address.
-NEEDS = {"planner": "plan", "tables": "rows"}
+NEEDS = {"planner": "plan", "tables": "rows", "audit": "administer"}
 
 
 def offered(sections: dict[str, list[st.Page]], who) -> dict[str, list[st.Page]]:
@@ -49,11 +49,17 @@ def run() -> None:
             "About the data": [
                 st.Page(PAGES / "catalogue.py", url_path=PATHS["catalogue"], title="Measures and data quality", icon=":material/menu_book:"),
                 st.Page(PAGES / "tables.py", url_path=PATHS["tables"], title="Tables", icon=":material/table_chart:"),
+                st.Page(PAGES / "audit.py", url_path=PATHS["audit"], title="Audit", icon=":material/policy:"),
             ],
         },
         state.viewer(),
     )
-    faults.guarded(st.navigation(sections).run)
+    page = st.navigation(sections)
+    st.session_state[audit_trail.PAGE_KEY] = page.url_path or PATHS["overview"]
+    try:
+        faults.guarded(page.run)
+    finally:
+        audit_trail.page_viewed()  # after the page: its filters as it left them in the address
 
 
 run()

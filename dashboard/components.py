@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 import streamlit.components.v1 as st_components
 
-from dashboard import downloads
+from dashboard import audit_trail, downloads
 from dashboard.charts import sparkline_svg
 from dashboard.text import html_text, plain
 from metrics.formatting import change, number
@@ -35,13 +35,17 @@ def slug(text: str) -> str:
 
 def csv_download(frame: pl.DataFrame, name: str, *, label: str = "Download CSV") -> None:
     """The frame as a CSV file to download (safe to open in a spreadsheet: see downloads)."""
-    st.download_button(label, downloads.csv_bytes(frame), file_name=f"{slug(name)}.csv", mime="text/csv", key=f"csv-{slug(name)}", icon=":material/download:")
+    st.download_button(
+        label, downloads.csv_bytes(frame), file_name=f"{slug(name)}.csv", mime="text/csv", key=f"csv-{slug(name)}", icon=":material/download:",
+        on_click=audit_trail.download, args=(f"{slug(name)}.csv", frame.height),
+    )
 
 
 def excel_download(frame: pl.DataFrame, name: str) -> None:
     st.download_button(
         "Download Excel", downloads.excel_bytes(frame, name), file_name=f"{slug(name)}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"xlsx-{slug(name)}", icon=":material/table:",
+        on_click=audit_trail.download, args=(f"{slug(name)}.xlsx", frame.height),
     )
 
 

@@ -10,7 +10,7 @@ import math
 
 import streamlit as st
 
-from dashboard import components, drilldown_data, drilldown_figures, params, state
+from dashboard import audit_trail, components, drilldown_data, drilldown_figures, params, state
 from dashboard.drilldown_data import View, WeekValues
 from dashboard.text import plain
 from data.access import roles_that_can
@@ -196,6 +196,8 @@ def rows_behind(view: View, cell: dict) -> None:
             rows = drilldown_data.fetch_rows(view, page, with_left_out=with_left_out)
     total = int(rows["total_rows"][0]) if rows.height else 0
     left_out = int(rows["left_out_rows"][0]) if rows.height and "left_out_rows" in rows.columns else 0
+    listed = {"kpi": metric.name, "scope": view.where.key(), "week": week, "page": page, "with_left_out": with_left_out, "of": total}
+    audit_trail.note("rows", once_per=tuple(listed.items()), detail=listed, row_count=rows.height)
     if not with_left_out and total != (cell["n"] or 0):
         st.warning(
             f"The rows found ({total:,}) do not match the figure's {cell['n'] or 0:,} {metric.observations}: the data may have changed since the figure was worked out. Reload the page.",
@@ -245,8 +247,13 @@ def rows_behind(view: View, cell: dict) -> None:
         )
     name = components.slug(f"{metric.name}-{view.words_text}-{week}")
     csv_column, excel_column, _ = st.columns([1, 1, 2])
-    csv_column.download_button("Download CSV", csv_bytes, file_name=f"{name}.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="drill-csv")
+    rows_in_files = min(total, drilldown_data.DOWNLOAD_CAP)
+    csv_column.download_button(
+        "Download CSV", csv_bytes, file_name=f"{name}.csv", mime="text/csv", icon=":material/download:", key="drill-csv",
+        on_click=audit_trail.download, args=(f"{name}.csv", rows_in_files),
+    )
     excel_column.download_button(
-        "Download Excel", excel_bytes, file_name=f"{name}.xlsx", icon=":material/table:", on_click="ignore", key="drill-xlsx",
+        "Download Excel", excel_bytes, file_name=f"{name}.xlsx", icon=":material/table:", key="drill-xlsx",
+        on_click=audit_trail.download, args=(f"{name}.xlsx", rows_in_files),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard import faults
+from dashboard import audit_trail, faults
 from dashboard.components import mend_streamlit_accessibility
 from data.access import ALL as EVERY_DEPARTMENT
 from data.access import AccessError, AccessFile, AccessFileError, Viewer, access_file_path, roles_that_can
@@ -104,6 +104,11 @@ def viewer() -> Viewer:
         st.stop()
 
 
+def _sign_out() -> None:
+    audit_trail.note("sign_out")
+    st.logout()
+
+
 def say_who(who: Viewer) -> None:
     """Every page says who is looking: plainly that no sign-in is configured, or who is
     signed in, with a way to sign out; a viewer of no department sees only that."""
@@ -115,7 +120,7 @@ def say_who(who: Viewer) -> None:
     elif sign_in_configured():
         with st.sidebar:
             st.caption(f"Signed in as {who.name}")
-            st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+            st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
     if who.departments is not EVERY_DEPARTMENT and not who.departments:
         st.warning(
             f"You are signed in as {who.name}, but no department has been given to you, so there is nothing to show. "
@@ -211,6 +216,9 @@ def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
     except faults.DATABASE_FAULTS as error:
         faults.show(error)
         st.stop()
+    audit_trail.remember(current, who, departments)
+    if sign_in_configured():
+        audit_trail.note("sign_in", once_per=who.key)
     return replace(context, viewer=who)
 
 

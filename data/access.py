@@ -69,6 +69,7 @@ class Viewer:
     name: str
     departments: frozenset[str] | _Every = frozenset()
     roles: frozenset[str] = frozenset()
+    subject: str = ""  # the identity provider's id of the person (the token's sub), for the audit
 
     def __post_init__(self) -> None:
         if self.departments is not ALL:
@@ -116,7 +117,7 @@ class Viewer:
         for grant in access.grants_for(claims.get("email"), groups) if access else ():
             seen = ALL if ALL in (seen, grant.departments) else seen | grant.departments
             granted_roles |= grant.roles
-        return cls(name, seen, frozenset(granted_roles))
+        return cls(name, seen, frozenset(granted_roles), str(claims.get("sub") or ""))
 
     def can(self, ability: str) -> bool:
         """Whether any of the viewer's roles may do ``ability`` (one of ABILITIES)."""

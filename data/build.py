@@ -62,7 +62,8 @@ GENERATED_TABLES = (
 # Tables people write through the dashboard and the notifier, with the sequence behind
 # each one's id: a rebuilt DuckDB file takes them over from the old one.
 USER_TABLES = {"subscriptions": ("subscription_id", "subscription_ids"), "notifications": None,
-               "anomaly_acks": ("ack_id", "anomaly_ack_ids"), "releases": None}  # releases: the audit of open data
+               "anomaly_acks": ("ack_id", "anomaly_ack_ids"), "releases": None,  # releases: the audit of open data
+               "audit_events": ("event_id", "audit_ids")}
 
 
 def _carry_user_tables(old: Path, engine: Engine, quiet: bool) -> int:

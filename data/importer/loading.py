@@ -26,6 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from data import audit
 from data.database import (
     _is_lock_error,
     backend,
@@ -394,6 +395,10 @@ def _write_records(conn: Connection, mapping: Mapping, reconciliation: Reconcili
         "inserted": reconciliation.inserted, "updated": reconciliation.updated,
         "unchanged": reconciliation.unchanged, "excluded": reconciliation.excluded_total,
         "quarantined": reconciliation.quarantined_total, "reconciliation": reconciliation.to_json(),
+    })
+    audit.insert(conn, audit.COMMAND_LINE, "import", page="python -m data import", row_count=reconciliation.read, detail={
+        "load_id": load_id, "file": file_name[-300:], "mapping": str(mapping.path)[-300:], "table": mapping.target.table,
+        "inserted": reconciliation.inserted, "updated": reconciliation.updated, "quarantined": reconciliation.quarantined_total,
     })
     counts = reconciliation.rule_counts()
     if counts:

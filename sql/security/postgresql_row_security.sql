@@ -136,7 +136,8 @@ BEGIN
         'cases', 'contacts', 'journeys', 'feedback', 'costs', 'incidents', 'series', 'observations',
         'data_loads', 'imports', 'import_rule_counts', 'import_rejects', 'import_keys', 'releases',
         'forecast_runs', 'forecast_series', 'forecasts', 'forecast_backtests',
-        'anomaly_runs', 'anomaly_flags', 'anomaly_scores', 'anomaly_acks', 'subscriptions', 'notifications'
+        'anomaly_runs', 'anomaly_flags', 'anomaly_scores', 'anomaly_acks', 'subscriptions', 'notifications',
+        'audit_events'
     ] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
         -- policies are permissive and combine with OR: one left by an earlier version of
@@ -152,8 +153,10 @@ BEGIN
     -- subscriptions (notify.subscriptions.add_subscription, set_subscription_active)
     EXECUTE format('GRANT INSERT ON TABLE anomaly_acks TO %I', app_role);
     EXECUTE format('GRANT INSERT, UPDATE (active) ON TABLE subscriptions TO %I', app_role);
-    EXECUTE format('REVOKE ALL ON SEQUENCE anomaly_ack_ids, subscription_ids FROM %I', app_role);
-    EXECUTE format('GRANT USAGE ON SEQUENCE anomaly_ack_ids, subscription_ids TO %I', app_role);
+    -- and the audit, which it may add to but never change (no UPDATE, no DELETE)
+    EXECUTE format('GRANT INSERT ON TABLE audit_events TO %I', app_role);
+    EXECUTE format('REVOKE ALL ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids FROM %I', app_role);
+    EXECUTE format('GRANT USAGE ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids TO %I', app_role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION kpi_departments(), kpi_services(), kpi_sees_any(), kpi_sees_all() TO %I', app_role);
 END $$;
 
@@ -253,3 +256,11 @@ CREATE POLICY kpi_scope ON anomaly_acks
 DROP POLICY IF EXISTS kpi_scope ON notifications;
 CREATE POLICY kpi_scope ON notifications
     USING (EXISTS (SELECT 1 FROM subscriptions s WHERE s.subscription_id = notifications.subscription_id));
+
+-- The audit names what anyone looked at: only a viewer of every department reads it;
+-- anyone may add their own actions to it (WITH CHECK true), nobody may change it (no
+-- UPDATE or DELETE privilege above).
+DROP POLICY IF EXISTS kpi_scope ON audit_events;
+CREATE POLICY kpi_scope ON audit_events
+    USING (kpi_sees_all())
+    WITH CHECK (true);

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from anomalies.store import latest_flags
-from data.database import create_engine, duckdb_path
+from data.database import connect, create_engine, duckdb_path
 from notify.subscriptions import subscriptions
 from tests.dashboard.conftest import APP, app_on
 
@@ -81,6 +83,9 @@ def test_acknowledging_a_flag_is_stored_with_who_and_the_note(page_world):
     assert not at.exception
     row = latest_flags(create_engine(page_world), DEPARTMENTS).filter(pl.col("flag_key") == key).row(0, named=True)
     assert (row["status"], row["acked_by"], row["note"]) == ("known", "Grace Hopper", "Planned outage of the web form")
+    with connect(create_engine(page_world)) as conn:  # and one row of the audit, by the local administrator
+        audited = conn.execute(sa.text("SELECT subject, detail FROM audit_events WHERE action = 'acknowledge'")).fetchall()
+    assert [(subject, json.loads(detail)["flag"]) for subject, detail in audited if json.loads(detail)["flag"] == key] == [("local", key)]
     assert any("Saved: known cause by Grace Hopper." in s.value for s in at.success)
 
 

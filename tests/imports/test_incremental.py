@@ -47,6 +47,8 @@ def test_a_newer_export_updates_changed_rows_by_source_key(backend, new_database
     assert {k: ids_after[k] for k in ids_before} == ids_before  # a case keeps its id
     assert scalar(url, "SELECT COUNT(*) FROM cases") == 4
     assert scalar(url, "SELECT COUNT(*) FROM data_loads WHERE kind = 'import'") == 2
+    # each import is one row of the audit, with the rows it read
+    assert rows(url, "SELECT subject, action, row_count FROM audit_events ORDER BY event_id") == [("command line", "import", 3), ("command line", "import", 3)]
     # The new department and service were created; the existing ones were left alone.
     assert second.written.created == {"departments": 1, "services": 1, "offices": 0}
 
@@ -57,7 +59,7 @@ def test_a_failure_halfway_leaves_the_database_as_it_was(backend, new_database, 
     import_file(boston.write(tmp_path / "export1.csv", FIRST), "boston311", url)
     snapshot = "SELECT (SELECT COUNT(*) FROM cases), (SELECT COUNT(*) FROM cases WHERE status = 'closed'), " \
                "(SELECT COUNT(*) FROM departments), (SELECT COUNT(*) FROM services), (SELECT COUNT(*) FROM import_keys), " \
-               "(SELECT COUNT(*) FROM data_loads), (SELECT COUNT(*) FROM imports)"
+               "(SELECT COUNT(*) FROM data_loads), (SELECT COUNT(*) FROM imports), (SELECT COUNT(*) FROM audit_events)"
     before = rows(url, snapshot)
 
     def fail_after_the_rows_are_written(*args, **kwargs):

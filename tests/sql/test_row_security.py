@@ -25,6 +25,7 @@ import data.extracts
 from anomalies import AnomalyError
 from anomalies.store import acknowledge
 from data.__main__ import main
+from data.access import Viewer
 from data.build import build, ensure_database
 from data.database import DatabaseError, connect, create_engine, schema_tables
 from data.extracts import ExtractError, run_extract
@@ -107,6 +108,8 @@ def _fill_the_other_tables(owner: Engine) -> None:
         _insert(conn, "releases", [dict(release_id=1, version="2026-10-0", published_at=AT, grain="month", first_day=date(2025, 11, 1),
                                         last_day=date(2026, 10, 31), data_as_of=date(2026, 11, 22), folder="/tmp/r", files=4, digest="0" * 64,
                                         disclosure_rule="rule", licence="OGL-UK-3.0", publisher="p", services="passport", command="c")])
+        _insert(conn, "audit_events", [dict(happened_at=AT, subject="s1", email="ada@example.gov", action="page", page="overview",
+                                            detail="{}", row_count=None)])
         _insert(conn, "series", [dict(series_id="ae_four_hour", label="A&E", unit="%", direction="higher", kind="ratio")])
         _insert(conn, "observations", [dict(observation_id=i, source="src", series="ae_four_hour", grain="month", period_start=date(2026, 10, 1),
                                             period_end=date(2026, 10, 31), numerator=9.0, denominator=10.0, **scope)
@@ -239,6 +242,23 @@ def test_writes_of_another_department_are_refused(secured):
         conn.rollback()
 
 
+def test_the_audit_is_added_to_by_anyone_read_by_a_viewer_of_every_department_and_changed_by_nobody(secured):
+    from data.audit import events, record
+
+    record(secured.viewer, Viewer("eve@example.gov", {"revenue"}, {"head"}, subject="eve"), "page", page="overview", departments=["revenue"])
+    everyone = secured.departments
+    since, until = dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)
+    assert events(secured.viewer, ["revenue"], since, until).height == 0  # not even her own
+    assert "eve@example.gov" in events(secured.viewer, everyone, since, until)["email"].to_list()
+    assert _count(secured.viewer, "SELECT COUNT(*) FROM audit_events", "revenue") == 0  # a query without the extract's filter
+    with connect(secured.viewer) as conn:
+        set_viewer(conn, EVERY_DEPARTMENT)
+        for statement in ("UPDATE audit_events SET subject = 'nobody'", "DELETE FROM audit_events", "TRUNCATE audit_events"):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), conn.begin_nested():
+                conn.execute(sa.text(statement))
+        conn.rollback()
+
+
 def test_the_dashboards_writes_go_through_for_its_own_departments_only(secured):
     with pytest.raises(NotifyError, match="not one you may see"):
         add_subscription(secured.viewer, Subscription("Eve", "anomaly", "email", "eve@example.gov", department_id="civil"), departments=["revenue"])
@@ -359,8 +379,8 @@ def test_applying_again_changes_nothing(secured, capsys):
     assert state() == before
     out = capsys.readouterr().out
     assert f"role {secured.role}: already there" in out
-    assert "row-level security enabled on 29 tables, each with its policy kpi_scope" in out
-    assert "INSERT on anomaly_acks; INSERT on subscriptions; UPDATE (active) on subscriptions" in out
+    assert "row-level security enabled on 30 tables, each with its policy kpi_scope" in out
+    assert "INSERT on anomaly_acks; INSERT on audit_events; INSERT on subscriptions; UPDATE (active) on subscriptions" in out
     assert _count(secured.viewer, "SELECT COUNT(*) FROM departments", "revenue") == 1
 
 
