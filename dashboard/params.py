@@ -24,6 +24,14 @@ def remember(key: str, value: str | None) -> None:
         st.query_params[key] = value
 
 
+def keep(key: str, value: str) -> None:
+    """``?key=value`` in the address on every run, the default included: a shared link
+    keeps its meaning when the default moves on (the Overview's week, next Monday), and
+    the address shows it even where the browser dropped the query string on the way in
+    (/overview opened as the default page)."""
+    st.query_params[key] = value  # sent even when unchanged: the browser's address may lack it
+
+
 def choice(
     label: str,
     key: str,

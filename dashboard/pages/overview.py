@@ -5,6 +5,7 @@ from __future__ import annotations
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
+from anomalies import links
 from dashboard import components, overview_data, overview_figures, params, state
 from dashboard.text import plain
 from metrics.summary import sentences
@@ -22,15 +23,19 @@ left, middle, right = st.columns([1, 1, 1])
 department = params.department(context, container=left)
 service = params.service(context, department, container=middle)
 weeks = state.week_options(context)
-week = params.choice("Week", "week", weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
+week = params.choice("Week", links.WEEK, weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
+params.keep(links.WEEK, week)
 
 with st.spinner("Computing the scorecard…"):
     card = overview_data.scorecard(context, department, service, week)
+    where = overview_data.where_matrix(context, department, service, week)
 scope_name = params.scope_name(context, department, service)
+child_names = overview_data.child_names(context, where.dimension)
+in_department, in_service = overview_data.level(department), overview_data.level(service)
 rows = card.rows
 
 st.subheader(f"{plain(scope_name)}, {state.week_label_text(week, context)}")
-st.markdown("\n".join(f"- {sentence}" for sentence in sentences(card)))
+st.markdown("\n".join(f"- {plain(sentence)}" for sentence in sentences(card, where=where, names=child_names)))
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")
 
@@ -39,8 +44,8 @@ score_column, above_column, below_column = st.columns([1, 2, 2])
 with score_column:
     score = composite["score"]
     st.metric("Composite score", "–" if score is None else f"{score:.2f}", help="Boston's CityScore: each measure's actual ÷ target (target ÷ actual where lower is better), capped at 1.25, averaged. 1.00 means on target.")
-    st.caption("1.00 means on target")
-    st.markdown(components.status_badge(composite["status"]), unsafe_allow_html=True)
+    st.markdown(components.status_badge(composite["status"], overview_figures.composite_badge_word(composite)), unsafe_allow_html=True)
+    st.caption(plain(overview_figures.composite_caption(composite, rows)))
 with above_column:
     st.markdown("**Furthest above target**")
     st.markdown(overview_figures.ranked(rows, composite["above"]))
@@ -48,7 +53,14 @@ with below_column:
     st.markdown("**Furthest below target**")
     st.markdown(overview_figures.ranked(rows, composite["below"]))
 
-components.tiles(rows, card.history)
+components.tiles(rows, card.history, overview_figures.tile_hrefs(rows, week, in_department, in_service))
+
+st.subheader("Where", anchor=False)
+if where.ranking.height:
+    st.markdown(overview_figures.matrix_html(where, child_names, scope_name, rows, in_department, in_service), unsafe_allow_html=True)
+    components.csv_download(overview_figures.matrix_table(where, child_names), f"where-{scope_name}-{week}", label="Download the matrix as CSV")
+else:
+    components.empty(f"{scope_name} has no figures split further this week.", "Pick another week or scope.")
 
 with st.expander("The scorecard as a table", expanded=False):
     table = overview_figures.scorecard_table(rows)
