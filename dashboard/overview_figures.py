@@ -11,7 +11,7 @@ import polars as pl
 from anomalies import links
 from dashboard.badges import status_badge
 from dashboard.text import html_text
-from metrics.formatting import gap, number
+from metrics.formatting import change_judged, gap, number
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
 from metrics.scorecard import UNKNOWN_SCOPE, YEAR_WEEKS, Scorecard
@@ -52,7 +52,30 @@ def composite_caption(entry: dict, rows: pl.DataFrame) -> str:
 
 
 def scorecard_table(rows: pl.DataFrame) -> pl.DataFrame:
-    """The scorecard as a table (the page gives the number columns their titles)."""
+    """The scorecard as a person reads it: every number in its unit ('1,284', '59.2%',
+    '£60.13'), '–' for none, the change judged in words, status in words, labels not ids
+    (the CSV download keeps ids and raw numbers: ``Scorecard.long``)."""
+    lines = []
+    for row in rows.iter_rows(named=True):
+        metric = METRICS[row["kpi"]]
+        applicable = row.get("applicable") is not False
+        lines.append({
+            "Measure": metric.label,
+            "This week": number(row["value"], metric) if applicable else "n/a",
+            "On last week": change_judged(row["change_on_last_week"], metric),
+            "Last week": number(row["last_week"], metric) if applicable else "n/a",
+            "Same week last year": number(row["same_week_last_year"], metric) if applicable else "n/a",
+            "Target": number(row["target"], metric),
+            "Status": status_word(row["status"], row["value"], row["target"], partial=bool(row["partial"]), applicable=applicable),
+            "Observations": "–" if row["n"] is None else f"{row['n']:,}",
+            "Note": row["note"] or "",
+        })
+    return pl.DataFrame(lines, schema={key: pl.String for key in (
+        "Measure", "This week", "On last week", "Last week", "Same week last year", "Target", "Status", "Observations", "Note")})
+
+
+def scorecard_csv(rows: pl.DataFrame) -> pl.DataFrame:
+    """The scorecard for the CSV download: raw numbers, status codes and KPI ids."""
     return rows.select(
         pl.col("label").alias("Measure"), "value", "last_week", "same_week_last_year", "target",
         pl.col("status").alias("Status"), pl.col("n").alias("Observations"), pl.col("note").alias("Note"), pl.col("kpi").alias("KPI"),
@@ -60,9 +83,18 @@ def scorecard_table(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def sparkline_table(history: pl.DataFrame) -> pl.DataFrame:
-    """The sparklines' numbers: one row per measure, one column per week."""
-    named = history.with_columns(pl.col("kpi").replace_strict({k: m.label for k, m in METRICS.items()}).alias("Measure"))
-    return named.pivot(on="period", index="Measure", values="value", maintain_order=True)
+    """The sparklines' numbers as a person reads them: one row per measure, one column
+    per week, each in the measure's unit ('–' for none)."""
+    shown = history.with_columns(
+        pl.struct("kpi", "value").map_elements(lambda cell: number(cell["value"], cell["kpi"]), return_dtype=pl.String).alias("shown"),
+        pl.col("kpi").replace_strict({k: m.label for k, m in METRICS.items()}).alias("Measure"),
+    )
+    return shown.pivot(on="period", index="Measure", values="shown", maintain_order=True).fill_null("–")
+
+
+def sparkline_csv(history: pl.DataFrame) -> pl.DataFrame:
+    """The sparklines' numbers for the CSV download: ids and raw values, long."""
+    return history.select("scope", "kpi", "period", "period_start", "value", "n")
 
 
 def rules_caption(card: Scorecard, week: str) -> str | None:

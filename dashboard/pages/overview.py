@@ -63,16 +63,11 @@ else:
     components.empty(f"{scope_name} has no figures split further this week.", "Pick another week or scope.")
 
 with st.expander("The scorecard as a table", expanded=False):
-    table = overview_figures.scorecard_table(rows)
-    components.table(table, f"scorecard-{scope_name}-{week}", column_config={
-        "value": st.column_config.NumberColumn("This week", format="%.2f"),
-        "last_week": st.column_config.NumberColumn("Last week", format="%.2f"),
-        "same_week_last_year": st.column_config.NumberColumn("Same week last year", format="%.2f"),
-        "target": st.column_config.NumberColumn("Target", format="%.2f"),
-    })
+    st.dataframe(overview_figures.scorecard_table(rows), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.scorecard_csv(rows), f"scorecard-{scope_name}-{week}")
 with st.expander("The last 13 weeks of every measure (the sparklines)", expanded=False):
-    wide = overview_figures.sparkline_table(card.history)
-    components.table(wide, f"sparklines-{scope_name}-{week}")
+    st.dataframe(overview_figures.sparkline_table(card.history), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.sparkline_csv(card.history), f"sparklines-{scope_name}-{week}")
 
 if caption := overview_figures.rules_caption(card, week):
     st.caption(caption)
