@@ -4,9 +4,12 @@ their facts)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import polars as pl
 
 from dashboard import state
+from metrics.periods import parse_week
 from metrics.scorecard import Scorecard
 from metrics.where import Where, child_dimension, where
 
@@ -38,3 +41,13 @@ def child_names(context: state.Context, dimension: str) -> dict[str, str]:
 def level(value: str) -> str | None:
     """A filter's value for a link: None for state.ALL."""
     return None if value == state.ALL else value
+
+
+CLEAR_BY_WEEKS = 13  # the date the backlog projection proposes: a quarter after the week's end
+
+
+def clear_by_choices(week: str) -> tuple[date, date]:
+    """The first date the head may pick to clear the backlog by (the day after the week's
+    end) and the one proposed (a quarter after it)."""
+    sunday = parse_week(week) + timedelta(days=6)
+    return sunday + timedelta(days=1), sunday + timedelta(weeks=CLEAR_BY_WEEKS)

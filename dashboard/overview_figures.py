@@ -3,7 +3,7 @@ frames (the tiles themselves are components.tiles)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import polars as pl
@@ -11,6 +11,7 @@ import polars as pl
 from anomalies import links
 from dashboard.badges import status_badge
 from dashboard.text import html_text
+from metrics.backlog import clear_words, needed_words, projection
 from metrics.formatting import change_judged, gap, number
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
@@ -250,3 +251,52 @@ def matrix_table(where: Where, names: dict[str, str]) -> pl.DataFrame:
         .select("rank", pl.col("scope").alias(where.dimension), "name", "kpi", "label", "value", "target", "status", "miss", "n", "note")
         .sort("rank", maintain_order=True)
     )
+
+
+# ---------------------------------------------------------------------- what it will take
+
+
+BACKLOG_NOTE = (
+    "A backlog is never zero while cases keep coming: the cases in progress are part of it. Give a scope a backlog target "
+    "in metrics/targets.toml and the closing rate that brings the backlog down to it is given too."
+)
+
+
+def backlog_lines(card: Scorecard, by: date) -> list[str]:
+    """The backlog projection of the scorecard's scope in sentences: weeks to clear at
+    the last four weeks' net flow, and the closing rate that clears it by ``by`` (and
+    brings it to its target, when it has one)."""
+    if card.partial:
+        return [f"{card.week} is not over yet: pick a complete week to project its backlog from."]
+    p = projection(card.history, card.week)
+    if p is None:
+        return ["No backlog figure this week to project."]
+    lines = [clear_words(p), needed_words(p, by)]
+    target = card.rows.filter(pl.col("kpi") == "backlog")["target"]
+    if target.len() and target[0] is not None and p.backlog > target[0]:
+        lines.append(needed_words(p, by, down_to=target[0]))
+    return lines
+
+
+def projection_table(where: Where, names: dict[str, str], by: date) -> pl.DataFrame:
+    """Each child's backlog projection, as a person reads it: growing backlogs first,
+    then the longest to clear."""
+    singular, _plural = CHILD_WORDS[where.dimension]
+    lines = []
+    for child in where.history["scope"].unique().sort().to_list():
+        p = projection(where.history, where.week, scope=child)
+        if p is None or child == UNKNOWN:
+            continue
+        needed = p.closing_needed(by)
+        weeks = p.weeks_to_clear
+        lines.append({
+            singular: child_name(names, child, where.dimension),
+            "Backlog": f"{p.backlog:,.0f}",
+            f"Net flow a week (last {p.weeks})": ("+" if p.net_flow_per_week > 0 else "−" if p.net_flow_per_week < 0 else "±") + f"{abs(p.net_flow_per_week):,.0f}",
+            "Weeks to clear": ("growing: never" if p.net_flow_per_week > 0 else "never at this rate") if weeks is None else f"{weeks:,.1f}",
+            "Closed a week now": f"{p.closed_per_week:,.0f}",
+            f"To close a week to clear by {by:%d %b %Y}": "–" if needed is None else f"{needed:,.0f}",
+            "_order": (0 if weeks is None else 1, -(weeks or 0.0), -p.net_flow_per_week),
+        })
+    lines.sort(key=lambda line: line["_order"])
+    return pl.DataFrame([{k: v for k, v in line.items() if k != "_order"} for line in lines])

@@ -49,15 +49,17 @@ def _moved(value: float, before: float | None, metric: Metric) -> str:
 
 
 def _where_words(where: Where | None, names: dict[str, str], kpi: str) -> str:
-    """': furthest below in Benefits (37.0%) and Transport (59.8%)': the children below
-    target on the KPI (compared unrounded), largest miss first; '' when none is."""
+    """': furthest below in Benefits (37.0%) and Transport (59.8%)' (above, where lower is
+    better): the children off target on the KPI (compared unrounded), largest miss first;
+    '' when none is."""
     if where is None or where.partial:
         return ""
     below = where.furthest_below(kpi)
     if not below:
         return ""
     listed = [f"{names.get(row['scope'], row['scope'])} ({number(row['value'], kpi)})" for row in below]
-    return ": furthest below in " + " and ".join(listed)
+    side = "above" if METRICS[kpi].better == Direction.LOWER else "below"  # off target, in the KPI's direction
+    return f": furthest {side} in " + " and ".join(listed)
 
 
 def sentences(card: Scorecard, scope: str | None = None, *, where: Where | None = None, names: dict[str, str] | None = None) -> list[str]:

@@ -56,6 +56,7 @@ class Where:
     cells: pl.DataFrame
     ranking: pl.DataFrame
     kpis: list[str]
+    history: pl.DataFrame  # the split scorecard's 13 weeks, by child (its backlog projections read it)
 
     @property
     def order(self) -> list[str]:
@@ -92,4 +93,4 @@ def where(card: Scorecard, dimension: str) -> Where:
         .sort(["unrecorded", "red", "largest_miss", "amber", "scope"], descending=[False, True, True, True, False], nulls_last=True)
         .drop("unrecorded")
     )
-    return Where(dimension, card.week, card.partial, cells, ranking, kpis)
+    return Where(dimension, card.week, card.partial, cells, ranking, kpis, card.history)

@@ -62,6 +62,18 @@ if where.ranking.height:
 else:
     components.empty(f"{scope_name} has no figures split further this week.", "Pick another week or scope.")
 
+st.subheader("What it will take", anchor=False)
+earliest, proposed = overview_data.clear_by_choices(week)
+date_column, _rest = st.columns([1, 3])
+clear_by = date_column.date_input("Clear the backlog by", value=proposed, min_value=earliest, key="clear-by", format="DD/MM/YYYY",
+                                  help="The closing rate that would clear the backlog by this date, if submissions go on as in the last four weeks.")
+st.markdown("\n".join(f"- {plain(line)}" for line in overview_figures.backlog_lines(card, clear_by)))
+if not where.partial:
+    by_child = overview_figures.projection_table(where, child_names, clear_by)
+    if by_child.height:
+        st.dataframe(by_child, hide_index=True, width="stretch")
+st.caption(overview_figures.BACKLOG_NOTE)
+
 with st.expander("The scorecard as a table", expanded=False):
     st.dataframe(overview_figures.scorecard_table(rows), hide_index=True, width="stretch")
     components.csv_download(overview_figures.scorecard_csv(rows), f"scorecard-{scope_name}-{week}")

@@ -238,3 +238,26 @@ def test_a_service_with_no_online_channel_has_digital_take_up_not_applicable(wor
     start = html.index('<section class="kpi-tile" aria-label="Digital take-up">')
     tile = html[start : html.index("</section>", start)]
     assert "n/a" in tile and "Not applicable" in tile and "Off target" not in tile
+
+
+def test_what_it_will_take_projects_the_scopes_backlog_from_the_engines_flow(world):
+    """The sentence's backlog and weekly flow are the engine's: the backlog at the week's
+    end and the mean submitted and closed of the last four weeks, worked out here."""
+    from metrics.engine import compute
+
+    engine, _departments, _first, as_of = world
+    week = latest_complete_week(as_of)
+    monday = parse_week(week)
+    facts = load_facts(engine, ["civil"], monday - timedelta(weeks=60), monday + timedelta(days=6))
+    flow = compute(facts, ["net_flow", "backlog"], by=["week"], first_day=monday - timedelta(weeks=3), last_day=monday + timedelta(days=6)).values
+    submitted = flow.filter(pl.col("kpi") == "net_flow")["numerator"].mean()
+    closed = flow.filter(pl.col("kpi") == "net_flow")["denominator"].mean()
+    backlog = flow.filter((pl.col("kpi") == "backlog") & (pl.col("period") == week))["value"].item()
+    at = open_overview(department="civil", week=week)
+    lines = next(m.value for m in at.markdown if "net flow" in m.value)
+    assert f"{submitted:,.0f} submitted, {closed:,.0f} closed" in lines
+    assert f"the backlog of {backlog:,.0f}" in lines
+    assert at.date_input[0].label == "Clear the backlog by"
+    by = parse_week(week) + timedelta(days=6 + 7 * 13)
+    assert at.date_input[0].value == by
+    assert f"close {submitted + backlog / 13:,.0f} a week" in lines

@@ -131,7 +131,10 @@ def test_a_red_kpi_that_improved_says_so_against_its_target_and_where():
 
 def test_a_red_kpi_that_worsened_lower_is_better():
     world = card([("all", "asa", 45.0, 30.0)], last_week={("all", "asa"): 40.0})
-    assert sentences(world)[0] == "Average speed of answer rose to 45 s (worse than last week), 15 s above the 30 s target"
+    children = where(card([("leeds", "asa", 80.0, 30.0), ("york", "asa", 20.0, 30.0)]), "office_id")
+    assert sentences(world, where=children, names={"leeds": "Leeds"})[0] == (
+        "Average speed of answer rose to 45 s (worse than last week), 15 s above the 30 s target: furthest above in Leeds (80 s)"
+    )
 
 
 def test_the_composite_is_never_green_beside_a_measure_off_target():
