@@ -151,7 +151,7 @@ def tile_hrefs(rows: pl.DataFrame, week: str, department: str | None, service: s
 
 def child_name(names: dict[str, str], child: str, dimension: str) -> str:
     if child == UNKNOWN:
-        return {"department_id": "No department (shared lines)", "office_id": "No office recorded"}.get(dimension, "Not recorded")
+        return {"department_id": "No department recorded", "office_id": "No office recorded"}.get(dimension, "Not recorded")
     return names.get(child, child)
 
 
@@ -160,7 +160,8 @@ MATRIX_CSS = """
 .wm-scroll{overflow-x:auto;margin:4px 0 6px;border:1px solid rgba(128,128,128,.35);border-radius:8px}
 .wm-scroll:focus-visible{outline:2px solid #1A73E8;outline-offset:2px}
 table.wm{border-collapse:collapse;width:100%;font-size:.85rem;font-variant-numeric:tabular-nums}
-table.wm caption{caption-side:top;text-align:left;padding:8px 10px;font-size:.85rem;opacity:.9}
+table.wm caption{caption-side:top;text-align:left;padding:8px 10px;font-size:.85rem;font-weight:600}
+.wm-rule{font-size:.85rem;margin:0 0 4px}
 table.wm th,table.wm td{border-top:1px solid rgba(128,128,128,.25);padding:5px 6px;vertical-align:top}
 table.wm thead th{text-align:left;font-weight:600;vertical-align:bottom;min-width:6.2rem}
 table.wm thead th .wm-rank{display:block;font-weight:400;font-size:.78rem;opacity:.85}
@@ -188,6 +189,8 @@ def _cell(row: dict, href: str | None, scope_target: float | None) -> str:
     if applicable and row["target"] is not None and row["target"] != scope_target:
         own_target = f'<span class="wm-t">target {number(row["target"], metric)}</span>'
     judged = row["status"] != "grey" or not applicable
+    if not judged and not row["n"] and row["value"] is None:
+        word = "No data"  # nothing recorded there (a shared line has no cases), not too few
     badge = status_badge(row["status"], word) if judged else f'<span class="wm-none">{html_text(word)}</span>'
     inner = f'<span class="wm-v">{value}</span><span class="wm-b">{badge}</span>{own_target}'
     return f'<a href="{html_text(href)}" target="_self">{inner}</a>' if href else inner
@@ -226,15 +229,15 @@ def matrix_html(where: Where, names: dict[str, str], scope_label: str, scope_row
             line.append(f"<td>{_cell(row, href, target)}</td>")
         body.append("<tr>" + "".join(line) + "</tr>")
     whose = f"The {plural}" if where.dimension == "department_id" else f"The {plural} of {html_text(scope_label)}"
-    caption = (
-        f"{whose} against the measures, {where.week}. Columns are ordered worst first: "
-        "most measures off target, then the largest miss as a share of its target, then most near target. "
-        f"Each value links to the drill-down of that measure for that {singular.lower()} and week."
+    rule = (
+        "Columns are ordered worst first: most measures off target, then the largest miss as a share of its target, "
+        f"then most near target. Each value links to the drill-down of that measure for that {singular.lower()} and week."
     )
-    label = f"Where: {whose.lower()} against the measures"
     return (
         MATRIX_CSS
-        + f'<div class="wm-scroll" role="region" aria-label="{label}" tabindex="0"><table class="wm"><caption>{caption}</caption>'
+        + f'<p class="wm-rule">{rule}</p>'
+        + f'<div class="wm-scroll" role="region" aria-label="Where: {whose.lower()} against the measures" tabindex="0"><table class="wm">'
+        + f"<caption>{whose} against the measures, {where.week}</caption>"
         + f'<thead><tr>{"".join(heads)}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
     )
 
@@ -295,7 +298,7 @@ def projection_table(where: Where, names: dict[str, str], by: date) -> pl.DataFr
             f"Net flow a week (last {p.weeks})": ("+" if p.net_flow_per_week > 0 else "−" if p.net_flow_per_week < 0 else "±") + f"{abs(p.net_flow_per_week):,.0f}",
             "Weeks to clear": ("growing: never" if p.net_flow_per_week > 0 else "never at this rate") if weeks is None else f"{weeks:,.1f}",
             "Closed a week now": f"{p.closed_per_week:,.0f}",
-            f"To close a week to clear by {by:%d %b %Y}": "–" if needed is None else f"{needed:,.0f}",
+            f"Needed a week by {by:%d %b %Y}": "–" if needed is None else f"{needed:,.0f}",
             "_order": (0 if weeks is None else 1, -(weeks or 0.0), -p.net_flow_per_week),
         })
     lines.sort(key=lambda line: line["_order"])

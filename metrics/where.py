@@ -31,6 +31,10 @@ from metrics.status import AMBER, GREY, RED, miss
 
 # The child dimension of each scope level.
 CHILD_OF = {"all": "department_id", "department": "service_id", "service": "office_id"}
+# KPIs that say nothing about a child of this dimension, left out of its matrix: an office
+# serves one channel (a service centre in person, a contact centre by phone, an online
+# office online), so its digital take-up is 0% or 100% by what it is.
+NOT_BY = {"office_id": frozenset({"digital_take_up"})}
 
 
 def child_dimension(department: str | None, service: str | None) -> str:
@@ -78,7 +82,7 @@ def where(card: Scorecard, dimension: str) -> Where:
         None if row["partial"] else miss(row["value"], row["target"], row["better"])
         for row in rows.select("value", "target", "better", "partial").iter_rows(named=True)
     ]
-    cells = rows.with_columns(pl.Series("miss", misses, dtype=pl.Float64))
+    cells = rows.with_columns(pl.Series("miss", misses, dtype=pl.Float64)).filter(~pl.col("kpi").is_in(list(NOT_BY.get(dimension, ()))))
     judged = cells.filter(pl.col("status") != GREY)
     kpis = [kpi for kpi in METRICS if kpi in set(judged["kpi"].to_list())]
     ranking = (

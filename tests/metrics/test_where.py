@@ -150,3 +150,12 @@ def test_the_composite_says_how_many_are_below_and_the_worst():
         "Composite score 1.02 (1.00 is on target): 1 of 3 measures on or above target, 2 below (2 off target); "
         "the furthest below is Cost per transaction at £60.00, £20.00 above the £40.00 target"
     )
+
+
+def test_an_offices_digital_take_up_is_left_out_of_its_matrix():
+    """An office serves one channel: 0% digital at a service centre says nothing."""
+    offices = where(card([("leeds", "digital_take_up", 0.0, 70.0), ("leeds", "on_time_rate", 95.0, 90.0), ("online_north", "digital_take_up", 100.0, 70.0), ("online_north", "on_time_rate", 80.0, 90.0)]), "office_id")
+    assert offices.kpis == ["on_time_rate"]
+    assert offices.order == ["online_north", "leeds"]  # leeds's 0% digital is no miss: only online_north is off target
+    services = where(card([("passport", "digital_take_up", 50.0, 70.0)]), "service_id")
+    assert services.kpis == ["digital_take_up"]
