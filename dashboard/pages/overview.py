@@ -65,8 +65,8 @@ else:
 st.subheader("What it will take", anchor=False)
 earliest, proposed = overview_data.clear_by_choices(week)
 date_column, _rest = st.columns([1, 3])
-clear_by = date_column.date_input("Clear the backlog by", value=proposed, min_value=earliest, key="clear-by", format="DD/MM/YYYY",
-                                  help="The closing rate that would clear the backlog by this date, if submissions go on as in the last four weeks.")
+clear_by = params.day("Clear the backlog by", "clear_by", proposed, min_value=earliest, container=date_column,
+                      help="The closing rate that would clear the backlog by this date, if submissions go on as in the last four weeks.")
 st.markdown("\n".join(f"- {plain(line)}" for line in overview_figures.backlog_lines(card, clear_by)))
 if not where.partial:
     by_child = overview_figures.projection_table(where, child_names, clear_by)

@@ -261,3 +261,14 @@ def test_what_it_will_take_projects_the_scopes_backlog_from_the_engines_flow(wor
     by = parse_week(week) + timedelta(days=6 + 7 * 13)
     assert at.date_input[0].value == by
     assert f"close {submitted + backlog / 13:,.0f} a week" in lines
+
+
+def test_the_date_to_clear_the_backlog_by_is_in_the_address(world):
+    _engine, _departments, _first, as_of = world
+    week = latest_complete_week(as_of)
+    at = open_overview(department="civil", week=week, clear_by="2027-03-28")
+    assert at.date_input[0].value == date(2027, 3, 28)
+    lines = next(m.value for m in at.markdown if "net flow" in m.value)
+    assert "by Sun 28 Mar 2027 (18.0 weeks)" in lines
+    at = open_overview(department="civil", week=week, clear_by="not-a-date")
+    assert at.date_input[0].value == parse_week(week) + timedelta(days=6 + 7 * 13)
