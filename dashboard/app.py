@@ -14,6 +14,7 @@ for folder in (ROOT, HERE):
         sys.path.insert(0, str(folder))
 
 import streamlit as st  # noqa: E402
+from streamlit.runtime.scriptrunner import get_script_run_ctx  # noqa: E402
 
 from anomalies.links import PAGES as PATHS  # noqa: E402  (each page's path in the URL, shared with notify's links)
 from dashboard import audit_trail, faults, state  # noqa: E402
@@ -32,7 +33,19 @@ def offered(sections: dict[str, list[st.Page]], who) -> dict[str, list[st.Page]]
     return kept or {name: pages[:1] for name, pages in list(sections.items())[:1]}
 
 
+def overview_by_its_path() -> None:
+    """Let /overview open the Overview. Streamlit serves its default page at "/" only and
+    ignores its url_path, so /overview?week=... (the scorecard's own links, the emails'
+    links from anomalies.links) said "Page not found" over the default page: a request for
+    the Overview's path is taken as one for the default page, query string and all."""
+    context = get_script_run_ctx()
+    manager = context.pages_manager if context else None
+    if manager is not None and not manager.intended_page_script_hash and manager.intended_page_name == PATHS["overview"]:
+        manager.set_script_intent("", "")
+
+
 def run() -> None:
+    overview_by_its_path()
     st.set_page_config(page_title="Public service KPIs", page_icon=":material/monitoring:", layout="wide")
     sections = offered(
         {

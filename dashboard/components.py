@@ -12,22 +12,15 @@ import streamlit as st
 import streamlit.components.v1 as st_components
 
 from dashboard import audit_trail, downloads
+from dashboard.badges import STATUS_COLOURS, status_badge  # noqa: F401  (pages call components.status_badge)
 from dashboard.charts import sparkline_svg
 from dashboard.text import html_text, plain
-from metrics.formatting import change, number
+from metrics.formatting import change_judged, number
 from metrics.registry import METRICS
-from metrics.status import STATUS_ICONS, STATUS_WORDS, status_word
+from metrics.status import status_word
 
 if TYPE_CHECKING:  # state imports this module
     from dashboard.state import Context
-
-STATUS_COLOURS = {  # badge background with white text; each at least 4.5:1
-    "green": "#1E6B43",
-    "amber": "#8A4B00",
-    "red": "#B42318",
-    "grey": "#57606A",
-}
-
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -75,20 +68,12 @@ def stop_without_data(context: Context, reason: str) -> None:
         st.stop()
 
 
-def status_badge(status: str, word: str | None = None) -> str:
-    """The status as icon, word and colour (never colour alone)."""
-    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
-    return (
-        f'<span class="kpi-badge" style="background:{colour}">'
-        f'<span aria-hidden="true">{STATUS_ICONS[status]}</span> {html_text(word or STATUS_WORDS[status])}</span>'
-    )
-
-
 TILE_CSS = """
 <style>
 .kpi-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(245px,1fr));gap:12px;margin:4px 0 12px}
 .kpi-tile{border:1px solid rgba(128,128,128,.35);border-radius:8px;padding:10px 12px;background:rgba(128,128,128,.06)}
 .kpi-tile h3{font-size:.95rem;font-weight:600;margin:0 0 2px;padding:0;line-height:1.3}
+.kpi-tile h3 a{color:inherit;text-decoration:underline;text-decoration-thickness:1px;text-underline-offset:3px}
 .kpi-value{font-size:1.7rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
 .kpi-row{display:flex;justify-content:space-between;align-items:center;gap:8px;flex-wrap:wrap}
 .kpi-badge{display:inline-block;color:#fff;border-radius:999px;padding:1px 9px;font-size:.8rem;font-weight:600;white-space:nowrap}
@@ -100,9 +85,11 @@ TILE_CSS = """
 """
 
 
-def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
+def tiles(rows: pl.DataFrame, history: pl.DataFrame, hrefs: dict[str, str] | None = None) -> None:
     """One tile per KPI: value, status by icon and word and colour, the change on last
-    week and on the same week last year, the target, and a 13-week sparkline."""
+    week and on the same week last year judged better or worse in words, the target, and
+    a 13-week sparkline; with ``hrefs``, its title links there (the drill-down)."""
+    hrefs = hrefs or {}
     parts = [TILE_CSS, '<div class="kpi-grid">']
     for row in rows.iter_rows(named=True):
         metric = METRICS[row["kpi"]]
@@ -113,13 +100,18 @@ def tiles(rows: pl.DataFrame, history: pl.DataFrame) -> None:
             label=f"{metric.label}, last {len(series)} weeks: from {number(series[0], metric) if series else '–'} to {number(series[-1], metric) if series else '–'}",
         )
         note = f'<div class="kpi-note">{html_text(row["note"])}</div>' if row["note"] else ""
+        applicable = row.get("applicable") is not False
+        word = status_word(row["status"], row["value"], row["target"], partial=bool(row.get("partial")), applicable=applicable)
+        title = html_text(metric.label)
+        if metric.name in hrefs:
+            title = f'<a href="{html_text(hrefs[metric.name])}" target="_self">{title}</a>'
         parts.append(
             f'<section class="kpi-tile" aria-label="{html_text(metric.label)}">'
-            f'<h3>{html_text(metric.label)}</h3>'
-            f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric)}</span>{status_badge(row["status"], status_word(row["status"], row["value"], row["target"], partial=bool(row.get("partial"))))}</div>'
+            f'<h3>{title}</h3>'
+            f'<div class="kpi-row"><span class="kpi-value">{number(row["value"], metric) if applicable else "n/a"}</span>{status_badge(row["status"], word)}</div>'
             f'<dl class="kpi-meta">'
-            f'<dt>On last week</dt><dd>{change(row["change_on_last_week"], metric)}</dd> '
-            f'<dt>On a year ago</dt><dd>{change(row["change_on_last_year"], metric)}</dd> '
+            f'<dt>On last week</dt><dd>{change_judged(row["change_on_last_week"], metric)}</dd> '
+            f'<dt>On a year ago</dt><dd>{change_judged(row["change_on_last_year"], metric)}</dd> '
             f'<dt>Target</dt><dd>{number(row["target"], metric)}</dd></dl>'
             f'<div class="kpi-spark">{spark}</div>{note}</section>'
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import date
 
 import streamlit as st
 
@@ -22,6 +23,14 @@ def remember(key: str, value: str | None) -> None:
             del st.query_params[key]
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
+
+
+def keep(key: str, value: str) -> None:
+    """``?key=value`` in the address on every run, the default included: a shared link
+    keeps its meaning when the default moves on (the Overview's week, next Monday), and
+    the address shows it even where the browser dropped the query string on the way in
+    (/overview opened as the default page)."""
+    st.query_params[key] = value  # sent even when unchanged: the browser's address may lack it
 
 
 def choice(
@@ -49,6 +58,26 @@ def choice(
         st.session_state[widget_key] = wanted
     value = container.selectbox(label, options, format_func=format_func, key=widget_key, help=help)
     remember(key, None if value == default else value)
+    return value
+
+
+def day(label: str, key: str, default: date, *, min_value: date, container=st, help: str | None = None) -> date:
+    """A date input whose value is ``?key=YYYY-MM-DD`` in the URL (the default needs no
+    mention; a value that is no date, or before ``min_value``, falls back to the default)."""
+    wanted = default
+    raw = st.query_params.get(key)
+    if raw:
+        try:
+            wanted = max(date.fromisoformat(raw), min_value)
+        except ValueError:
+            wanted = default
+    widget_key = f"param-{key}"
+    if widget_key in st.session_state and (not isinstance(st.session_state[widget_key], date) or st.session_state[widget_key] < min_value):
+        del st.session_state[widget_key]
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = wanted
+    value = container.date_input(label, min_value=min_value, key=widget_key, format="DD/MM/YYYY", help=help)
+    remember(key, None if value == default else value.isoformat())
     return value
 
 

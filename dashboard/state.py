@@ -290,8 +290,12 @@ def facts_window(monday: date, as_of: date | None) -> tuple[date, date]:
 
 
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=32, show_spinner=False)
-def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date, by: str | None = None, data_from: date | None = None) -> Scorecard:
-    """The scorecard of a scope (all, a department, or a service) for an ISO week."""
+def weekly_scorecard(
+    _engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date,
+    by: str | None = None, data_from: date | None = None, offline_services: tuple[str, ...] = (),
+) -> Scorecard:
+    """The scorecard of a scope (all, a department, or a service) for an ISO week, one per
+    value of ``by`` if given; ``offline_services``: those with no online channel."""
     monday = parse_week(week)
     chosen = (department,) if department != ALL else departments
     loaded = facts(_engine, url, chosen, *facts_window(monday, as_of))
@@ -301,7 +305,7 @@ def weekly_scorecard(_engine: Engine, url: str, departments: tuple[str, ...], de
     if service != ALL:
         scope["service_id"] = service
         loaded = loaded.where(service_id=service)
-    return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets(), data_from=data_from)
+    return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets(), data_from=data_from, offline_services=frozenset(offline_services))
 
 
 def week_options(context: Context, weeks: int = 104) -> list[str]:

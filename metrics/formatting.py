@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from metrics.registry import Metric, resolve
+from metrics.registry import Direction, Metric, resolve
 
 
 def _missing(value: float | None) -> bool:
@@ -45,6 +45,33 @@ def change(value: float | None, metric: Metric | str) -> str:
     if metric.unit == "%":
         return f"{sign}{magnitude:,.{metric.decimals}f} pts"
     return f"{sign}{number(magnitude, metric)}"
+
+
+def judged(delta: float | None, metric: Metric | str) -> str:
+    """'better' or 'worse' for a change in the KPI's direction; '' when the KPI has none
+    (volume, handle time), when there is no change or it is too small to show."""
+    metric = resolve(metric)[0] if isinstance(metric, str) else metric
+    if delta is None or _missing(delta) or metric.better == Direction.CONTEXT or round(abs(delta), metric.decimals) == 0:
+        return ""
+    return "better" if (delta > 0) == (metric.better == Direction.HIGHER) else "worse"
+
+
+def change_judged(delta: float | None, metric: Metric | str) -> str:
+    """A change with its judgement in words: '+1.2 pts, better', '−3 s, better', '+12'."""
+    word = judged(delta, metric)
+    return f"{change(delta, metric)}, {word}" if word else change(delta, metric)
+
+
+def gap(value: float, target: float, metric: Metric | str) -> str:
+    """How far a value is from its target, in words: '24.0 points below the 90.0% target',
+    '0.5 days above the 7.0 days target' (rates in percentage points)."""
+    metric = resolve(metric)[0] if isinstance(metric, str) else metric
+    distance = abs(value - target)
+    side = "below" if value < target else "above"
+    if round(distance, metric.decimals) == 0:
+        return f"just {side} the {number(target, metric)} target"  # 79.97 against 80: shown 80.0%, still below
+    amount = f"{distance:,.{metric.decimals}f} points" if metric.unit == "%" else number(distance, metric)
+    return f"{amount} {side} the {number(target, metric)} target"
 
 
 def axis_title(metric: Metric | str) -> str:

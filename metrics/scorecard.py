@@ -18,12 +18,17 @@ from metrics.engine import compute
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
 from metrics.rules import DEFAULT_RULES
-from metrics.status import GREY, composite, composite_status, metric_score, status
+from metrics.status import GREY, RED, composite, composite_status, metric_score, miss, status
 from metrics.targets import Targets, load_targets
 
 HISTORY_WEEKS = 13
 YEAR_WEEKS = 52
 SCORECARD_BY = ("department_id", "service_id", "office_id", "channel")
+UNKNOWN_SCOPE = "(unknown)"  # the scope of rows split by a dimension they do not record
+# KPIs that do not apply to a service with no online channel (services.digital false):
+# its digital take-up is not 0% of a channel it does not offer, and it has no online
+# journeys to complete.
+NOT_APPLICABLE_OFFLINE = frozenset({"digital_take_up", "completion_rate"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def scorecard(
     targets: Targets | None = None,
     rules: frozenset[str] = DEFAULT_RULES,
     data_from: date | None = None,
+    offline_services: frozenset[str] = frozenset(),
 ) -> Scorecard:
     """The scorecard of ``week`` (e.g. '2026-W47') for the facts given (already narrowed
     to the scope, described by ``scope`` for targets), one per value of ``by`` if given.
@@ -78,6 +84,8 @@ def scorecard(
     ``as_of``: the last local date the data covers (a week ending after it is partial).
     ``data_from``: the first local date it covers: a comparison week that ended before it
     has no value (not a count of zero).
+    ``offline_services``: services with no online channel (services.digital false): their
+    digital take-up is not applicable (no value, grey, out of the composite), not 0% red.
     """
     if by is not None and by not in SCORECARD_BY:
         raise ValueError(f"a scorecard can be split by {', '.join(SCORECARD_BY)}, not {by!r}")
@@ -94,7 +102,7 @@ def scorecard(
     if scope_column is None:
         values = values.with_columns(pl.lit(_scope_name(scope)).alias("scope"))
     else:
-        values = values.with_columns(pl.col(scope_column).fill_null("(unknown)").alias("scope"))
+        values = values.with_columns(pl.col(scope_column).fill_null(UNKNOWN_SCOPE).alias("scope"))
     week_of = {"this": week_label(monday), "last": week_label(monday - timedelta(weeks=1)), "year": week_label(first_day)}
     picked = {
         name: values.filter(pl.col("period") == label).select("scope", "kpi", "value", "n", "note")
@@ -118,6 +126,12 @@ def scorecard(
         target, target_source = targets.for_scope(metric.name, **{k: target_scope.get(k) for k in ("department_id", "service_id", "office_id")})
         value = row["value"]
         note = row["note"]
+        applicable = not (metric.name in NOT_APPLICABLE_OFFLINE and target_scope.get("service_id") in offline_services)
+        if not applicable:
+            value, target, target_source = None, None, "not applicable"
+            note = "not applicable: this service has no online channel"
+            if metric.name == "completion_rate":
+                note = "not applicable: this service has no online journeys"
         if partial:
             state, change_week, change_year = GREY, None, None
             note = f"week in progress: data to {as_of:%a %d %b}" + (f"; {note}" if note else "")
@@ -145,6 +159,7 @@ def scorecard(
                 "partial": partial,
                 "score": None if partial else metric_score(value, target, metric.better),
                 "better": metric.better.value,
+                "applicable": applicable,
             }
         )
     schema = {
@@ -152,6 +167,7 @@ def scorecard(
         "value": pl.Float64, "last_week": pl.Float64, "same_week_last_year": pl.Float64, "target": pl.Float64,
         "target_source": pl.String, "change_on_last_week": pl.Float64, "change_on_last_year": pl.Float64,
         "status": pl.String, "n": pl.Int64, "note": pl.String, "partial": pl.Boolean, "score": pl.Float64, "better": pl.String,
+        "applicable": pl.Boolean,
     }
     frame = pl.DataFrame(rows, schema=schema)
     order = {name: i for i, name in enumerate(METRICS)}
@@ -161,25 +177,39 @@ def scorecard(
     for scope_value, part in frame.group_by("scope", maintain_order=True):
         scored = part.filter(pl.col("score").is_not_null())
         score = composite(scored["score"].to_list())
+        below = scored.filter(pl.col("score") < 1.0)
+        red = part.filter(pl.col("status") == RED).height
+        # below target, the largest miss in target units first (metrics.status.miss): the
+        # order the where-matrix ranks by and the summary's "furthest below" names
+        misses = {row["kpi"]: miss(row["value"], row["target"], row["better"]) for row in below.iter_rows(named=True)}
+        below_order = sorted(misses, key=lambda kpi: (-misses[kpi], kpi))
         composites.append(
             {
                 "week": week_of["this"],
                 "scope": scope_value[0],
                 "score": score,
-                "status": GREY if partial else composite_status(score),
+                "status": GREY if partial else composite_status(score, red=red),
                 "metrics_scored": scored.height,
                 "above": scored.filter(pl.col("score") >= 1.0).sort("score", descending=True)["kpi"].to_list(),
-                "below": scored.filter(pl.col("score") < 1.0).sort("score")["kpi"].to_list(),
+                "below": below_order,
+                "off_target": red,
+                "worst": below_order[0] if below_order else None,
                 "partial": partial,
             }
         )
     composite_frame = pl.DataFrame(
         composites,
         schema={"week": pl.String, "scope": pl.String, "score": pl.Float64, "status": pl.String, "metrics_scored": pl.Int64,
-                "above": pl.List(pl.String), "below": pl.List(pl.String), "partial": pl.Boolean},
+                "above": pl.List(pl.String), "below": pl.List(pl.String), "off_target": pl.Int64, "worst": pl.String,
+                "partial": pl.Boolean},
     )
     history_start = monday - timedelta(weeks=HISTORY_WEEKS - 1)
-    history = values.filter(pl.col("period_start") >= history_start).select("scope", "kpi", "period", "period_start", "value", "n")
+    history = values.filter(pl.col("period_start") >= history_start).select("scope", "kpi", "period", "period_start", "value", "numerator", "denominator", "n")
+    if offline_services:
+        offline = pl.col("scope").is_in(list(offline_services)) if by == "service_id" else pl.lit(scope.get("service_id") in offline_services)
+        history = history.with_columns(
+            pl.when(pl.col("kpi").is_in(list(NOT_APPLICABLE_OFFLINE)) & offline).then(None).otherwise(pl.col("value")).alias("value")
+        )
     return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version)
 
 

@@ -24,14 +24,18 @@ department = params.department(context, container=left)
 service = params.service(context, department, container=middle)
 weeks = state.week_options(context)
 week = params.choice("Week", links.WEEK, weeks, state.default_week(context), format_func=lambda w: state.week_label_text(w, context), container=right)
+params.keep(links.WEEK, week)
 
 with st.spinner("Computing the scorecard…"):
     card = overview_data.scorecard(context, department, service, week)
+    where = overview_data.where_matrix(context, department, service, week)
 scope_name = params.scope_name(context, department, service)
+child_names = overview_data.child_names(context, where.dimension)
+in_department, in_service = overview_data.level(department), overview_data.level(service)
 rows = card.rows
 
 st.subheader(f"{plain(scope_name)}, {state.week_label_text(week, context)}")
-st.markdown("\n".join(f"- {sentence}" for sentence in sentences(card)))
+st.markdown("\n".join(f"- {plain(sentence)}" for sentence in sentences(card, where=where, names=child_names)))
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")
 
@@ -40,8 +44,8 @@ score_column, above_column, below_column = st.columns([1, 2, 2])
 with score_column:
     score = composite["score"]
     st.metric("Composite score", "–" if score is None else f"{score:.2f}", help="Boston's CityScore: each measure's actual ÷ target (target ÷ actual where lower is better), capped at 1.25, averaged. 1.00 means on target.")
-    st.caption("1.00 means on target")
-    st.markdown(components.status_badge(composite["status"]), unsafe_allow_html=True)
+    st.markdown(components.status_badge(composite["status"], overview_figures.composite_badge_word(composite)), unsafe_allow_html=True)
+    st.caption(plain(overview_figures.composite_caption(composite, rows)))
 with above_column:
     st.markdown("**Furthest above target**")
     st.markdown(overview_figures.ranked(rows, composite["above"]))
@@ -49,19 +53,33 @@ with below_column:
     st.markdown("**Furthest below target**")
     st.markdown(overview_figures.ranked(rows, composite["below"]))
 
-components.tiles(rows, card.history)
+components.tiles(rows, card.history, overview_figures.tile_hrefs(rows, week, in_department, in_service))
+
+st.subheader("Where", anchor=False)
+if where.ranking.height:
+    st.markdown(overview_figures.matrix_html(where, child_names, scope_name, rows, in_department, in_service), unsafe_allow_html=True)
+    components.csv_download(overview_figures.matrix_table(where, child_names), f"where-{scope_name}-{week}", label="Download the matrix as CSV")
+else:
+    components.empty(f"{scope_name} has no figures split further this week.", "Pick another week or scope.")
+
+st.subheader("What it will take", anchor=False)
+earliest, proposed = overview_data.clear_by_choices(week)
+date_column, _rest = st.columns([1, 3])
+clear_by = params.day("Clear the backlog by", "clear_by", proposed, min_value=earliest, container=date_column,
+                      help="The closing rate that would clear the backlog by this date, if submissions go on as in the last four weeks.")
+st.markdown("\n".join(f"- {plain(line)}" for line in overview_figures.backlog_lines(card, clear_by)))
+if not where.partial:
+    by_child = overview_figures.projection_table(where, child_names, clear_by)
+    if by_child.height:
+        st.dataframe(by_child, hide_index=True, width="stretch")
+st.caption(overview_figures.BACKLOG_NOTE)
 
 with st.expander("The scorecard as a table", expanded=False):
-    table = overview_figures.scorecard_table(rows)
-    components.table(table, f"scorecard-{scope_name}-{week}", column_config={
-        "value": st.column_config.NumberColumn("This week", format="%.2f"),
-        "last_week": st.column_config.NumberColumn("Last week", format="%.2f"),
-        "same_week_last_year": st.column_config.NumberColumn("Same week last year", format="%.2f"),
-        "target": st.column_config.NumberColumn("Target", format="%.2f"),
-    })
+    st.dataframe(overview_figures.scorecard_table(rows), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.scorecard_csv(rows), f"scorecard-{scope_name}-{week}")
 with st.expander("The last 13 weeks of every measure (the sparklines)", expanded=False):
-    wide = overview_figures.sparkline_table(card.history)
-    components.table(wide, f"sparklines-{scope_name}-{week}")
+    st.dataframe(overview_figures.sparkline_table(card.history), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.sparkline_csv(card.history), f"sparklines-{scope_name}-{week}")
 
 if caption := overview_figures.rules_caption(card, week):
     st.caption(caption)

@@ -3,7 +3,11 @@ and a different week, department or service gives that scope's and week's values
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import date, timedelta
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
 
 import polars as pl
 import pytest
@@ -13,9 +17,15 @@ from data.database import create_engine
 from data.facts import data_extent, load_facts
 from metrics.formatting import number
 from metrics.periods import parse_week
+from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.targets import load_targets
+from tests.conftest import ROOT
 from tests.dashboard.conftest import APP, app_on
+
+DRILLDOWN_FILE = str(ROOT / "dashboard" / "pages" / "drilldown.py")
+if str(ROOT / "dashboard") not in sys.path:  # a page run on its own finds dashboard/_boot.py on the path
+    sys.path.insert(0, str(ROOT / "dashboard"))
 
 
 @pytest.fixture
@@ -50,7 +60,7 @@ def tiles_html(at: AppTest) -> str:
 
 def shown_value(html: str, label: str) -> str:
     """The value printed in the tile headed ``label``."""
-    start = html.index(f"<h3>{label}</h3>")
+    start = html.index(f'<section class="kpi-tile" aria-label="{label}">')
     value = html.index('class="kpi-value">', start) + len('class="kpi-value">')
     return html[value : html.index("</span>", value)]
 
@@ -121,3 +131,144 @@ def test_an_unknown_week_in_a_link_falls_back_to_the_default(world):
 def test_a_generated_world_lacks_nothing(world):
     at = open_overview()
     assert not any("This database has no" in info.value for info in at.info)
+
+
+# ---------------------------------------------------------------------- the where-matrix
+
+
+def matrix(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if 'class="wm"' in m.value)
+
+
+def column_heads(html: str) -> list[str]:
+    """The matrix's child columns, in order, as the page shows them (after Measure and the
+    whole scope)."""
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    names = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r'<th scope="col">(.*?)</th>', head)]
+    return [re.sub(r"^\d+\. ", "", re.sub(r"\d+ off target$|not judged$", "", name)).strip() for name in names[2:]]
+
+
+def hrefs(html: str) -> list[str]:
+    return [unescape(href) for href in re.findall(r'<a href="([^"]+)" target="_self"', html)]
+
+
+def worst_first(engine, departments, week: str, as_of: date, first: date, department: str) -> list[str]:
+    """The services of ``department`` worst first, worked out here from the engine's
+    figures by week and service, the targets and the status rule (not metrics.where)."""
+    from metrics.engine import compute
+    from metrics.status import status
+
+    monday = parse_week(week)
+    facts = load_facts(engine, [department], monday, monday + timedelta(days=6))
+    values = compute(facts, None, by=["week", "service_id"], first_day=monday, last_day=monday + timedelta(days=6)).values
+    targets = load_targets()
+    offline = {"birth_registration", "marriage_notice"}
+    tally: dict[str, list] = {}
+    for row in values.iter_rows(named=True):
+        metric = METRICS[row["kpi"]]
+        if row["kpi"] in ("digital_take_up", "completion_rate") and row["service_id"] in offline:
+            continue  # not applicable to a service with no online channel
+        target, _ = targets.for_scope(row["kpi"], department_id=department, service_id=row["service_id"])
+        state = status(row["value"], target, metric.better)
+        entry = tally.setdefault(row["service_id"], [0, 0.0, 0])
+        if state == "red":
+            entry[0] += 1
+        if state == "amber":
+            entry[2] += 1
+        if state in ("red", "amber"):
+            short = (target - row["value"]) if metric.better.value == "higher" else (row["value"] - target)
+            entry[1] = max(entry[1], short / target)
+    return sorted(tally, key=lambda service: (-tally[service][0], -tally[service][1], -tally[service][2], service))
+
+
+def test_the_matrix_orders_a_departments_services_worst_first(world):
+    engine, _departments, first, as_of = world
+    week = latest_complete_week(as_of)
+    at = open_overview(department="civil", week=week)
+    html = matrix(at)
+    names = {"birth_registration": "Birth registration", "passport": "Passport application", "building_permit": "Building permit", "marriage_notice": "Marriage notice"}
+    expected_order = worst_first(engine, ["civil"], week, as_of, first, "civil")
+    assert column_heads(html) == [names[service] for service in expected_order]
+    assert "Not applicable" in html  # digital take-up of the services with no online channel
+    # the summary names where on-time is furthest below: the two services with the largest miss
+    summary = next(m.value for m in at.markdown if "On-time rate" in m.value and m.value.startswith("- "))
+    assert "furthest below in" in summary
+
+
+def test_every_cell_and_tile_links_to_the_drilldown_at_its_kpi_scope_and_week(world):
+    _engine, _departments, _first, as_of = world
+    week = latest_complete_week(as_of)
+    at = open_overview(department="civil", week=week)
+    links_in_matrix = hrefs(matrix(at))
+    assert f"drilldown?kpi=on_time_rate&department=civil&service=passport&week={week}" in links_in_matrix
+    assert f"drilldown?kpi=on_time_rate&department=civil&week={week}" in links_in_matrix  # the whole scope's column
+    assert f"overview?department=civil&service=passport&week={week}" in links_in_matrix  # a column head: that service's scorecard
+    tile_links = hrefs(tiles_html(at))
+    assert f"drilldown?kpi=backlog&department=civil&week={week}" in tile_links
+    assert len(tile_links) == len(METRICS)  # every tile
+
+def test_a_matrix_link_opens_the_drilldown_at_that_view(world):
+    engine, _departments, first, as_of = world
+    week = "2026-W45"
+    at = open_overview(department="civil", week=week)
+    link = next(href for href in hrefs(matrix(at)) if href.startswith("drilldown?kpi=on_time_rate&department=civil&service=passport"))
+    query = dict(parse_qsl(urlsplit(link).query))
+    assert query == {"kpi": "on_time_rate", "department": "civil", "service": "passport", "week": week}
+    drill = AppTest.from_file(DRILLDOWN_FILE, default_timeout=120)
+    for key, value in query.items():
+        drill.query_params[key] = value
+    drill.run()
+    assert not drill.exception, drill.exception
+    assert any(header.value == f"On-time rate, Passport application, week {week}" for header in drill.subheader), [h.value for h in drill.subheader]
+    cell = expected(engine, ["civil"], week, as_of, first, {"department_id": "civil", "service_id": "passport"}).filter(pl.col("kpi") == "on_time_rate").row(0, named=True)
+    assert drill.metric[0].value == number(cell["value"], "on_time_rate")
+    # and the value the matrix showed for that cell is the drill-down's
+    assert number(cell["value"], "on_time_rate") in matrix(at)
+
+
+def test_the_week_stays_in_the_address_even_when_it_is_the_default(world):
+    _engine, _departments, _first, as_of = world
+    at = open_overview()
+    assert at.query_params["week"] in (latest_complete_week(as_of), [latest_complete_week(as_of)])
+
+
+def test_a_service_with_no_online_channel_has_digital_take_up_not_applicable(world):
+    at = open_overview(department="civil", service="birth_registration")
+    html = tiles_html(at)
+    start = html.index('<section class="kpi-tile" aria-label="Digital take-up">')
+    tile = html[start : html.index("</section>", start)]
+    assert "n/a" in tile and "Not applicable" in tile and "Off target" not in tile
+
+
+def test_what_it_will_take_projects_the_scopes_backlog_from_the_engines_flow(world):
+    """The sentence's backlog and weekly flow are the engine's: the backlog at the week's
+    end and the mean submitted and closed of the last four weeks, worked out here."""
+    from metrics.engine import compute
+
+    engine, _departments, _first, as_of = world
+    week = latest_complete_week(as_of)
+    monday = parse_week(week)
+    facts = load_facts(engine, ["civil"], monday - timedelta(weeks=60), monday + timedelta(days=6))
+    flow = compute(facts, ["net_flow", "backlog"], by=["week"], first_day=monday - timedelta(weeks=3), last_day=monday + timedelta(days=6)).values
+    submitted = flow.filter(pl.col("kpi") == "net_flow")["numerator"].mean()
+    closed = flow.filter(pl.col("kpi") == "net_flow")["denominator"].mean()
+    backlog = flow.filter((pl.col("kpi") == "backlog") & (pl.col("period") == week))["value"].item()
+    at = open_overview(department="civil", week=week)
+    lines = next(m.value for m in at.markdown if "net flow" in m.value)
+    assert f"{submitted:,.0f} submitted, {closed:,.0f} closed" in lines
+    assert f"the backlog of {backlog:,.0f}" in lines
+    assert at.date_input[0].label == "Clear the backlog by"
+    by = parse_week(week) + timedelta(days=6 + 7 * 13)
+    assert at.date_input[0].value == by
+    assert f"close {submitted + backlog / 13:,.0f} a week" in lines
+
+
+def test_the_date_to_clear_the_backlog_by_is_in_the_address(world):
+    _engine, _departments, _first, as_of = world
+    week = latest_complete_week(as_of)
+    at = open_overview(department="civil", week=week, clear_by="2027-03-28")
+    assert at.date_input[0].value == date(2027, 3, 28)
+    lines = next(m.value for m in at.markdown if "net flow" in m.value)
+    assert "by Sun 28 Mar 2027 (18.0 weeks)" in lines
+    at = open_overview(department="civil", week=week, clear_by="not-a-date")
+    assert at.date_input[0].value == parse_week(week) + timedelta(days=6 + 7 * 13)

@@ -44,7 +44,11 @@ def test_demand_surge_raises_walk_ins_at_one_office(small_tables):
             window(at_office, "arrived_at", surge["starts_at"] - timedelta(days=days), surge["ends_at"] - timedelta(days=days)).height
             for days in (7, 14, 21, 28)
         ]
-        assert during > 1.8 * (sum(before) / len(before))
+        # 2.6 times normal, over three days of a few dozen walk-ins at this scale: measured
+        # 1.7 to 3.4 as the random stream shifts (a change of the back office's catch-up
+        # moved one from 2.2 to 1.73), while the four weeks before stay within 0.6 to 1.3
+        # of their mean; 1.6 tells the one from the other
+        assert during > 1.6 * (sum(before) / len(before))
 
 
 def test_processing_slowdown_stretches_processing_times(small_tables):
@@ -56,6 +60,25 @@ def test_processing_slowdown_stretches_processing_times(small_tables):
         during = window(service, "submitted_at", slowdown["starts_at"], slowdown["ends_at"])
         before = window(service, "submitted_at", slowdown["starts_at"] - timedelta(days=42), slowdown["starts_at"] - timedelta(days=14))
         assert during["days"].median() > 1.3 * before["days"].median()
+
+
+def test_a_service_recovers_within_the_trail_after_a_processing_slowdown(small_tables):
+    """The incidents are the ground truth anomaly quality is measured against, and a
+    slowdown's trail there is 28 days (anomalies.quality.TRAIL_DAYS): the back office
+    catches up within it, so cases submitted from four weeks after the slowdown ended are
+    on time about as often as before it (without the catch-up, the queue it left took
+    months to clear at the usual 7% headroom: the demo's birth registration stayed at 1%
+    on time from September to December)."""
+    cases = small_tables["cases"].filter(pl.col("due_at").is_not_null(), pl.col("closed_at").is_not_null())
+    on_time = (pl.col("closed_at") <= pl.col("due_at")).mean()
+    for slowdown in incidents_of(small_tables, "processing_slowdown"):
+        service = cases.filter(pl.col("service_id") == slowdown["service_id"])
+        before = window(service, "submitted_at", slowdown["starts_at"] - timedelta(days=56), slowdown["starts_at"] - timedelta(days=14))
+        after = window(service, "submitted_at", slowdown["ends_at"] + timedelta(days=28), slowdown["ends_at"] + timedelta(days=70))
+        if after.height < 20:
+            continue  # the slowdown ended too close to the data's end to judge
+        was, now = before.select(on_time).item(), after.select(on_time).item()
+        assert now > was - 0.15, (slowdown["service_id"], slowdown["starts_at"], was, now)
 
 
 def test_phone_fault_makes_abandonment_spike(small_tables):

@@ -6,7 +6,8 @@ touching this file. Each page is checked at 1280 and 390 pixels wide: fully rend
 Streamlit exception box, "data as of" shown, no sideways overflow, a screenshot saved
 (tests/e2e/screenshots/<page>-<width>.png) and axe-core with no critical or serious
 violation; and once more in Streamlit's dark theme at 1280 (<page>-dark-1280.png). The Overview's week filter, a shared link and the scorecard CSV download are
-checked against the metric engine.
+checked against the metric engine, and a link of the where-matrix lands on the
+drill-down at that measure, service and week.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import polars as pl
 import pytest
 
 from data.database import create_engine
@@ -83,7 +85,8 @@ def expected_scorecard(world, week: str, department: str | None = None, service:
     if service:
         scope["service_id"] = service
         facts = facts.where(service_id=service)
-    return scorecard(facts, week, scope=scope, as_of=world["as_of"], targets=load_targets())
+    offline = frozenset(world["services"].filter(~pl.col("digital"))["service_id"].to_list())
+    return scorecard(facts, week, scope=scope, as_of=world["as_of"], targets=load_targets(), offline_services=offline)
 
 
 def tile_values(page) -> dict[str, str]:
@@ -94,7 +97,7 @@ def tile_values(page) -> dict[str, str]:
 
 
 def expected_tiles(card: Scorecard) -> dict[str, str]:
-    return {row["label"]: number(row["value"], row["kpi"]) for row in card.rows.iter_rows(named=True)}
+    return {row["label"]: number(row["value"], row["kpi"]) if row["applicable"] else "n/a" for row in card.rows.iter_rows(named=True)}
 
 
 def choose(page, label: str, option_text: str) -> None:
@@ -234,4 +237,27 @@ def test_the_scorecard_csv_download_holds_the_scorecard(browser, server, world):
             else:
                 assert float(row[column]) == pytest.approx(want[column], rel=1e-12)
         assert int(row["Observations"]) == want["n"]
+    context.close()
+
+
+
+def test_a_where_matrix_link_lands_on_the_drilldown_at_that_view(browser, server, world):
+    """A click on the matrix's processing-time cell of one service opens the drill-down
+    at that measure, that service and the week, showing the number the cell showed."""
+    week = week_label(parse_week(latest_complete_week(world["as_of"])) - timedelta(weeks=2))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/overview?department=civil&week={week}")
+    wait_for_app(page, "document.querySelector('table.wm')")
+    assert parse_qs(urlparse(page.url).query) == {"department": ["civil"], "week": [week]}  # /overview opened the Overview, week kept
+    cell = page.locator(f'table.wm a[href="drilldown?kpi=processing_time_median&department=civil&service=passport&week={week}"]')
+    shown = cell.locator(".wm-v").inner_text()
+    expected = expected_scorecard(world, week, department="civil", service="passport").rows.filter(pl.col("kpi") == "processing_time_median").row(0, named=True)
+    assert shown == number(expected["value"], "processing_time_median")
+    cell.click()
+    wait_for_app(page, f"location.pathname.endsWith('/drilldown') && [...document.querySelectorAll('h3')].some(h => h.textContent.startsWith('Processing time (median), Passport application, week {week}'))")
+    assert parse_qs(urlparse(page.url).query) == {"kpi": ["processing_time_median"], "department": ["civil"], "service": ["passport"], "week": [week]}
+    headline = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert headline == shown
+    screenshot(page, "where-link-drilldown-1280")
     context.close()

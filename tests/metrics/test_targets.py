@@ -46,3 +46,35 @@ def test_every_problem_in_a_targets_file_is_reported(tmp_path):
     assert "target 1: unknown kpi 'speed'" in message
     assert "target 2 (asa): name a department_id, service_id or office_id" in message
     assert "target 3 (asa): value must be a number" in message
+
+
+def test_backlog_and_overdue_backlog_take_targets_from_the_file(tmp_path, duckdb_url):
+    """Backlogs have no default target (a count depends on the scope's size), but a row of
+    the file gives one a scope's target: it then has a status, a score and counts in the
+    composite, lower being better."""
+    from datetime import date, timedelta
+
+    from data.database import create_engine
+    from data.facts import load_facts
+    from metrics.scorecard import scorecard
+    from metrics.status import status
+
+    path = tmp_path / "targets.toml"
+    path.write_text(
+        'version = "t2"\n'
+        '[[targets]]\nkpi = "backlog"\ndepartment_id = "civil"\nvalue = 100\n'
+        '[[targets]]\nkpi = "backlog_overdue"\ndepartment_id = "civil"\nvalue = 100000\n'
+    )
+    targets = load_targets(path)
+    assert METRICS["backlog"].target is None and METRICS["backlog_overdue"].target is None
+    engine = create_engine(duckdb_url)
+    monday = date(2026, 11, 16)
+    facts = load_facts(engine, ["civil"], monday - timedelta(weeks=1), monday + timedelta(days=6))
+    engine.dispose()
+    card = scorecard(facts, "2026-W47", scope={"department_id": "civil"}, targets=targets)
+    rows = {row["kpi"]: row for row in card.rows.iter_rows(named=True)}
+    assert rows["backlog"]["target"] == 100 and rows["backlog_overdue"]["target"] == 100000
+    assert rows["backlog"]["value"] > 100 and rows["backlog"]["status"] == "red" == status(rows["backlog"]["value"], 100, METRICS["backlog"].better)
+    assert rows["backlog_overdue"]["status"] == "green" and rows["backlog_overdue"]["score"] == 1.25
+    composite = card.composite.row(0, named=True)
+    assert "backlog" in composite["below"] and "backlog_overdue" in composite["above"]
