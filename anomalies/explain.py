@@ -184,16 +184,40 @@ def sentence(row: dict, names: Names) -> str:
     else:
         moved = "rose" if row["direction"] == "up" else "fell"
         head = f"{metric.label} {moved} to {number(row['value'], metric)} against {number(row['expected'], metric)} expected"
+        head += noise_words(row, lambda value: number(value, metric))
+    tail = status_words(row)
     member = row.get("explain_member")
     if member is None or row.get("explain_share") is None:
-        return head + "."
+        return head + "." + tail
     dimension = row["explain_dimension"]
     word = DIMENSION_WORDS.get(dimension, dimension)
     change = "rise" if row["direction"] == "up" else "fall"
     values = f"{number(row['explain_actual'], metric)} against {number(row['explain_expected'], metric)} expected"
     if row["explain_share"] >= 0.5:
-        return f"{head}; most of the {change} came from the {word} {names.of(dimension, member)} ({row['explain_share']:.0%} of it: {values})."
+        return f"{head}; most of the {change} came from the {word} {names.of(dimension, member)} ({row['explain_share']:.0%} of it: {values})." + tail
     return (
         f"{head}; no single {word} accounts for most of the {change}: the largest part, {row['explain_share']:.0%}, "
         f"came from {names.of(dimension, member)} ({values})."
-    )
+    ) + tail
+
+
+def noise_words(row: dict, show) -> str:
+    """' (3.2 noise scales of 12 below it)' when the flag row carries its scale and z."""
+    scale, score = row.get("scale"), row.get("score")
+    if scale is None or score is None or not scale > 0:
+        return ""
+    side = "above" if score > 0 else "below"
+    return f" ({abs(score):.1f} noise scales of {show(scale)} {side} it)"
+
+
+def status_words(row: dict) -> str:
+    """' Still outside since 2026-09-01.' for an open flag that has run on past its first
+    period, ' Back to its earlier level on 2026-10-02.' for a recovered one; '' when
+    the row does not say (no recovered_on) or the flag was a single period."""
+    if "recovered_on" not in row or row.get("detector") == "isolation_forest":
+        return ""
+    if row["recovered_on"] is None:
+        return f" Still outside since {row['first_day']}."
+    if row.get("last_day") is not None and row["last_day"] > row["first_day"]:
+        return f" Back to its earlier level on {row['recovered_on']}."
+    return ""

@@ -141,3 +141,34 @@ def test_the_old_names_under_python_m_forecasting_run_the_same_commands(series_c
     assert capsys.readouterr() == new
     assert forecasting_main(["detect", "--database", f"duckdb:///{tmp_path / 'nothing' / 'x.duckdb'}"]) == 2
     assert capsys.readouterr().err.startswith("error: database URL")
+
+
+def test_a_collapse_after_earlier_shocks_is_flagged_with_its_scale(tmp_path, capsys):
+    """Earlier unflagged-looking shocks (spikes of 1.8x every few weeks) do not inflate
+    the scale enough to hide a day at 6% of its expected level (issue 16)."""
+    rng = np.random.default_rng(3)
+    y = rng.poisson(400, 280).astype(int)
+    y[100::23] = (y[100::23] * 1.8).astype(int)
+    y[250] = 24
+    rows = [("calls", (START + timedelta(days=i)).isoformat(), int(v)) for i, v in enumerate(y)]
+    path = tmp_path / "calls.csv"
+    pl.DataFrame(rows, schema=["series_id", "ds", "y"], orient="row").write_csv(path)
+    assert main(["detect-csv", "--csv", str(path), "--format", "csv"]) == 0
+    flags = pl.read_csv(io.StringIO(capsys.readouterr().out), try_parse_dates=True)
+    row = flags.filter(pl.col("ds") == START + timedelta(days=250)).row(0, named=True)
+    assert row["direction"] == "down" and row["actual"] == 24
+    assert row["scale"] > 0 and "noise scales of" in row["explanation"] and "of the expected level" in row["explanation"]
+
+
+def test_a_weekly_file_is_read_at_its_own_frequency(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    y = rng.poisson(2000, 80).astype(int)
+    y[60] = 600
+    rows = [("w", (START + timedelta(weeks=i)).isoformat(), int(v)) for i, v in enumerate(y)]
+    path = tmp_path / "weekly.csv"
+    pl.DataFrame(rows, schema=["series_id", "ds", "y"], orient="row").write_csv(path)
+    assert main(["detect-csv", "--csv", str(path), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert "(weekly;" in captured.err and "weeks scored" in captured.err
+    flags = pl.read_csv(io.StringIO(captured.out), try_parse_dates=True)
+    assert flags["ds"].to_list() == [START + timedelta(weeks=60)]
