@@ -10,9 +10,11 @@ from data.audit import ACTION_WORDS
 
 context = state.open_or_stop("administer", "The audit")
 st.title("Audit")
+state.data_as_of(context)
 st.caption(
     "Every sign-in and sign-out, page opened (with its filters), listing of the rows behind a number, download, "
-    "acknowledgement, subscription and import, as it happened. Nobody can change or remove an entry from the dashboard."
+    "acknowledgement, subscription and import, as it happened. Nobody can change or remove an entry from the dashboard. "
+    "The audit itself is read afresh each time this page opens, never from the figures' cache."
 )
 left, middle, right = st.columns(3)
 days = params.choice("Period", "days", list(audit_data.PERIODS), audit_data.DEFAULT_PERIOD, format_func=audit_data.PERIODS.get, container=left)

@@ -33,6 +33,8 @@ ROWS_BEHIND = {
 }
 # Filled by `python -m anomalies detect` and `python -m notify send` and by the Anomalies page; run with
 # stored runs in tests/anomalies/.
+# The audit is written by the running dashboard and by imports (tests/dashboard/test_audit.py).
+FILLED_BY_IMPORTS |= {"audit_events"}
 FILLED_BY_FORECAST_RUNS |= {"anomaly_runs", "anomaly_flags", "anomaly_acks", "anomaly_scores", "subscriptions", "notifications"}
 SERIES = {"grain": "day", "scope_kind": "total", "scope_id": "all", "kpi": "volume"}
 
@@ -49,6 +51,8 @@ def params_for(name: str) -> dict:
             values[key] = value[name] if isinstance(value, dict) else value
     if "scope_kind" in declared:
         values.update(SERIES)
+    if "since" in declared:  # the audit's period
+        values.update({"since": datetime(2000, 1, 1), "until": datetime(2100, 1, 1)})
     return values
 
 
