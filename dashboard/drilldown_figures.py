@@ -4,12 +4,16 @@ template, the Okabe-Ito palette)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import charts
 from metrics import drilldown as drill
+from metrics.breaches import breach_sentence, find_breaches
 from metrics.formatting import axis_title, change, number
+from metrics.periods import parse_week
 from metrics.registry import Direction, Metric
 from metrics.status import STATUS_ICONS, status_word
 
@@ -202,3 +206,19 @@ def bins_table(bins: pl.DataFrame, *, unit: str, what: str) -> pl.DataFrame:
         pl.col("bin_to").alias(f"To, not including ({unit}; empty: and over)"),
         pl.col("count").alias(what.capitalize()),
     )
+
+
+def breach_words(series: pl.DataFrame, metric: Metric, target: float | None, week: str, *, partial: bool, weeks: int, where: str) -> str | None:
+    """The sustained breach (metrics.breaches) the chosen week is in or ended, read from the
+    trend's complete weeks up to it; None when there is none."""
+    monday = parse_week(week)
+    last = monday - timedelta(weeks=1) if partial else monday
+    judged = series.filter(pl.col("period_start") <= last).select(
+        pl.lit(where).alias("scope"), pl.lit(metric.name).alias("kpi"), "period", "period_start", "value"
+    )
+    found = find_breaches(judged, lambda _scope, _kpi: target, weeks=weeks)
+    current = found.filter(pl.col("ongoing") | (pl.col("ended_week") == week))
+    if current.height == 0:
+        return None
+    sentence = breach_sentence(current.row(-1, named=True), where, week=week)
+    return f"A sustained breach: {sentence}"

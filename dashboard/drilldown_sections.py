@@ -67,6 +67,10 @@ def headline(view: View, series: WeekValues) -> dict:
         notes.append(f"Worked out as {drill.how_counted(metric, cell)}.")
         if cell["note"] and cell["value"] is None:
             notes.append(f"{cell['note'].capitalize()}: not shown as a number.")
+        breach = drilldown_figures.breach_words(series, metric, view.target, week, partial=view.partial,
+                                                weeks=view.targets.breach_weeks, where=view.words_text)
+        if breach:
+            notes.append(plain(breach))
         st.markdown("  \n".join(note for note in notes if note))
     if view.partial:
         st.warning(f"Week {week} is not over yet: its figures are partial.", icon=":material/schedule:")

@@ -12,6 +12,7 @@ from anomalies import links
 from dashboard.badges import status_badge
 from dashboard.text import html_text
 from metrics.backlog import clear_words, needed_words, projection
+from metrics.breaches import breach_sentence
 from metrics.formatting import change_judged, gap, number
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
@@ -303,3 +304,74 @@ def projection_table(where: Where, names: dict[str, str], by: date) -> pl.DataFr
         })
     lines.sort(key=lambda line: line["_order"])
     return pl.DataFrame([{k: v for k, v in line.items() if k != "_order"} for line in lines])
+
+
+def breaches_in_view(card: Scorecard, where: Where, scope_name: str, names: dict[str, str]) -> pl.DataFrame:
+    """The scope's own current breaches, then its children's (each longest first), with
+    the name of where each is (``where_name``) and, for links, the child (``child``, None
+    for the scope itself)."""
+    own = card.current_breaches().with_columns(pl.lit(scope_name).alias("where_name"), pl.lit(None, dtype=pl.String).alias("child"))
+    children = where.breaches.filter(pl.col("scope") != UNKNOWN).with_columns(
+        pl.col("scope").map_elements(lambda child: child_name(names, child, where.dimension), return_dtype=pl.String).alias("where_name"),
+        pl.col("scope").alias("child"),
+    )
+    return pl.concat([own, children], how="vertical_relaxed")
+
+
+def breach_lines(breaches: pl.DataFrame, week: str, limit: int = 6) -> list[str]:
+    """The sustained breaches in sentences (metrics.breaches.breach_sentence), the ones still
+    going first; the rest are in the table."""
+    if breaches.height == 0:
+        return []
+    going = breaches.filter(pl.col("ongoing"))
+    lines = [breach_sentence(row, row["where_name"], week=week) for row in going.head(limit).iter_rows(named=True)]
+    if going.height > limit:
+        lines.append(f"And {going.height - limit:,} more still going: see the table.")
+    ended = breaches.filter(~pl.col("ongoing"))
+    lines += [breach_sentence(row, row["where_name"]) for row in ended.head(limit).iter_rows(named=True)]
+    return lines
+
+
+def breach_table(breaches: pl.DataFrame) -> pl.DataFrame:
+    """Every breach shown, as a person reads it (values in their units, state in words)."""
+    return pl.DataFrame(
+        [
+            {
+                "Where": row["where_name"],
+                "Measure": row["label"],
+                "State": "Still below target" if row["ongoing"] else f"Back on target in {row['ended_week']}",
+                "Since": row["start_week"] + (" or earlier" if row["from_window_start"] else ""),
+                "Weeks below": f"{row['weeks']:,}",
+                "Worst": f"{number(row['worst_value'], row['kpi'])} in {row['worst_week']}",
+                "Target": number(row["target"], row["kpi"]),
+                "Last figure below": row["last_below_week"],
+            }
+            for row in breaches.iter_rows(named=True)
+        ],
+        schema=["Where", "Measure", "State", "Since", "Weeks below", "Worst", "Target", "Last figure below"],
+    )
+
+
+def breach_csv(breaches: pl.DataFrame) -> pl.DataFrame:
+    """The breaches for a download: ids and raw numbers."""
+    return breaches.select(
+        pl.col("scope"), "kpi", "start_week", "last_below_week", "weeks", "worst_value", "worst_week", "target", "ongoing", "ended_week",
+        "from_window_start",
+    )
+
+
+BREACH_NOTE = (
+    "A sustained breach: a measure below its target (near target counts) for {weeks} complete weeks or more in a row. "
+    "It lasts until a week back on target; a week with no figure neither lengthens nor ends it. "
+    "Anomalies, by contrast, are surprises against a measure's own recent weeks, so a failure that lasts stops being one."
+)
+
+
+def breach_headline(breaches: pl.DataFrame, week: str) -> list[str]:
+    """One line for the summary at the top: how many breaches are going, and the longest."""
+    going = breaches.filter(pl.col("ongoing"))
+    if going.height == 0:
+        return []
+    longest = going.sort(["weeks", "where_name", "kpi"], descending=[True, False, False]).row(0, named=True)
+    count = f"{going.height:,} measure{'s' if going.height != 1 else ''} below target for weeks on end"
+    return [f"{count}; the longest: {breach_sentence(longest, longest['where_name'], week=week)}"]

@@ -17,10 +17,8 @@ construction and would flatter every model.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +48,7 @@ from forecasting.models import (
     at_frequency,
     default_models,
 )
+from forecasting.pool import plain_main, spawn_pool
 
 BASELINE = "seasonal_naive"
 RECOMMENDED = "recommended"
@@ -235,8 +234,7 @@ def backtest(
         )
     else:
         chunks = [series[i::n_workers] for i in range(n_workers)]
-        context = multiprocessing.get_context("spawn")  # fork hangs once Prophet has run
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+        with spawn_pool(n_workers) as pool, plain_main():
             futures = [
                 pool.submit(
                     _forecast_at_cutoffs,

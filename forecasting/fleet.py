@@ -18,12 +18,11 @@ method (fork hangs once Prophet has run in the parent, see DOMAIN.md section 3).
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 
 import polars as pl
@@ -32,6 +31,7 @@ from sklearn.base import clone
 from forecasting._frame import DATE, SERIES, ForecastInputError
 from forecasting.backtest import BASELINE, RECOMMENDED, backtest, rolling_cutoffs
 from forecasting.models import OUTPUT_COLUMNS, BaseForecaster, default_models
+from forecasting.pool import plain_main, spawn_pool
 from forecasting.series import FleetSeries, history_summary
 
 BACKTEST_COLUMNS = ("n", "mase", "smape", "coverage_80", "coverage_95", "width_95")
@@ -216,17 +216,17 @@ def _run_tasks(
             except Exception as error:
                 raise RuntimeError(f"forecasting series {values[SERIES][0]!r} failed: {error}") from error
         return
-    context = multiprocessing.get_context("spawn")
     # One worker per core runs one Prophet fit at a time; let neither Polars nor BLAS
     # start a thread per core in each worker on top (children inherit the environment).
     saved = {name: os.environ.get(name) for name in _SINGLE_THREAD}
     os.environ.update(_SINGLE_THREAD)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    pool = spawn_pool(jobs)
     try:
-        futures = {
-            pool.submit(_one_task, values, closed, models, cutoffs, horizon): values[SERIES][0]
-            for values, closed in tasks
-        }
+        with plain_main():  # the workers are started as the tasks are submitted
+            futures = {
+                pool.submit(_one_task, values, closed, models, cutoffs, horizon): values[SERIES][0]
+                for values, closed in tasks
+            }
         for future in as_completed(futures):
             try:
                 yield future.result()

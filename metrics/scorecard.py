@@ -8,12 +8,13 @@ comparing four days with seven is not a comparison.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import polars as pl
 
 from data.fact_frames import Facts
+from metrics.breaches import BREACH_SCHEMA, BREACH_WEEKS, find_breaches
 from metrics.engine import compute
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
@@ -44,6 +45,17 @@ class Scorecard:
     partial: bool
     as_of: date | None
     targets_version: str
+    # every sustained breach (metrics.breaches) of the complete weeks of the year to this
+    # week, ended or not; ``current_breaches`` are what the week shows
+    breaches: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BREACH_SCHEMA))
+    breach_weeks: int = BREACH_WEEKS
+
+    def current_breaches(self) -> pl.DataFrame:
+        """The breaches still going at the end of the week, longest first, and those the
+        week ended (back on target this week)."""
+        return self.breaches.filter(pl.col("ongoing") | (pl.col("ended_week") == self.week)).sort(
+            ["ongoing", "weeks", "scope", "kpi"], descending=[True, True, False, False]
+        )
 
     def long(self) -> pl.DataFrame:
         """The rows and the composite score together, as the CLI and CSV export print them."""
@@ -117,18 +129,25 @@ def scorecard(
         .join(picked["year"].select("scope", "kpi", pl.col("value").alias("same_week_last_year")), on=["scope", "kpi"], how="left")
     )
 
+    def applicable_target(scope_value: str, kpi: str) -> tuple[float | None, str, bool]:
+        """The target of ``kpi`` in a scope of the card, where it comes from, and whether the
+        KPI applies there at all (no target where it does not)."""
+        target_scope = dict(scope)
+        if by in ("department_id", "service_id", "office_id"):
+            target_scope[by] = scope_value
+        if kpi in NOT_APPLICABLE_OFFLINE and target_scope.get("service_id") in offline_services:
+            return None, "not applicable", False
+        target, source = targets.for_scope(kpi, **{k: target_scope.get(k) for k in ("department_id", "service_id", "office_id")})
+        return target, source, True
+
     rows = []
     for row in table.iter_rows(named=True):
         metric = METRICS[row["kpi"]]
-        target_scope = dict(scope)
-        if by in ("department_id", "service_id", "office_id"):
-            target_scope[by] = row["scope"]
-        target, target_source = targets.for_scope(metric.name, **{k: target_scope.get(k) for k in ("department_id", "service_id", "office_id")})
+        target, target_source, applicable = applicable_target(row["scope"], metric.name)
         value = row["value"]
         note = row["note"]
-        applicable = not (metric.name in NOT_APPLICABLE_OFFLINE and target_scope.get("service_id") in offline_services)
         if not applicable:
-            value, target, target_source = None, None, "not applicable"
+            value = None
             note = "not applicable: this service has no online channel"
             if metric.name == "completion_rate":
                 note = "not applicable: this service has no online journeys"
@@ -210,7 +229,12 @@ def scorecard(
         history = history.with_columns(
             pl.when(pl.col("kpi").is_in(list(NOT_APPLICABLE_OFFLINE)) & offline).then(None).otherwise(pl.col("value")).alias("value")
         )
-    return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version)
+    judged = values.filter(pl.col("period_start") <= (monday - timedelta(weeks=1) if partial else monday))
+    if data_from is not None:
+        judged = judged.filter(pl.col("period_start") >= data_from)  # a week the data starts inside is not judged
+    found = find_breaches(judged, lambda scope_value, kpi: applicable_target(scope_value, kpi)[0], weeks=targets.breach_weeks)
+    return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version,
+                     found, targets.breach_weeks)
 
 
 def _change(value: float | None, before: float | None) -> float | None:

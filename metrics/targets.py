@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from metrics.breaches import BREACH_WEEKS
 from metrics.registry import METRICS
 
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.toml"
@@ -40,6 +41,7 @@ class Target:
 class Targets:
     version: str
     rows: tuple[Target, ...]
+    breach_weeks: int = BREACH_WEEKS  # complete weeks below target in a row that make a breach (metrics.breaches)
 
     def for_scope(self, kpi: str, department_id: str | None = None, service_id: str | None = None, office_id: str | None = None) -> tuple[float | None, str]:
         """The target of ``kpi`` in a scope and where it comes from ('default', or the row)."""
@@ -69,6 +71,10 @@ def load_targets(path: Path = TARGETS_FILE) -> Targets:
     version = document.get("version")
     if not isinstance(version, str) or not version:
         problems.append("it needs a version = \"...\" line")
+    breach_weeks = document.get("breach_weeks", BREACH_WEEKS)
+    if isinstance(breach_weeks, bool) or not isinstance(breach_weeks, int) or not 1 <= breach_weeks <= 52:
+        problems.append(f"breach_weeks must be a whole number of weeks from 1 to 52, not {breach_weeks!r}")
+        breach_weeks = BREACH_WEEKS
     rows = []
     for number, raw in enumerate(document.get("targets", []), start=1):
         unknown_keys = set(raw) - {"kpi", "value", "reason", *SCOPE_KEYS}
@@ -87,4 +93,4 @@ def load_targets(path: Path = TARGETS_FILE) -> Targets:
         rows.append(Target(kpi=kpi, value=float(raw["value"]), reason=raw.get("reason", ""), **{k: raw.get(k) for k in SCOPE_KEYS}))
     if problems:
         raise TargetsError(f"{path}: " + "; ".join(problems))
-    return Targets(version=version, rows=tuple(rows))
+    return Targets(version=version, rows=tuple(rows), breach_weeks=breach_weeks)

@@ -21,10 +21,11 @@ miss and comes after those that have one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from metrics.breaches import BREACH_SCHEMA
 from metrics.registry import METRICS
 from metrics.scorecard import UNKNOWN_SCOPE, Scorecard
 from metrics.status import AMBER, GREY, RED, miss
@@ -61,6 +62,7 @@ class Where:
     ranking: pl.DataFrame
     kpis: list[str]
     history: pl.DataFrame  # the split scorecard's 13 weeks, by child (its backlog projections read it)
+    breaches: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BREACH_SCHEMA))  # the children's current breaches
 
     @property
     def order(self) -> list[str]:
@@ -97,4 +99,4 @@ def where(card: Scorecard, dimension: str) -> Where:
         .sort(["unrecorded", "red", "largest_miss", "amber", "scope"], descending=[False, True, True, True, False], nulls_last=True)
         .drop("unrecorded")
     )
-    return Where(dimension, card.week, card.partial, cells, ranking, kpis, card.history)
+    return Where(dimension, card.week, card.partial, cells, ranking, kpis, card.history, card.current_breaches())

@@ -34,8 +34,9 @@ child_names = overview_data.child_names(context, where.dimension)
 in_department, in_service = overview_data.level(department), overview_data.level(service)
 rows = card.rows
 
+breaches = overview_figures.breaches_in_view(card, where, scope_name, child_names)
 st.subheader(f"{plain(scope_name)}, {state.week_label_text(week, context)}")
-st.markdown("\n".join(f"- {plain(sentence)}" for sentence in sentences(card, where=where, names=child_names)))
+st.markdown("\n".join(f"- {plain(sentence)}" for sentence in [*sentences(card, where=where, names=child_names), *overview_figures.breach_headline(breaches, week)]))
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")
 
@@ -61,6 +62,17 @@ if where.ranking.height:
     components.csv_download(overview_figures.matrix_table(where, child_names), f"where-{scope_name}-{week}", label="Download the matrix as CSV")
 else:
     components.empty(f"{scope_name} has no figures split further this week.", "Pick another week or scope.")
+
+st.subheader("For how long", anchor=False)
+if breaches.height:
+    st.markdown("\n".join(f"- {plain(line)}" for line in overview_figures.breach_lines(breaches, week)))
+    st.dataframe(overview_figures.breach_table(breaches), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.breach_csv(breaches), f"breaches-{scope_name}-{week}", label="Download the breaches as CSV")
+elif card.partial:
+    st.markdown(f"{week} is not over yet: breaches are judged on complete weeks only.")
+else:
+    st.markdown(f"No measure of {plain(scope_name)} or its parts has been below target for {card.breach_weeks} weeks in a row.")
+st.caption(overview_figures.BREACH_NOTE.format(weeks=card.breach_weeks))
 
 st.subheader("What it will take", anchor=False)
 earliest, proposed = overview_data.clear_by_choices(week)

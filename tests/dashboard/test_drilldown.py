@@ -208,3 +208,27 @@ def test_below_the_channel_the_weeks_are_the_peers_and_choosing_one_moves_the_we
     figure = engine_figure(app_env, "on_time_rate", "2026-W44", office_id="leeds", channel="in_person")
     assert headline(at) == number(figure["value"], "on_time_rate")
     assert at.metric[0].label == "On-time rate, week 2026-W44"
+
+
+def test_a_sustained_breach_is_named_under_the_number(app_env):
+    """A service's measure the scorecard has below target for weeks on end says so in the
+    drill-down, with the weeks it started in its window; one on target says nothing."""
+    import polars as pl
+
+    from metrics.scorecard import scorecard
+    from tests.conftest import SMALL
+
+    engine = create_engine(app_env)
+    monday = parse_week(LATEST)
+    facts = load_facts(engine, ["civil"], monday - timedelta(weeks=52), monday + timedelta(days=6))
+    engine.dispose()
+    card = scorecard(facts, LATEST, by="service_id", scope={"department_id": "civil"}, as_of=SMALL.end)
+    going = card.current_breaches().filter(pl.col("ongoing") & (pl.col("last_below_week") == LATEST) & (pl.col("weeks") < 13))
+    assert going.height, "the small world has a civil service below target for weeks on end"
+    breach = going.row(0, named=True)
+    at = open_page({"kpi": breach["kpi"], "week": LATEST, "service": breach["scope"]})
+    said = [md.value for md in at.markdown if "A sustained breach" in md.value]
+    assert said and f"for {breach['weeks']} weeks, since {breach['start_week']}" in said[0]
+    on_target = card.rows.filter((pl.col("status") == "green") & (pl.col("kpi") == "volume").not_()).row(0, named=True)
+    calm = open_page({"kpi": on_target["kpi"], "week": LATEST, "service": on_target["scope"]})
+    assert not [md.value for md in calm.markdown if "A sustained breach" in md.value]

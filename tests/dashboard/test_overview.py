@@ -272,3 +272,32 @@ def test_the_date_to_clear_the_backlog_by_is_in_the_address(world):
     assert "by Sun 28 Mar 2027 (18.0 weeks)" in lines
     at = open_overview(department="civil", week=week, clear_by="not-a-date")
     assert at.date_input[0].value == parse_week(week) + timedelta(days=6 + 7 * 13)
+
+
+def test_for_how_long_lists_the_departments_and_its_services_breaches(world):
+    """The breaches on the page are the scorecards' (metrics.breaches), the department's own
+    and its services', each with its start week and length, in words and in a table."""
+    engine, _departments, first, as_of = world
+    week = latest_complete_week(as_of)
+    monday = parse_week(week)
+    facts = load_facts(engine, ["civil"], monday - timedelta(weeks=52), monday + timedelta(days=6))
+    from data.extracts import run_extract
+
+    services = run_extract(engine, "services", departments=["civil"])
+    offline = tuple(services.filter(~pl.col("digital").fill_null(True))["service_id"])
+    own = scorecard(facts, week, scope={"department_id": "civil"}, as_of=as_of, data_from=first, offline_services=frozenset(offline)).current_breaches()
+    split = scorecard(facts, week, by="service_id", scope={"department_id": "civil"}, as_of=as_of, data_from=first,
+                      offline_services=frozenset(offline)).current_breaches()
+    at = open_overview(department="civil", week=week)
+    headings = [h.value for h in at.subheader]
+    assert "For how long" in headings
+    table = next(frame.value for frame in at.dataframe if "Weeks below" in frame.value.columns)
+    assert len(table) == own.height + split.height
+    assert own.height + split.height > 0, "the demo's civil registration has lasting misses"
+    shown = set(zip(table["Measure"], table["Since"].str.replace(" or earlier", ""), table["Weeks below"].str.replace(",", "").astype(int), strict=True))
+    for breach in pl.concat([own, split]).iter_rows(named=True):
+        assert (breach["label"], breach["start_week"], breach["weeks"]) in shown
+    going = pl.concat([own, split]).filter(pl.col("ongoing"))
+    if going.height:
+        summary = next(m.value for m in at.markdown if "below target for weeks on end" in m.value)
+        assert f"{going.height:,} measure" in summary

@@ -194,3 +194,21 @@ def test_calibration_reuses_earlier_cutoffs_without_changing_results(
     # cutoffs 2 and 3 find 3 and 4 calibration windows already forecast, per series
     assert sum(hits) == 2 * 7
     assert_frame_equal(cold.points, warm.points)
+
+
+def test_spawn_workers_do_not_rerun_the_callers_main_script(tmp_path, monkeypatch) -> None:
+    """Inside a Streamlit session (or an AppTest) the main module is the page being run; a
+    spawned worker re-running it crashed and the pool said every series was 'terminated
+    abruptly'. Here the main module is a script that fails when run."""
+    import sys
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('a worker ran the main script again')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    frame = pl.concat([noisy_weekly(84, seed=s).with_columns(pl.lit(f"s{s}").alias("series_id")) for s in range(2)])
+    parallel = backtest(frame, FAST_MODELS, cutoffs=1, horizon=7, n_jobs=2)
+    assert_frame_equal(backtest(frame, FAST_MODELS, cutoffs=1, horizon=7).overall, parallel.overall)
+    assert sys.modules["__main__"] is page  # put back

@@ -72,7 +72,11 @@ def test_extract_returns_its_declared_columns_and_types(db, all_departments, nam
     assert frame.height > 0 or name in FILLED_BY_FORECAST_RUNS | FILLED_BY_IMPORTS, f"{name} found nothing in the small world's window"
 
 
-@pytest.mark.parametrize("name", EXTRACTS)
+# The audit holds what the tests did on each database (test_audit.py writes to one of them).
+DIFFERENT_BY_DESIGN = {"audit_events"}
+
+
+@pytest.mark.parametrize("name", [n for n in EXTRACTS if n not in DIFFERENT_BY_DESIGN])
 def test_extract_gives_the_same_rows_on_duckdb_and_postgresql(duckdb_url, postgres_url, all_departments, name):
     frames = []
     for url in (duckdb_url, postgres_url):
