@@ -6,8 +6,11 @@ latest complete ISO week of data, and sends each *event* once:
 
 - ``anomaly``: one event per flag of the scope (not marked as known) whose first day is
   at most ``since_days`` before the data's end; key ``anomaly:<flag_key>``.
-- ``target_breach``: one event per KPI off target (status red) in the scope's scorecard
-  of the latest complete week (metrics.scorecard); key ``breach:<week>:<kpi>``.
+- ``target_breach``: a sustained breach of the scope (metrics.breaches: a KPI below its
+  target for ``breach_weeks`` complete weeks running) is told once when it is found going,
+  key ``breach-start:<kpi>:<first week>``, and once when a week back on target ends it
+  (within the last two weeks), key ``breach-end:<kpi>:<first week>``; never every week in
+  between ('long' for the first week of a breach older than the year read).
 - ``weekly_digest``: one event per week: the scope's scorecard, the week's flags and
   links that open the dashboard with the right filters; key ``digest:<week>``.
 
@@ -54,8 +57,9 @@ from data.database import connect, create_schema
 from data.extracts import run_extract
 from data.facts import load_facts
 from forecasting.store import JOB_VIEWER
+from metrics.breaches import breach_sentence
 from metrics.formatting import number
-from metrics.periods import parse_week
+from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
@@ -250,27 +254,55 @@ def events_for(world: _World, subscription: dict) -> list[Event]:
             events.append(Event(**common, key=f"anomaly:{flag['flag_key']}", subject=subject, text=text, html=_page(subject, body), payload=payload))
     elif rule == "target_breach" and world.week:
         card = _scorecard(world, subscription)
-        if card is not None and not card.partial:
-            kpis = [k for k in (subscription.get("kpis") or "").split(",") if k]
-            off = card.rows.filter(pl.col("status") == "red")
-            if kpis:
-                off = off.filter(pl.col("kpi").is_in(kpis))
-            department = subscription.get("department_id") if kind in ("department", "service") else None
-            link = overview_url(world.week, department, member if kind == "service" else None, base)
-            for row in off.iter_rows(named=True):
-                metric = METRICS[row["kpi"]]
-                subject = f"[KPI] Off target in {world.week}: {where}, {metric.label} {number(row['value'], metric)} (target {number(row['target'], metric)})"
-                sentence = (f"{metric.label} was {number(row['value'], metric)} in {world.week} against a target of "
-                            f"{number(row['target'], metric)} ({where}).")
-                drill = drilldown_url({"kpi": row["kpi"], "scope_kind": kind, "scope_id": member, "department_id": department, "week": world.week}, base)
-                body = f"<p>{html.escape(sentence)}</p><p><a href=\"{html.escape(link)}\">Open the weekly scorecard</a> · <a href=\"{html.escape(drill)}\">Drill down</a></p>"
-                payload = {"week": world.week, "scope": scope_payload, "kpi": row["kpi"], "value": row["value"], "target": row["target"],
-                           "status": row["status"], "links": {"overview": link, "drilldown": drill}}
-                events.append(Event(**common, key=f"breach:{world.week}:{row['kpi']}", subject=subject, text=f"{sentence}\n\n{link}\n", html=_page(subject, body), payload=payload))
+        if card is not None:
+            events += _breach_events(world, subscription, card, common, scope_payload)
     elif rule == "weekly_digest" and world.week:
         card = _scorecard(world, subscription)
         if card is not None:
             events.append(_digest(world, subscription, card, common, scope_payload))
+    return events
+
+
+BREACH_END_WEEKS = 2  # an end is told if it happened in the last two weeks (a run skipped one week still tells it)
+
+
+def _breach_events(world: _World, subscription: dict, card, common: dict, scope_payload: dict) -> list[Event]:
+    """A sustained breach's start (once, while it goes on) and its end (once, when a week
+    is back on target), never every week in between: keyed by the KPI and the breach's
+    first week ('long' for one that began before the year the scorecard reads)."""
+    kind, member, where = scope_payload["kind"], scope_payload["id"], scope_payload["name"]
+    base = world.settings.dashboard_url
+    kpis = [k for k in (subscription.get("kpis") or "").split(",") if k]
+    recent = {week_label(parse_week(world.week) - timedelta(weeks=back)) for back in range(BREACH_END_WEEKS)}
+    found = card.breaches.filter(pl.col("ongoing") | pl.col("ended_week").is_in(sorted(recent)))
+    if kpis:
+        found = found.filter(pl.col("kpi").is_in(kpis))
+    department = subscription.get("department_id") if kind in ("department", "service") else None
+    link = overview_url(world.week, department, member if kind == "service" else None, base)
+    this_week = {row["kpi"]: row for row in card.rows.iter_rows(named=True)}
+    events = []
+    for breach in found.iter_rows(named=True):
+        metric = METRICS[breach["kpi"]]
+        begun = "long" if breach["from_window_start"] else breach["start_week"]
+        started = breach["ongoing"]
+        sentence = breach_sentence(breach, where, week=world.week)
+        if started:
+            subject = f"[KPI] Below target for {breach['weeks']} weeks: {where}, {metric.label} (target {number(breach['target'], metric)})"
+        else:
+            subject = f"[KPI] Back on target in {breach['ended_week']}: {where}, {metric.label}"
+        week_of_link = world.week if started else breach["ended_week"]
+        drill = drilldown_url({"kpi": breach["kpi"], "scope_kind": kind, "scope_id": member, "department_id": department, "week": week_of_link}, base)
+        body = f"<p>{html.escape(sentence)}</p><p><a href=\"{html.escape(link)}\">Open the weekly scorecard</a> · <a href=\"{html.escape(drill)}\">Drill down</a></p>"
+        now = this_week.get(breach["kpi"], {})
+        payload = {
+            "event": "started" if started else "ended", "week": world.week, "scope": scope_payload, "kpi": breach["kpi"],
+            "start_week": breach["start_week"], "began_before_window": breach["from_window_start"], "weeks_below": breach["weeks"],
+            "worst_value": breach["worst_value"], "worst_week": breach["worst_week"], "target": breach["target"],
+            "ended_week": breach["ended_week"], "value": now.get("value"), "status": now.get("status"),
+            "sentence": sentence, "links": {"overview": link, "drilldown": drill},
+        }
+        key = f"breach-{'start' if started else 'end'}:{breach['kpi']}:{begun}"
+        events.append(Event(**common, key=key, subject=subject, text=f"{sentence}\n\n{link}\n", html=_page(subject, body), payload=payload))
     return events
 
 

@@ -153,7 +153,7 @@ def test_each_event_is_sent_once_and_failures_are_reported_and_retried(world, sm
     assert webhook.bodies, "the target-breach webhook received nothing"
     body = webhook.bodies[0]
     assert body["rule"] == "target_breach" and body["subscription_id"] == ids["breach_hook"]
-    assert body["status"] == "red" and body["week"] == week
+    assert body["event"] in ("started", "ended") and body["week"] == week and body["weeks_below"] >= 3
     assert body["links"]["overview"].startswith(f"{DASHBOARD}/overview?week=")
 
     # the dead webhook failed, is reported with its error and recorded, not dropped
@@ -235,3 +235,25 @@ def test_one_bad_subscription_never_stops_the_others(world, smtp, webhook, capsy
     err = capsys.readouterr().err
     assert code == 1
     assert f"skipped: subscription {bad} ('Eve')" in err and "correct or deactivate it" in err
+
+
+def test_a_sustained_breach_is_told_when_it_starts_and_when_it_ends_never_in_between(world, smtp, webhook):
+    """Transport in the small world: breaches still going (on-time rate for the whole year,
+    satisfaction since W45) are told once as started; call abandonment, back on target in
+    W47 after six weeks, once as ended; a second run tells nothing again."""
+    _, port = smtp
+    add_subscription(world, Subscription("Head of Transport", "target_breach", "webhook", webhook.url, department_id="transport"))
+    first = notify(world, settings(port))
+    keys = sorted(event.key for event in first.sent)
+    assert "breach-start:on_time_rate:long" in keys  # below target all the year the scorecard reads
+    assert "breach-start:satisfaction:2026-W45" in keys
+    assert "breach-end:abandonment_rate:2026-W41" in keys
+    assert not [key for key in keys if not key.startswith(("breach-start:", "breach-end:"))]
+    ended = next(body for body in webhook.bodies if body["kpi"] == "abandonment_rate")
+    assert (ended["event"], ended["start_week"], ended["weeks_below"], ended["ended_week"]) == ("ended", "2026-W41", 6, "2026-W47")
+    assert ended["sentence"].startswith("Call abandonment in Transport and Licensing: back on its 8.0% target in 2026-W47 after 6 weeks")
+    assert "department=transport" in ended["links"]["overview"]
+    started = next(body for body in webhook.bodies if body["kpi"] == "satisfaction")
+    assert started["event"] == "started" and started["began_before_window"] is False
+    again = notify(world, settings(port))
+    assert again.sent == [] and again.already == len(first.sent)
