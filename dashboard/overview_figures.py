@@ -308,12 +308,10 @@ def projection_table(where: Where, names: dict[str, str], by: date) -> pl.DataFr
 
 def breaches_in_view(card: Scorecard, where: Where, scope_name: str, names: dict[str, str]) -> pl.DataFrame:
     """The scope's own current breaches, then its children's (each longest first), with
-    the name of where each is (``where_name``) and, for links, the child (``child``, None
-    for the scope itself)."""
-    own = card.current_breaches().with_columns(pl.lit(scope_name).alias("where_name"), pl.lit(None, dtype=pl.String).alias("child"))
+    the name of where each is (``where_name``)."""
+    own = card.current_breaches().with_columns(pl.lit(scope_name).alias("where_name"))
     children = where.breaches.filter(pl.col("scope") != UNKNOWN).with_columns(
         pl.col("scope").map_elements(lambda child: child_name(names, child, where.dimension), return_dtype=pl.String).alias("where_name"),
-        pl.col("scope").alias("child"),
     )
     return pl.concat([own, children], how="vertical_relaxed")
 
