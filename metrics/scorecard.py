@@ -8,6 +8,7 @@ comparing four days with seven is not a comparison.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from metrics.breaches import BREACH_SCHEMA, BREACH_WEEKS, find_breaches
 from metrics.engine import compute
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
+from metrics.report_periods import ReportPeriod
 from metrics.rules import DEFAULT_RULES
 from metrics.status import GREY, RED, composite, composite_status, metric_score, miss, status
 from metrics.targets import Targets, load_targets
@@ -129,9 +131,32 @@ def scorecard(
         .join(picked["year"].select("scope", "kpi", pl.col("value").alias("same_week_last_year")), on=["scope", "kpi"], how="left")
     )
 
+    applicable_target = _target_lookup(targets, scope, by, offline_services)
+
+    in_progress = f"week in progress: data to {as_of:%a %d %b}" if partial and as_of is not None else None
+    frame, composite_frame = _card(table, week_of["this"], applicable_target, in_progress=in_progress)
+    history_start = monday - timedelta(weeks=HISTORY_WEEKS - 1)
+    history = values.filter(pl.col("period_start") >= history_start).select("scope", "kpi", "period", "period_start", "value", "numerator", "denominator", "n")
+    if offline_services:
+        offline = pl.col("scope").is_in(list(offline_services)) if by == "service_id" else pl.lit(scope.get("service_id") in offline_services)
+        history = history.with_columns(
+            pl.when(pl.col("kpi").is_in(list(NOT_APPLICABLE_OFFLINE)) & offline).then(None).otherwise(pl.col("value")).alias("value")
+        )
+    judged = values.filter(pl.col("period_start") <= (monday - timedelta(weeks=1) if partial else monday))
+    if data_from is not None:
+        judged = judged.filter(pl.col("period_start") >= data_from)  # a week the data starts inside is not judged
+    found = find_breaches(judged, lambda scope_value, kpi: applicable_target(scope_value, kpi)[0], weeks=targets.breach_weeks)
+    return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version,
+                     found, targets.breach_weeks)
+
+
+def _target_lookup(
+    targets: Targets, scope: dict[str, str], by: str | None, offline_services: frozenset[str]
+) -> Callable[[str, str], tuple[float | None, str, bool]]:
+    """For a scope value of a card and a KPI: its target, where the target comes from, and
+    whether the KPI applies there at all (no target where it does not)."""
+
     def applicable_target(scope_value: str, kpi: str) -> tuple[float | None, str, bool]:
-        """The target of ``kpi`` in a scope of the card, where it comes from, and whether the
-        KPI applies there at all (no target where it does not)."""
         target_scope = dict(scope)
         if by in ("department_id", "service_id", "office_id"):
             target_scope[by] = scope_value
@@ -140,6 +165,77 @@ def scorecard(
         target, source = targets.for_scope(kpi, **{k: target_scope.get(k) for k in ("department_id", "service_id", "office_id")})
         return target, source, True
 
+    return applicable_target
+
+
+def period_scorecard(
+    facts: Facts,
+    period: ReportPeriod,
+    *,
+    by: str | None = None,
+    scope: dict[str, str] | None = None,
+    targets: Targets | None = None,
+    rules: frozenset[str] = DEFAULT_RULES,
+    data_from: date | None = None,
+    offline_services: frozenset[str] = frozenset(),
+) -> Scorecard:
+    """The scorecard of a month, quarter or financial year to date (metrics.report_periods)
+    for the facts given, against its previous period and the same period a year earlier
+    (in the columns ``last_week`` and ``same_week_last_year``, as the weekly card has them),
+    its target and status. Every figure is computed over the whole span by the engine (a
+    ratio from its numerator and denominator, a median of every case, a backlog at the
+    span's last day), never averaged from weeks. A period to date is judged like for like
+    (the same days of each comparison span) and its notes say to which day. A comparison
+    span the data does not wholly cover (``data_from``) has no value; a span of the period
+    itself that starts before the data says so in its notes. Its history is empty and it
+    has no breaches: those are weekly."""
+    targets = targets or load_targets()
+    scope = scope or {}
+    dims = [by] if by else []
+    spans = {"this": period.this, "last": period.previous, "year": period.last_year}
+    picked: dict[str, pl.DataFrame] = {}
+    rule_counts: dict[str, int] = {}
+    for name, span in spans.items():
+        if span is None or (name != "this" and data_from is not None and span.first_day < data_from):
+            picked[name] = pl.DataFrame(schema={"scope": pl.String, "kpi": pl.String, "value": pl.Float64})
+            continue
+        result = compute(facts, None, by=dims, first_day=span.first_day, last_day=span.last_day, rules=rules)
+        if name == "this":
+            rule_counts = result.rule_counts
+        values = result.values
+        if by is None:
+            values = values.with_columns(pl.lit(_scope_name(scope)).alias("scope"))
+        else:
+            values = values.with_columns(pl.col(by).fill_null(UNKNOWN_SCOPE).alias("scope"))
+        picked[name] = values.select("scope", "kpi", "value", "n", "note") if name == "this" else values.select("scope", "kpi", "value")
+    table = (
+        picked["this"]
+        .join(picked["last"].rename({"value": "last_week"}), on=["scope", "kpi"], how="left")
+        .join(picked["year"].rename({"value": "same_week_last_year"}), on=["scope", "kpi"], how="left")
+    )
+    to_date = f"to {period.this.last_day:%a %d %b %Y}, compared over the same days" if period.partial else None
+    if data_from is not None and period.this.first_day < data_from:
+        to_date = f"data from {data_from:%d %b %Y} only" + (f"; {to_date}" if to_date else "")
+    frame, composite_frame = _card(table, period.label, _target_lookup(targets, scope, by, offline_services), to_date=to_date)
+    history = pl.DataFrame(schema={"scope": pl.String, "kpi": pl.String, "period": pl.String, "period_start": pl.Date,
+                                   "value": pl.Float64, "numerator": pl.Float64, "denominator": pl.Float64, "n": pl.Int64})
+    return Scorecard(period.label, frame, composite_frame, history, rule_counts, False, period.this.last_day, targets.version,
+                     breach_weeks=targets.breach_weeks)
+
+
+def _card(
+    table: pl.DataFrame,
+    label: str,
+    applicable_target: Callable[[str, str], tuple[float | None, str, bool]],
+    *,
+    in_progress: str | None = None,
+    to_date: str | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows and composites of a card from ``table`` (scope, kpi, value, n, note,
+    last_week, same_week_last_year). ``in_progress``: the period is not over and is not
+    judged (the note says why); ``to_date``: it is judged like for like, and the note
+    says over which days."""
+    partial = in_progress is not None
     rows = []
     for row in table.iter_rows(named=True):
         metric = METRICS[row["kpi"]]
@@ -153,14 +249,16 @@ def scorecard(
                 note = "not applicable: this service has no online journeys"
         if partial:
             state, change_week, change_year = GREY, None, None
-            note = f"week in progress: data to {as_of:%a %d %b}" + (f"; {note}" if note else "")
+            note = f"{in_progress}" + (f"; {note}" if note else "")
         else:
+            if to_date:
+                note = to_date + (f"; {note}" if note else "")
             state = status(value, target, metric.better)
             change_week = _change(value, row["last_week"])
             change_year = _change(value, row["same_week_last_year"])
         rows.append(
             {
-                "week": week_of["this"],
+                "week": label,
                 "scope": row["scope"],
                 "kpi": metric.name,
                 "label": metric.label,
@@ -204,7 +302,7 @@ def scorecard(
         below_order = sorted(misses, key=lambda kpi: (-misses[kpi], kpi))
         composites.append(
             {
-                "week": week_of["this"],
+                "week": label,
                 "scope": scope_value[0],
                 "score": score,
                 "status": GREY if partial else composite_status(score, red=red),
@@ -222,19 +320,7 @@ def scorecard(
                 "above": pl.List(pl.String), "below": pl.List(pl.String), "off_target": pl.Int64, "worst": pl.String,
                 "partial": pl.Boolean},
     )
-    history_start = monday - timedelta(weeks=HISTORY_WEEKS - 1)
-    history = values.filter(pl.col("period_start") >= history_start).select("scope", "kpi", "period", "period_start", "value", "numerator", "denominator", "n")
-    if offline_services:
-        offline = pl.col("scope").is_in(list(offline_services)) if by == "service_id" else pl.lit(scope.get("service_id") in offline_services)
-        history = history.with_columns(
-            pl.when(pl.col("kpi").is_in(list(NOT_APPLICABLE_OFFLINE)) & offline).then(None).otherwise(pl.col("value")).alias("value")
-        )
-    judged = values.filter(pl.col("period_start") <= (monday - timedelta(weeks=1) if partial else monday))
-    if data_from is not None:
-        judged = judged.filter(pl.col("period_start") >= data_from)  # a week the data starts inside is not judged
-    found = find_breaches(judged, lambda scope_value, kpi: applicable_target(scope_value, kpi)[0], weeks=targets.breach_weeks)
-    return Scorecard(week_of["this"], frame, composite_frame, history, result.rule_counts, partial, as_of, targets.version,
-                     found, targets.breach_weeks)
+    return frame, composite_frame
 
 
 def _change(value: float | None, before: float | None) -> float | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from metrics.breaches import BREACH_WEEKS
 from metrics.registry import METRICS
+from metrics.report_periods import FINANCIAL_YEAR_START
 
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.toml"
 SCOPE_KEYS = ("department_id", "service_id", "office_id")
@@ -42,6 +43,7 @@ class Targets:
     version: str
     rows: tuple[Target, ...]
     breach_weeks: int = BREACH_WEEKS  # complete weeks below target in a row that make a breach (metrics.breaches)
+    financial_year_start: int = FINANCIAL_YEAR_START  # the month (1-12) the financial year starts in (metrics.report_periods)
 
     def for_scope(self, kpi: str, department_id: str | None = None, service_id: str | None = None, office_id: str | None = None) -> tuple[float | None, str]:
         """The target of ``kpi`` in a scope and where it comes from ('default', or the row)."""
@@ -75,6 +77,10 @@ def load_targets(path: Path = TARGETS_FILE) -> Targets:
     if isinstance(breach_weeks, bool) or not isinstance(breach_weeks, int) or not 1 <= breach_weeks <= 52:
         problems.append(f"breach_weeks must be a whole number of weeks from 1 to 52, not {breach_weeks!r}")
         breach_weeks = BREACH_WEEKS
+    year_start = document.get("financial_year_start", FINANCIAL_YEAR_START)
+    if isinstance(year_start, bool) or not isinstance(year_start, int) or not 1 <= year_start <= 12:
+        problems.append(f"financial_year_start must be a month number from 1 (January) to 12, not {year_start!r}")
+        year_start = FINANCIAL_YEAR_START
     rows = []
     for number, raw in enumerate(document.get("targets", []), start=1):
         unknown_keys = set(raw) - {"kpi", "value", "reason", *SCOPE_KEYS}
@@ -93,4 +99,4 @@ def load_targets(path: Path = TARGETS_FILE) -> Targets:
         rows.append(Target(kpi=kpi, value=float(raw["value"]), reason=raw.get("reason", ""), **{k: raw.get(k) for k in SCOPE_KEYS}))
     if problems:
         raise TargetsError(f"{path}: " + "; ".join(problems))
-    return Targets(version=version, rows=tuple(rows), breach_weeks=breach_weeks)
+    return Targets(version=version, rows=tuple(rows), breach_weeks=breach_weeks, financial_year_start=year_start)
