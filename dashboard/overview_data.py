@@ -10,7 +10,9 @@ import polars as pl
 
 from dashboard import state
 from metrics.periods import parse_week
+from metrics.report_periods import ReportPeriod, report_period
 from metrics.scorecard import Scorecard
+from metrics.targets import load_targets
 from metrics.where import Where, child_dimension, where
 
 
@@ -25,6 +27,26 @@ def scorecard(context: state.Context, department: str, service: str, week: str, 
         context.engine, str(context.engine.url), context.departments, department, service, week, context.as_of,
         by=by, data_from=context.first_day, offline_services=offline_services(context),
     )
+
+
+def period_card(context: state.Context, department: str, service: str, week: str, kind: str) -> tuple[Scorecard, ReportPeriod]:
+    """The scorecard of the month, quarter or financial year that holds the chosen week's
+    Sunday (or the last day of data, if earlier), to that day, and that period: the page
+    reads as of the week chosen, a period not over by then is shown to that day."""
+    day = parse_week(week) + timedelta(days=6)
+    if context.as_of is not None:
+        day = min(day, context.as_of)
+    period = report_period(kind, day, day, financial_year_start_month=load_targets().financial_year_start)
+    card = state.report_period_scorecard(
+        context.engine, str(context.engine.url), context.departments, department, service, kind, day, day,
+        data_from=context.first_day, offline_services=offline_services(context),
+    )
+    return card, period
+
+
+def financial_year_start() -> int:
+    """The month the financial year starts in (metrics/targets.toml)."""
+    return load_targets().financial_year_start
 
 
 def where_matrix(context: state.Context, department: str, service: str, week: str) -> Where:

@@ -16,6 +16,7 @@ from metrics.breaches import breach_sentence
 from metrics.formatting import change_judged, gap, number
 from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
+from metrics.report_periods import MONTHS, ReportPeriod, Span
 from metrics.scorecard import UNKNOWN_SCOPE, YEAR_WEEKS, Scorecard
 from metrics.status import status_word
 from metrics.where import Where
@@ -53,27 +54,105 @@ def composite_caption(entry: dict, rows: pl.DataFrame) -> str:
     return text
 
 
-def scorecard_table(rows: pl.DataFrame) -> pl.DataFrame:
+WEEK_HEADINGS = {"value": "This week", "change": "On last week", "last_week": "Last week", "same_week_last_year": "Same week last year"}
+
+
+def scorecard_table(rows: pl.DataFrame, headings: dict[str, str] | None = None) -> pl.DataFrame:
     """The scorecard as a person reads it: every number in its unit ('1,284', '59.2%',
     '£60.13'), '–' for none, the change judged in words, status in words, labels not ids
-    (the CSV download keeps ids and raw numbers: ``Scorecard.long``)."""
+    (the CSV download keeps ids and raw numbers: ``Scorecard.long``). ``headings`` name
+    the value and comparison columns (the week's by default; ``period_headings``)."""
+    named = headings or WEEK_HEADINGS
     lines = []
     for row in rows.iter_rows(named=True):
         metric = METRICS[row["kpi"]]
         applicable = row.get("applicable") is not False
-        lines.append({
-            "Measure": metric.label,
-            "This week": number(row["value"], metric) if applicable else "n/a",
-            "On last week": change_judged(row["change_on_last_week"], metric),
-            "Last week": number(row["last_week"], metric) if applicable else "n/a",
-            "Same week last year": number(row["same_week_last_year"], metric) if applicable else "n/a",
+        line = {"Measure": metric.label, named["value"]: number(row["value"], metric) if applicable else "n/a",
+                named["change"]: change_judged(row["change_on_last_week"] if "last_week" in named else row["change_on_last_year"], metric)}
+        if "last_week" in named:  # the financial year to date has no previous period
+            line[named["last_week"]] = number(row["last_week"], metric) if applicable else "n/a"
+        line |= {
+            named["same_week_last_year"]: number(row["same_week_last_year"], metric) if applicable else "n/a",
             "Target": number(row["target"], metric),
             "Status": status_word(row["status"], row["value"], row["target"], partial=bool(row["partial"]), applicable=applicable),
             "Observations": "–" if row["n"] is None else f"{row['n']:,}",
             "Note": row["note"] or "",
-        })
-    return pl.DataFrame(lines, schema={key: pl.String for key in (
-        "Measure", "This week", "On last week", "Last week", "Same week last year", "Target", "Status", "Observations", "Note")})
+        }
+        lines.append(line)
+    columns = ["Measure", *[named[key] for key in ("value", "change", "last_week", "same_week_last_year") if named.get(key)],
+               "Target", "Status", "Observations", "Note"]
+    return pl.DataFrame(lines, schema={key: pl.String for key in columns}) if lines else pl.DataFrame(schema={key: pl.String for key in columns})
+
+
+def period_headings(period: ReportPeriod) -> dict[str, str]:
+    """The table's headings for a month, quarter or financial year to date: each column
+    named by its span ('November 2026', 'On October 2026'; '... to 3 Dec' when to date)."""
+    def named(span: Span) -> str:
+        return f"{span.label} to {span.last_day.day} {span.last_day:%b}" if period.partial else span.label
+
+    headings = {"value": named(period.this), "same_week_last_year": named(period.last_year)}
+    if period.previous is not None:
+        headings |= {"change": f"On {named(period.previous)}", "last_week": named(period.previous)}
+    else:
+        headings |= {"change": f"On {named(period.last_year)}"}
+    return headings
+
+
+def period_summary(card: Scorecard, period: ReportPeriod) -> str:
+    """One sentence: how many measures are below target over the period and the furthest."""
+    composite = card.composite.row(0, named=True) if card.composite.height else None
+    judged = card.rows.filter(pl.col("score").is_not_null())
+    heading = period.heading()
+    if composite is None or not judged.height:
+        return f"{heading}: no measure has both a figure and a target."
+    below = composite["below"]
+    if not below:
+        return f"{heading}: all {judged.height} measures with a target are on target."
+    worst = card.rows.filter(pl.col("kpi") == below[0]).row(0, named=True)
+    metric = METRICS[worst["kpi"]]
+    return (f"{heading}: {len(below)} of {judged.height} measures with a target are below it; furthest below, "
+            f"{metric.label} {number(worst['value'], metric)} against {number(worst['target'], metric)}.")
+
+
+PERIOD_NOTE = (
+    "Each figure is computed over the whole period from every case, call and rating in it (a rate from its own "
+    "numerator and denominator, never an average of weeks; the backlog on its last day). A period not yet over is "
+    "compared over the same number of days of the previous period and of the same period last year. The financial "
+    "year starts in {month} (financial_year_start in metrics/targets.toml); its previous period is the same span "
+    "last year, so it has one comparison."
+)
+
+
+def period_csv(card: Scorecard, period: ReportPeriod) -> pl.DataFrame:
+    """The period's scorecard for the CSV download: raw numbers, spans, status codes, ids."""
+    previous = period.previous
+    return card.rows.select(
+        pl.lit(period.kind).alias("period_kind"), pl.lit(period.label).alias("period"),
+        pl.lit(period.this.first_day).alias("first_day"), pl.lit(period.this.last_day).alias("last_day"),
+        pl.lit(period.partial).alias("to_date"), pl.col("label").alias("Measure"), "value",
+        pl.lit(previous.label if previous else None, dtype=pl.String).alias("previous_period"),
+        pl.col("last_week").alias("previous_value"),
+        pl.lit(period.last_year.label).alias("same_period_last_year"), pl.col("same_week_last_year").alias("last_year_value"),
+        "target", pl.col("status").alias("Status"), pl.col("n").alias("Observations"), pl.col("note").alias("Note"),
+        pl.col("kpi").alias("KPI"),
+    )
+
+
+def period_caption(period: ReportPeriod) -> str | None:
+    """Says a period is shown to the chosen week's end (or the last day of data) and so
+    compared over the same days; None for a whole period."""
+    if not period.partial:
+        return None
+    to = f"{period.this.last_day:%a} {period.this.last_day.day} {period.this.last_day:%b %Y}"
+    if period.kind == "fytd":
+        return f"{period.label} to {to}, the end of the week chosen, against {period.last_year.label} over the same days."
+    previous = period.previous.label if period.previous else period.last_year.label
+    return (f"{period.label} to {to}, the end of the week chosen (or the last day of data), against {previous} and "
+            f"{period.last_year.label} over the same days.")
+
+
+def period_note(financial_year_start: int) -> str:
+    return PERIOD_NOTE.format(month=MONTHS[financial_year_start - 1])
 
 
 def scorecard_csv(rows: pl.DataFrame) -> pl.DataFrame:

@@ -27,7 +27,8 @@ from data.extracts import run_extract
 from data.fact_frames import Facts
 from data.facts import data_extent, load_facts, organisation_timezone
 from metrics.periods import parse_week, week_label
-from metrics.scorecard import Scorecard, latest_complete_week, scorecard
+from metrics.report_periods import report_period
+from metrics.scorecard import Scorecard, latest_complete_week, period_scorecard, scorecard
 from metrics.targets import load_targets
 
 CACHE_SECONDS = 600
@@ -289,6 +290,21 @@ def facts_window(monday: date, as_of: date | None) -> tuple[date, date]:
     return first_monday - timedelta(weeks=52), last_monday + timedelta(days=6)
 
 
+def _scope_facts(
+    engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, first_day: date, last_day: date,
+) -> tuple[Facts, dict[str, str]]:
+    """The facts of a scope (all, a department, or a service of it) over a window, and the
+    scope as targets read it."""
+    loaded = facts(engine, url, (department,) if department != ALL else departments, first_day, last_day)
+    scope: dict[str, str] = {}
+    if department != ALL:
+        scope["department_id"] = department
+    if service != ALL:
+        scope["service_id"] = service
+        loaded = loaded.where(service_id=service)
+    return loaded, scope
+
+
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=32, show_spinner=False)
 def weekly_scorecard(
     _engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, week: str, as_of: date,
@@ -296,16 +312,22 @@ def weekly_scorecard(
 ) -> Scorecard:
     """The scorecard of a scope (all, a department, or a service) for an ISO week, one per
     value of ``by`` if given; ``offline_services``: those with no online channel."""
-    monday = parse_week(week)
-    chosen = (department,) if department != ALL else departments
-    loaded = facts(_engine, url, chosen, *facts_window(monday, as_of))
-    scope: dict[str, str] = {}
-    if department != ALL:
-        scope["department_id"] = department
-    if service != ALL:
-        scope["service_id"] = service
-        loaded = loaded.where(service_id=service)
+    loaded, scope = _scope_facts(_engine, url, departments, department, service, *facts_window(parse_week(week), as_of))
     return scorecard(loaded, week, by=by, scope=scope, as_of=as_of, targets=load_targets(), data_from=data_from, offline_services=frozenset(offline_services))
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=16, show_spinner=False)
+def report_period_scorecard(
+    _engine: Engine, url: str, departments: tuple[str, ...], department: str, service: str, kind: str, day: date,
+    as_of: date, data_from: date | None = None, offline_services: tuple[str, ...] = (),
+) -> Scorecard:
+    """The scorecard of a scope for the month, quarter or financial year to date that
+    contains ``day`` (metrics.report_periods), with its comparison spans: its own load of
+    facts, from the first day of the same period a year earlier to the period's last."""
+    period = report_period(kind, day, as_of, financial_year_start_month=load_targets().financial_year_start)
+    loaded, scope = _scope_facts(_engine, url, departments, department, service, period.last_year.first_day, period.this.last_day)
+    return period_scorecard(loaded, period, scope=scope, targets=load_targets(), data_from=data_from,
+                            offline_services=frozenset(offline_services))
 
 
 def week_options(context: Context, weeks: int = 104) -> list[str]:

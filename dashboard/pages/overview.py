@@ -8,6 +8,7 @@ import streamlit as st
 from anomalies import links
 from dashboard import components, overview_data, overview_figures, params, state
 from dashboard.text import plain
+from metrics.report_periods import PERIOD_KINDS, PERIOD_WORDS
 from metrics.summary import sentences
 
 context = state.open_or_stop()
@@ -85,6 +86,19 @@ if not where.partial:
     if by_child.height:
         st.dataframe(by_child, hide_index=True, width="stretch")
 st.caption(overview_figures.BACKLOG_NOTE)
+
+st.subheader("Month, quarter and financial year", anchor=False)
+kind_column, _rest = st.columns([1, 3])
+kind = params.choice("Period", "period", list(PERIOD_KINDS), "month", format_func=PERIOD_WORDS.__getitem__, container=kind_column,
+                     help="The month, quarter or financial year to date that holds the chosen week's last day.")
+with st.spinner("Computing the period…"):
+    period_card, period = overview_data.period_card(context, department, service, week, kind)
+st.markdown(plain(overview_figures.period_summary(period_card, period)))
+if caption := overview_figures.period_caption(period):
+    st.caption(plain(caption))
+st.dataframe(overview_figures.scorecard_table(period_card.rows, overview_figures.period_headings(period)), hide_index=True, width="stretch")
+components.csv_download(overview_figures.period_csv(period_card, period), f"scorecard-{scope_name}-{period.label}")
+st.caption(overview_figures.period_note(overview_data.financial_year_start()))
 
 with st.expander("The scorecard as a table", expanded=False):
     st.dataframe(overview_figures.scorecard_table(rows), hide_index=True, width="stretch")

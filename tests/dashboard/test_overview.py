@@ -301,3 +301,40 @@ def test_for_how_long_lists_the_departments_and_its_services_breaches(world):
     if going.height:
         summary = next(m.value for m in at.markdown if "below target for weeks on end" in m.value)
         assert f"{going.height:,} measure" in summary
+
+
+def period_frame(at: AppTest, heading: str) -> pl.DataFrame:
+    for frame in at.dataframe:
+        shown = pl.from_pandas(frame.value)
+        if heading in shown.columns:
+            return shown
+    raise AssertionError(f"no table with a column {heading!r}: {[pl.from_pandas(f.value).columns for f in at.dataframe]}")
+
+
+@pytest.mark.parametrize("kind", ["month", "quarter", "fytd"])
+def test_the_month_quarter_and_year_to_date_are_the_period_scorecards_of_the_scope(world, kind):
+    from metrics.report_periods import report_period
+    from metrics.scorecard import period_scorecard
+
+    engine, departments, first, as_of = world
+    week = latest_complete_week(as_of)
+    at = open_overview(department="transport", period=kind)
+    day = min(parse_week(week) + timedelta(days=6), as_of)
+    period = report_period(kind, day, day, financial_year_start_month=load_targets().financial_year_start)
+    facts = load_facts(engine, ("transport",), period.last_year.first_day, period.this.last_day)
+    card = period_scorecard(facts, period, scope={"department_id": "transport"}, targets=load_targets(), data_from=first)
+    heading = f"{period.this.label} to {period.this.last_day.day} {period.this.last_day:%b}" if period.partial else period.this.label
+    shown = period_frame(at, heading)
+    values = dict(zip(shown["Measure"], shown[heading], strict=True))
+    checked = 0
+    for row in card.rows.iter_rows(named=True):
+        metric = METRICS[row["kpi"]]
+        assert values[metric.label] == (number(row["value"], metric) if row["applicable"] else "n/a"), metric.label
+        checked += 1
+    assert checked == card.rows.height > 10
+    summary = " ".join(m.value for m in at.markdown)
+    assert period.heading() in summary
+    if kind == "fytd":
+        assert not any(column.startswith("On ") and period.last_year.label not in column for column in shown.columns)
+    if kind != "month":  # the default stays out of the address, as every filter's does
+        assert at.query_params["period"] in (kind, [kind])
