@@ -14,9 +14,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
-from dashboard import audit_trail, state
+from dashboard import audit_trail, overview_data, state
 from dashboard.anomalies_figures import KIND_WORDS
 from metrics.registry import METRICS, Metric
+from metrics.scorecard import UNKNOWN_SCOPE, latest_complete_week
 from notify import NotifyError
 from notify.subscriptions import (
     Subscription,
@@ -191,3 +192,39 @@ def subscribe(context: state.Context, subscription: Subscription) -> int:
     })
     forget_writes()
     return number_added
+
+
+# --------------------------------------------------------------------------- sustained breaches
+
+
+BREACH_BY = {"department": "department_id", "service": "service_id"}
+
+
+def breaches_of(context: state.Context, *, scope: str, kpi: str) -> tuple[str, pl.DataFrame]:
+    """The last complete week and the sustained target breaches (metrics.breaches) of the
+    departments and services the viewer may see that are going then or ended that week,
+    with a ``scope`` key ('kind:id', as the flags have it) and ``where_name``; narrowed to
+    the page's scope and measure when they are set. These are judged against targets,
+    not against the series' own past as flags are: a failure that lasts stays here."""
+    if context.as_of is None:
+        return "", pl.DataFrame()
+    week = latest_complete_week(context.as_of)
+    frames = []
+    for kind, column in BREACH_BY.items():
+        card = state.weekly_scorecard(
+            context.engine, str(context.engine.url), context.departments, state.ALL, state.ALL, week, context.as_of,
+            by=column, data_from=context.first_day, offline_services=overview_data.offline_services(context),
+        )
+        found = card.current_breaches().filter(pl.col("scope") != UNKNOWN_SCOPE)
+        frames.append(found.with_columns(
+            pl.format("{}:{}", pl.lit(kind), pl.col("scope")).alias("scope"),
+            pl.col("scope").map_elements(lambda member, kind=kind: f"{context.name_of(DIMENSIONS[kind], member)} ({kind})",
+                                         return_dtype=pl.String).alias("where_name"),
+        ))
+    breaches = pl.concat(frames, how="vertical_relaxed")
+    if scope != state.ALL:
+        breaches = breaches.filter(pl.col("scope") == scope)
+    if kpi != state.ALL:
+        breaches = breaches.filter(pl.col("kpi") == kpi)
+    return week, breaches.sort(["ongoing", "weeks", "where_name", "kpi"], descending=[True, True, False, False])
+

@@ -217,3 +217,25 @@ def sent_table(sent: pl.DataFrame) -> pl.DataFrame:
         pl.col("last_attempt_at").alias("Last attempt (UTC)"), pl.col("subscriber").alias("Who"), pl.col("rule").replace_strict(RULE_WORDS).alias("Rule"),
         pl.col("subject").alias("Subject"), pl.col("status").alias("Status"), pl.col("attempts").alias("Attempts"), pl.col("error").alias("Error"),
     )
+
+
+BREACHES_BESIDE_FLAGS = (
+    "A flag is a surprise against the measure's own recent past, so a failure that lasts stops being one. A sustained "
+    "breach is judged against the target instead: a department or service below target for several complete weeks "
+    "running stays listed here until a week back on target (the Weekly scorecard's 'For how long' has the same list "
+    "for one scope)."
+)
+
+
+def breaches_summary(breaches: pl.DataFrame, week: str, *, narrowed: bool) -> str:
+    """One sentence: how many sustained breaches are going in the last complete week."""
+    if not week:
+        return "There is no data yet."
+    where = " for this scope and measure" if narrowed else " in the departments and services you may see"
+    if breaches.height == 0:
+        return f"No sustained target breach is going in {week}{where}."
+    going = breaches.filter(pl.col("ongoing")).height
+    ended = breaches.height - going
+    words = f"{going:,} sustained target breach{'es' if going != 1 else ''} going in {week}{where}"
+    return words + (f"; {ended:,} ended that week." if ended else ".")
+

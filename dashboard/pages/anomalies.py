@@ -10,8 +10,9 @@ import streamlit as st
 
 from anomalies import AnomalyError, links
 from anomalies.links import drilldown_url
-from dashboard import anomalies_data, anomalies_figures, components, params, state
+from dashboard import anomalies_data, anomalies_figures, components, overview_figures, params, state
 from dashboard.anomalies_figures import ACKNOWLEDGE_WORDS, FLAG_STATUS_BADGE, FLAG_STATUS_WORDS, RULE_WORDS
+from dashboard.text import plain
 from data.vocabulary import CHANNELS
 from metrics.registry import METRICS
 from notify import NotifyError
@@ -99,6 +100,19 @@ else:
             components.table(anomalies_figures.flags_table(shown), f"anomaly-flags-{grain}", column_config={
                 "Drill-down": st.column_config.LinkColumn("Drill-down", display_text="Open", help="The drill-down at this scope and week"),
             })
+
+# --------------------------------------------------------------------------- sustained breaches
+
+st.header("Below target for weeks on end")
+breach_scope, breach_kpi = (scope, kpi) if run is not None else (state.ALL, state.ALL)
+with st.spinner("Finding the sustained breaches…"):
+    breach_week, breaches = anomalies_data.breaches_of(context, scope=breach_scope, kpi=breach_kpi)
+st.markdown(plain(anomalies_figures.breaches_summary(breaches, breach_week, narrowed=(breach_scope, breach_kpi) != (state.ALL, state.ALL))))
+if breaches.height:
+    st.markdown("\n".join(f"- {plain(line)}" for line in overview_figures.breach_lines(breaches, breach_week)))
+    st.dataframe(overview_figures.breach_table(breaches), hide_index=True, width="stretch")
+    components.csv_download(overview_figures.breach_csv(breaches), f"breaches-{breach_week}", label="Download the breaches as CSV")
+st.caption(anomalies_figures.BREACHES_BESIDE_FLAGS)
 
 # --------------------------------------------------------------------------- notifications
 

@@ -120,3 +120,39 @@ def test_without_a_stored_run_the_page_says_how_to_make_one(plain_world):
     at.switch_page("pages/anomalies.py").run()
     assert not at.exception
     assert any("python -m anomalies detect" in i.value for i in at.info)
+
+
+def test_sustained_breaches_are_listed_beside_the_flags_even_without_a_run(plain_world, all_departments):
+    """The page's breaches are the scorecards' (departments and services of the last
+    complete week), and stay listed while no detection has been stored."""
+    from datetime import timedelta
+
+    from data.facts import data_extent, load_facts
+    from metrics.periods import parse_week
+    from metrics.scorecard import latest_complete_week, scorecard
+
+    engine = create_engine(plain_world)
+    first, as_of = data_extent(engine, all_departments, "Europe/London")
+    week = latest_complete_week(as_of)
+    monday = parse_week(week)
+    facts = load_facts(engine, all_departments, monday - timedelta(weeks=52), monday + timedelta(days=6))
+    with engine.connect() as connection:  # services with no online channel: digital take-up does not apply
+        offline = frozenset(connection.execute(sa.text("SELECT service_id FROM services WHERE NOT digital")).scalars())
+    expected = set()
+    for kind in ("department", "service"):
+        card = scorecard(facts, week, by=f"{kind}_id", as_of=as_of, data_from=first, offline_services=offline)
+        current = card.current_breaches().filter(pl.col("scope") != "(unknown)")
+        expected |= {(f"{kind}:{row['scope']}", row["kpi"], row["start_week"], row["ongoing"]) for row in current.iter_rows(named=True)}
+    engine.dispose()
+    assert expected, "the small world has sustained breaches"
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/anomalies.py").run()
+    assert not at.exception
+    assert any(h.value == "Below target for weeks on end" for h in at.header)
+    going = sum(1 for item in expected if item[3])
+    said = [m.value for m in at.markdown if "sustained target breach" in m.value]
+    assert said and said[0].startswith(f"{going:,} sustained target breach") and week in said[0], said
+    table = next(pl.from_pandas(f.value) for f in at.dataframe if "Weeks below" in pl.from_pandas(f.value).columns)
+    assert table.height == len(expected)
+    assert set(table["Since"].str.replace(" or earlier", "")) == {item[2] for item in expected}
