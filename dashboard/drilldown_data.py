@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from anomalies import links
-from dashboard import downloads, params, state
+from dashboard import downloads, overview_data, params, state
 from dashboard.drilldown_figures import on_screen
 from dashboard.text import plain
 from data.fact_frames import Facts
@@ -175,8 +175,15 @@ class View:
 
 
     def peer_values(self, level: str) -> pl.DataFrame:
-        """The members of ``level`` in the chosen week (the engine's values)."""
-        return self.values(("week", level)).filter(pl.col("period") == self.week)
+        """The members of ``level`` in the chosen week (the engine's values), without the
+        services the measure does not apply to (``not_applicable_peers`` names them)."""
+        values = self.values(("week", level)).filter(pl.col("period") == self.week)
+        return drill.applicable_peers(values, self.metric, level, offline_services(self.context))[0]
+
+    def not_applicable_peers(self, level: str) -> list[str]:
+        """The names of the services of the scope the measure does not apply to."""
+        values = self.values(("week", level)).filter(pl.col("period") == self.week)
+        return [self.context.name_of(level, member) for member in drill.applicable_peers(values, self.metric, level, offline_services(self.context))[1]]
 
     def cell(self, series: pl.DataFrame) -> dict:
         """The engine's row for the chosen week."""
@@ -186,6 +193,11 @@ class View:
         """The value of the week before the chosen one, if it is in the window."""
         before = series.filter(pl.col("period_start") == self.days[0] - timedelta(weeks=1))["value"].to_list()
         return before[0] if before else None
+
+
+def offline_services(context: state.Context) -> frozenset[str]:
+    """The services with no online channel (services.digital false)."""
+    return frozenset(overview_data.offline_services(context))
 
 
 def no_observations(series: pl.DataFrame) -> bool:

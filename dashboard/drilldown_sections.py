@@ -113,6 +113,9 @@ def peers(view: View, series: WeekValues, cell: dict) -> None:
             overall = cell["value"]
             names = {member: context.name_of(level, member) for member in values[level].drop_nulls().to_list()}
     table = drill.peers(values, metric, level, names, overall=overall, targets=view.targets, scope=where)
+    if left_out := view.not_applicable_peers(level) if level != drill.WEEK else []:
+        st.caption(plain(f"{metric.label} does not apply to {', '.join(left_out)} (no online channel): left out of this comparison, "
+                         "not counted as 0%."))
     if table.height == 0:
         components.empty(f"No {plural} have {metric.observations} in week {week}.", "Pick another week or measure.")
         return

@@ -25,6 +25,7 @@ from metrics.formatting import number
 from metrics.periods import Periods, parse_week
 from metrics.registry import MEASURES, POPULATIONS, Aggregation, Direction, Metric
 from metrics.rules import DEFAULT_THRESHOLDS, RULES, Rule, Thresholds
+from metrics.scorecard import NOT_APPLICABLE_OFFLINE
 from metrics.status import status as status_of
 from metrics.targets import Targets
 
@@ -141,6 +142,24 @@ def blocked_by(metric: Metric, scope: Scope) -> str | None:
         if reason:
             return f"{metric.label} cannot be shown for one {LEVEL_WORDS[level][0]}: {reason}."
     return None
+
+
+def not_applicable(metric: Metric, scope: Scope, offline_services: frozenset[str], service_name: str = "this service") -> str | None:
+    """Why the metric does not apply to the scope's service at all (it has no online
+    channel, so digital take-up is not 0% of a channel it does not offer), or None."""
+    if metric.name in NOT_APPLICABLE_OFFLINE and scope.service_id in offline_services:
+        return (f"{metric.label} does not apply to {service_name}: it has no online channel, so it is shown as not applicable "
+                "on the scorecard and left out of its composite score, not as 0%.")
+    return None
+
+
+def applicable_peers(values: pl.DataFrame, metric: Metric, level: str, offline_services: frozenset[str]) -> tuple[pl.DataFrame, list[str]]:
+    """The peers a metric applies to, and the services left out because it does not apply
+    to them (no online channel)."""
+    if level != "service_id" or metric.name not in NOT_APPLICABLE_OFFLINE:
+        return values, []
+    left_out = values.filter(pl.col(level).is_in(list(offline_services)))[level].drop_nulls().unique().sort().to_list()
+    return values.filter(~pl.col(level).is_in(list(offline_services)) | pl.col(level).is_null()), left_out
 
 
 def next_level(metric: Metric, scope: Scope) -> tuple[str, list[str]]:

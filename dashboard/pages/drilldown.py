@@ -28,7 +28,8 @@ metric, where = METRICS[kpi], drilldown_data.scope(context)
 st.markdown(f"{metric.description} *Formula:* {metric.formula}.")
 
 drilldown_sections.breadcrumbs(context, where, week)
-blocked = drill.blocked_by(metric, where)
+blocked = drill.blocked_by(metric, where) or drill.not_applicable(
+    metric, where, drilldown_data.offline_services(context), context.name_of("service_id", where.service_id or ""))
 if blocked:
     components.empty(blocked, "Go up a level with the breadcrumbs above, or pick another measure.")
     st.stop()

@@ -232,3 +232,24 @@ def test_a_sustained_breach_is_named_under_the_number(app_env):
     on_target = card.rows.filter((pl.col("status") == "green") & (pl.col("kpi") == "volume").not_()).row(0, named=True)
     calm = open_page({"kpi": on_target["kpi"], "week": LATEST, "service": on_target["scope"]})
     assert not [md.value for md in calm.markdown if "A sustained breach" in md.value]
+
+
+def test_digital_take_up_does_not_apply_to_a_service_with_no_online_channel(app_env):
+    """Birth registration has no online channel (services.digital false): its digital
+    take-up is not applicable, not 0% off target, and a department's services compared
+    leave it out and say so."""
+    import polars as pl
+    import sqlalchemy as sa
+
+    engine = create_engine(app_env)
+    with engine.connect() as connection:
+        offline = connection.execute(sa.text("SELECT service_id, name, department_id FROM services WHERE NOT digital ORDER BY 1")).all()
+    engine.dispose()
+    service, name, department = offline[0]
+    at = open_page({"kpi": "digital_take_up", "department": department, "service": service})
+    assert any(f"Digital take-up does not apply to {name}: it has no online channel" in info.value for info in at.info)
+    assert not at.metric  # no 0.0% beside a target
+    at = open_page({"kpi": "digital_take_up", "department": department})
+    assert any(name in caption.value and "does not apply" in caption.value for caption in at.caption)
+    peers = next(pl.from_pandas(frame.value) for frame in at.dataframe if "Service" in pl.from_pandas(frame.value).columns)
+    assert name not in peers["Service"].to_list()
