@@ -6,7 +6,7 @@ forgets the cached frames it changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import polars as pl
@@ -110,6 +110,41 @@ def filtered(flags: pl.DataFrame, *, scope: str, kpi: str, status: str, weeks: s
     if weeks != state.ALL:
         shown = shown.filter(pl.col("first_day") > pl.lit(data_end) - pl.duration(weeks=int(weeks)))
     return shown.sort("first_day", "scope_label", descending=[True, False])
+
+
+def period_start(weeks: str, data_end: date, flags: pl.DataFrame) -> date:
+    """The first day of the period the filters show: ``weeks`` before the data's end, or
+    the first flag's day for all time."""
+    if weeks == state.ALL:
+        return flags["first_day"].min() if flags.height else data_end
+    return data_end - timedelta(weeks=int(weeks)) + timedelta(days=1)
+
+
+def triage_order(shown: pl.DataFrame) -> pl.DataFrame:
+    """The flags as an analyst works through them: open ones first, then the most severe
+    (the furthest from expected, in spreads; combinations, whose score is of another kind,
+    after the single measures), then the newest."""
+    return shown.with_columns(
+        pl.when(pl.col("detector") == "isolation_forest").then(None).otherwise(pl.col("score").abs()).alias("severity"),
+    ).sort(
+        [pl.col("status") != "open", "severity", "first_day", "scope_label"],
+        descending=[False, True, True, False], nulls_last=True,
+    )
+
+
+def chosen_flag(ordered: pl.DataFrame, selected_rows: list[int], wanted: str | None) -> str:
+    """The flag shown in detail: the row chosen in the table, else the one in the address
+    (a notification's link), else the first in triage order."""
+    keys = ordered["flag_key"].to_list()
+    if selected_rows and 0 <= selected_rows[0] < len(keys):
+        return keys[selected_rows[0]]
+    if wanted in keys:
+        return wanted
+    return keys[0]
+
+
+def flag_row(flags: pl.DataFrame, flag_key: str) -> dict:
+    return flags.filter(pl.col("flag_key") == flag_key).row(0, named=True)
 
 
 def still_open(flags: pl.DataFrame) -> int:

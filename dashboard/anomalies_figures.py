@@ -6,7 +6,7 @@ down: fell; diamond: a combination of KPIs) with a text label, never by colour a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -79,8 +79,9 @@ def series_figure(scores: pl.DataFrame, flags: pl.DataFrame, kpi: str, *, title:
     return figure
 
 
-def timeline_figure(flags: pl.DataFrame, scope_label: dict[str, str], *, title: str) -> go.Figure:
-    """Every flag on a timeline, one row per scope: shape by direction, text by KPI."""
+def timeline_figure(flags: pl.DataFrame, scope_label: dict[str, str], *, title: str, period: tuple[date, date] | None = None) -> go.Figure:
+    """Every flag on a timeline, one row per scope: shape by direction, text by KPI; the
+    axis covers ``period`` (the filters' period) when given, not only the flags' days."""
     rows = flags.sort("first_day").to_dicts()
     scopes = sorted({scope_label[r["scope"]] for r in rows})
     figure = base(title, max(260, 30 * len(scopes) + 130))
@@ -95,18 +96,13 @@ def timeline_figure(flags: pl.DataFrame, scope_label: dict[str, str], *, title: 
     figure.update_yaxes(title=None, categoryorder="array", categoryarray=scopes[::-1], automargin=True)
     if rows:  # room on the right for the last labels
         first, last = rows[0]["first_day"], rows[-1]["first_day"]
+        if period is not None:
+            first, last = min(first, period[0]), max(last, period[1])
         span = max((last - first).days, 14)
         figure.update_xaxes(range=[first - timedelta(days=span * 0.04 + 2), last + timedelta(days=span * 0.22 + 4)])
     figure.update_xaxes(title=None)
     figure.update_layout(hovermode="closest")
     return figure
-
-
-def describe(row: dict) -> str:
-    """One line for a flag selector: date, scope and KPI with the direction."""
-    metric = METRICS[row["kpi"]]
-    arrow = "◆" if row["detector"] == "isolation_forest" else ("▲" if row["direction"] == "up" else "▼")
-    return f"{row['first_day']:%d %b %Y} · {row['scope_label']} · {arrow} {metric.label} {number(row['value'], metric)}"
 
 
 def period_word(grain: str) -> str:
@@ -187,6 +183,28 @@ def series_table(scores: pl.DataFrame) -> pl.DataFrame:
     return scores.select(
         pl.col("period_start").alias("Period start"), pl.col("value").alias("Value"), pl.col("expected").alias("Expected"),
         pl.col("lower_bound").alias("Range from"), pl.col("upper_bound").alias("Range to"), pl.col("z").round(2).alias("Score"),
+    )
+
+
+def picker_table(ordered: pl.DataFrame) -> pl.DataFrame:
+    """The flags in triage order as a person reads them, one row to choose each: status,
+    severity, measure, scope, direction in words, first day, last day outside."""
+    return pl.DataFrame(
+        [
+            {
+                "Status": FLAG_STATUS_WORDS[row["status"]],
+                "Severity": "a combination" if row["severity"] is None else f"{row['severity']:.1f} spreads",
+                "Measure": METRICS[row["kpi"]].label,
+                "Scope": row["scope_label"],
+                "Moved": "▲ rose" if row["direction"] == "up" else ("▼ fell" if row["direction"] == "down" else "◆ combination"),
+                "First day": f"{row['first_day']:%a %d %b %Y}",
+                "Outside until": f"{row['last_day']:%a %d %b %Y}",
+                "Value": number(row["value"], METRICS[row["kpi"]]),
+                "Expected": number(row["expected"], METRICS[row["kpi"]]),
+            }
+            for row in ordered.iter_rows(named=True)
+        ],
+        schema={key: pl.String for key in ("Status", "Severity", "Measure", "Scope", "Moved", "First day", "Outside until", "Value", "Expected")},
     )
 
 

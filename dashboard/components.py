@@ -26,6 +26,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def same_tab_link(href: str, text: str) -> str:
+    """An HTML link that opens in this tab (Streamlit's Markdown links open a new one), its
+    address and words escaped; for ``st.markdown(..., unsafe_allow_html=True)``."""
+    return f'<a href="{html_text(href)}" target="_self">{html_text(text)}</a>'
+
+
 def csv_download(frame: pl.DataFrame, name: str, *, label: str = "Download CSV") -> None:
     """The frame as a CSV file to download (safe to open in a spreadsheet: see downloads)."""
     st.download_button(

@@ -53,17 +53,22 @@ else:
     else:
         st.markdown(anomalies_figures.flags_summary(shown, grain, anomalies_data.still_open(shown)))
         timeline = anomalies_figures.timeline_frame(shown)
+        period = (anomalies_data.period_start(weeks, run["data_end"], shown), run["data_end"])
         components.chart(
-            anomalies_figures.timeline_figure(timeline, labels, title="Flags over time: ▲ rose, ▼ fell, ◆ combination"),
+            anomalies_figures.timeline_figure(timeline, labels, title="Flags over time: ▲ rose, ▼ fell, ◆ combination", period=period),
             anomalies_figures.timeline_summary(shown),
             anomalies_figures.timeline_table(timeline),
             f"anomaly-timeline-{grain}",
         )
 
-        keys = shown["flag_key"].to_list()
-        rows = {row["flag_key"]: row for row in shown.iter_rows(named=True)}
-        chosen = params.choice("Flag", links.FLAG, keys, keys[0], format_func=lambda key: anomalies_figures.describe(rows[key]))
-        flag = rows[chosen]
+        st.subheader("Flags, open and most severe first", anchor=False)
+        st.caption("Choose a row to see the flag, its series and its drill-down; click a column's heading to sort by it.")
+        ordered = anomalies_data.triage_order(shown)
+        picked = st.dataframe(anomalies_figures.picker_table(ordered), key="flag-picker", on_select="rerun", selection_mode="single-row",
+                              hide_index=True, width="stretch", height=min(38 + 35 * ordered.height, 400))
+        chosen = anomalies_data.chosen_flag(ordered, list(picked.selection.rows), st.query_params.get(links.FLAG))
+        params.keep(links.FLAG, chosen)
+        flag = anomalies_data.flag_row(ordered, chosen)
         metric = METRICS[flag["kpi"]]
         st.subheader(anomalies_figures.flag_title(flag, metric))
         st.markdown(flag["explanation"])
@@ -73,7 +78,7 @@ else:
             if acknowledged := anomalies_figures.acknowledged_text(flag):
                 st.markdown(acknowledged)
             st.markdown(anomalies_figures.flag_facts(flag, metric, anomalies_data.usual_range_from(flag, metric)))
-            st.markdown(f"[Open the drill-down at this scope and week ({flag['week']})]({drilldown_url(flag)})")
+            st.markdown(components.same_tab_link(drilldown_url(flag), f"Open the drill-down at this scope and week ({flag['week']})"), unsafe_allow_html=True)
         with actions, st.form("acknowledge", border=True):
             st.markdown("**Acknowledge this flag**")
             choice = st.radio("What is it?", list(ACKNOWLEDGE_WORDS), horizontal=True, format_func=ACKNOWLEDGE_WORDS.get)

@@ -46,11 +46,38 @@ def test_the_page_lists_the_stored_flags_with_their_explanation_and_drilldown_li
     assert summary.startswith(f"**{flags.height} flags on daily series, {flags.height} still open.**")
     newest = flags.sort("first_day", descending=True).row(0, named=True)
     assert newest["explanation"] in summary
-    chosen = flags.filter(pl.col("flag_key") == at.selectbox(key="param-flag").value).row(0, named=True)
-    assert chosen["first_day"] == newest["first_day"]  # the newest flag is shown first
+    # the flags in a table, open first and the most severe first (combinations after)
+    picker = next(pl.from_pandas(f.value) for f in at.dataframe if "Severity" in pl.from_pandas(f.value).columns)
+    assert picker.height == flags.height
+    single = flags.filter(pl.col("detector") != "isolation_forest")
+    worst = single.filter(pl.col("status") == "open").sort(pl.col("score").abs(), descending=True).row(0, named=True)
+    assert picker.row(0, named=True)["Severity"] == f"{abs(worst['score']):.1f} spreads"
+    severities = [float(text.split()[0]) for text in picker["Severity"] if text != "a combination"]
+    assert severities == sorted(severities, reverse=True)
+    # the first in that order is shown, its key in the address for a link to keep
+    chosen = flags.filter(pl.col("flag_key") == shown_flag(at)).row(0, named=True)
+    assert abs(chosen["score"]) == pytest.approx(abs(worst["score"]))
     assert chosen["explanation"] in [m.value for m in at.markdown]
     link = next(m.value for m in at.markdown if "Open the drill-down" in m.value)
-    assert f"(/drilldown?kpi={chosen['kpi']}" in link and f"week={chosen['week']})" in link
+    assert f'href="/drilldown?kpi={chosen["kpi"]}' in link and 'target="_self"' in link and f"week={chosen['week']}" in link
+
+
+def shown_flag(at: AppTest) -> str:
+    """The flag the page shows in detail (its key is kept in the address)."""
+    value = at.query_params["flag"]
+    return value[0] if isinstance(value, list) else value
+
+
+def picker_rows(at: AppTest) -> int:
+    return next(pl.from_pandas(f.value) for f in at.dataframe if "Severity" in pl.from_pandas(f.value).columns).height
+
+
+def test_a_flag_in_the_address_is_the_one_shown(page_world):
+    """A notification's link names its flag: the page opens on it, not on the first."""
+    flags = latest_flags(create_engine(page_world), DEPARTMENTS).filter(pl.col("grain") == "day")
+    last = flags.sort("first_day").row(0, named=True)
+    at = open_page(weeks="all", flag=last["flag_key"])
+    assert last["explanation"] in [m.value for m in at.markdown]
 
 
 def test_filters_in_the_url_give_the_matching_flags(page_world):
@@ -61,10 +88,10 @@ def test_filters_in_the_url_give_the_matching_flags(page_world):
     expected = weekly.filter((pl.col("scope_kind") == scope_kind) & (pl.col("scope_id") == scope_id))
     summary = next(m.value for m in at.markdown if "flags on weekly series" in m.value or "flag on weekly series" in m.value)
     assert summary.startswith(f"**{expected.height} flag")
-    assert len(at.selectbox(key="param-flag").options) == expected.height
+    assert picker_rows(at) == expected.height
     at.selectbox(key="param-kpi").set_value(expected["kpi"][0]).run()
     narrowed = expected.filter(pl.col("kpi") == expected["kpi"][0])
-    assert len(at.selectbox(key="param-flag").options) == narrowed.height
+    assert picker_rows(at) == narrowed.height
     assert at.query_params["kpi"] == [expected["kpi"][0]]
 
 
@@ -75,7 +102,7 @@ def test_a_filter_with_nothing_says_why_and_what_to_do(page_world):
 
 def test_acknowledging_a_flag_is_stored_with_who_and_the_note(page_world):
     at = open_page(weeks="all")
-    key = at.selectbox(key="param-flag").value
+    key = shown_flag(at)
     at.radio[0].set_value("known")
     at.text_input[0].input("Grace Hopper")
     at.text_area[0].input("Planned outage of the web form")
