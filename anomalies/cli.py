@@ -18,6 +18,7 @@ import polars as pl
 
 from anomalies import AnomalyError
 from forecasting.cli import DATABASE_HELP, Command, run
+from forecasting.progress import marking
 from forecasting.series_id import format_id
 
 # --------------------------------------------------------------------------- detect
@@ -51,9 +52,10 @@ def run_detect(args: argparse.Namespace) -> int:
     try:
         if not args.quiet:
             print(f"detecting anomalies in {describe(engine)}", flush=True)
-        detection = run_detection(engine, progress=say)
-        seconds = time.perf_counter() - started
-        run_id = store_detection(engine, detection, started_at=started_at, seconds=seconds)
+        with marking(str(engine.url), "detect"):  # the Anomalies page says it is running
+            detection = run_detection(engine, progress=say)
+            seconds = time.perf_counter() - started
+            run_id = store_detection(engine, detection, started_at=started_at, seconds=seconds)
     finally:
         engine.dispose()
     flags = detection.flags

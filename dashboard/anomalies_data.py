@@ -5,6 +5,7 @@ forgets the cached frames it changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from anomalies.store import acknowledge, latest_flags, latest_run, series_scores
 from dashboard import audit_trail, overview_data, state
 from dashboard.anomalies_figures import KIND_WORDS
+from forecasting.progress import JOBS, running
 from metrics.registry import METRICS, Metric
 from metrics.scorecard import UNKNOWN_SCOPE, latest_complete_week
 from notify import NotifyError
@@ -60,6 +62,12 @@ def forget_writes() -> None:
 
 
 # --------------------------------------------------------------------------- flags
+
+
+def jobs_running(context: state.Context) -> dict[str, dt.datetime | None]:
+    """When the forecast and the detection running on this database now started (None:
+    not running), as ``make run`` starts them in the background (forecasting.progress)."""
+    return {job: running(str(context.engine.url), job) for job in JOBS}
 
 
 def run_of(context: state.Context) -> dict | None:

@@ -6,7 +6,7 @@ down: fell; diamond: a combination of KPIs) with a text label, never by colour a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -256,4 +256,24 @@ def breaches_summary(breaches: pl.DataFrame, week: str, *, narrowed: bool) -> st
     ended = breaches.height - going
     words = f"{going:,} sustained target breach{'es' if going != 1 else ''} going in {week}{where}"
     return words + (f"; {ended:,} ended that week." if ended else ".")
+
+
+def no_run_words(jobs: dict[str, datetime | None]) -> tuple[str, str]:
+    """What the page says with no stored detection: that one is running (or the forecast
+    that comes before it under ``make run``), else how to make one."""
+    if jobs.get("detect"):
+        return (f"Anomaly detection is running now (started {jobs['detect']:%H:%M} UTC).",
+                "The flags appear here when it ends, about a minute at scale 1: reload the page then.")
+    if jobs.get("forecast"):
+        return (f"Anomaly detection has not run yet: the demand forecast is running now (started {jobs['forecast']:%H:%M} UTC) "
+                "and detection follows it.", "Reload the page in two or three minutes.")
+    return ("No anomaly detection has been stored yet.",
+            "Run `python -m anomalies detect` (it reads the database, flags every KPI series and stores the flags for this page).")
+
+
+def rerun_words(jobs: dict[str, datetime | None]) -> str | None:
+    """A line while a new detection runs beside the stored one."""
+    if jobs.get("detect"):
+        return f"A new detection run started at {jobs['detect']:%H:%M} UTC and is running now; these flags are the last stored."
+    return None
 

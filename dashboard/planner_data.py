@@ -23,6 +23,7 @@ from forecasting import ForecastInputError
 from forecasting import series_id as ids
 from forecasting.calendar import holiday_names
 from forecasting.planning import StaffingPlan, StaffingSettings, plan_staffing
+from forecasting.progress import running
 from forecasting.store import (
     StaffingInputs,
     forecast_runs,
@@ -286,3 +287,10 @@ def patience_default(patience_seconds: float | None) -> int:
 def changed(value: float, default: float) -> float | None:
     """A what-if's value when it differs from its default (None: keep the history's)."""
     return None if value == default else value
+
+
+def forecast_running(url: str) -> dt.datetime | None:
+    """When the forecast running on this database now started (``make run`` starts one in
+    the background at a first start), or None."""
+    return running(url, "forecast")
+

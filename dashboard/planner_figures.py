@@ -625,3 +625,14 @@ def what_if_settings(
 def closed_plan_days(plan: StaffingPlan) -> list[dt.date]:
     """Days of a plan on which the office is closed."""
     return plan.days.filter(pl.col("rostered_source") == "closed")["ds"].to_list()
+
+
+def no_run_words(started: dt.datetime | None) -> tuple[str, str]:
+    """What the page says with no stored forecast: that one is running, else how to make one."""
+    if started is not None:
+        return (f"The demand forecast is running now (started {started:%H:%M} UTC), so there is nothing to plan from yet.",
+                "It takes about a minute at scale 1 (its log: data/forecast-run.log under make run): reload the page then.")
+    return ("No forecast has been stored yet, so there is nothing to plan from.",
+            "Run `python -m forecasting run` (about a minute at scale 1; `make run` starts one in the background "
+            "at a first start, logging to data/forecast-run.log), then reload this page.")
+

@@ -22,6 +22,7 @@ import polars as pl
 
 from forecasting._frame import ForecastInputError, require_columns
 from forecasting.frequency import MIN_SEASONS, Frequency, season_reason
+from forecasting.progress import marking
 
 DATABASE_HELP = "SQLAlchemy URL (default $KPI_DATABASE_URL, else data/kpi.duckdb)"
 
@@ -359,9 +360,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
 def _run_fleet(args: argparse.Namespace) -> int:
     import time
 
-    from data.database import create_engine, describe
-    from forecasting.fleet import accuracy_summary, run_fleet
-    from forecasting.store import load_fleet_series, store_run
+    from data.database import create_engine
 
     for name in ("horizon", "cutoffs", "jobs"):
         if getattr(args, name) < 1:
@@ -383,32 +382,43 @@ def _run_fleet(args: argparse.Namespace) -> int:
             )
             return 0
     try:
-        fleet = load_fleet_series(engine, horizon=args.horizon)
-        if args.series:
-            fleet = fleet.subset(args.series)
-        read_seconds = time.perf_counter() - started
-        count = fleet.catalog.height
-        print(
-            f"{count} series from {describe(engine)}, data to {fleet.data_end} "
-            f"(read in {read_seconds:.1f} s); public holidays: "
-            f"{'/'.join(p for p in (args.country, args.subdivision) if p) or 'none'}",
-            flush=True,
-        )
-        result = run_fleet(
-            fleet,
-            horizon=args.horizon,
-            cutoffs=args.cutoffs,
-            jobs=args.jobs,
-            country=args.country,
-            subdivision=args.subdivision,
-            progress=not args.no_progress,
-        )
-        seconds = time.perf_counter() - started
-        stored = time.perf_counter()
-        run_id = store_run(engine, result, started_at=started_at, seconds=seconds)
-        store_seconds = time.perf_counter() - stored
+        with marking(str(engine.url), "forecast"):  # the planner and anomalies pages say it is running
+            return _forecast_and_store(args, engine, started, started_at)
     finally:
         engine.dispose()
+
+
+def _forecast_and_store(args: argparse.Namespace, engine, started: float, started_at: dt.datetime) -> int:
+    import time
+
+    from data.database import describe
+    from forecasting.fleet import accuracy_summary, run_fleet
+    from forecasting.store import load_fleet_series, store_run
+
+    fleet = load_fleet_series(engine, horizon=args.horizon)
+    if args.series:
+        fleet = fleet.subset(args.series)
+    read_seconds = time.perf_counter() - started
+    count = fleet.catalog.height
+    print(
+        f"{count} series from {describe(engine)}, data to {fleet.data_end} "
+        f"(read in {read_seconds:.1f} s); public holidays: "
+        f"{'/'.join(p for p in (args.country, args.subdivision) if p) or 'none'}",
+        flush=True,
+    )
+    result = run_fleet(
+        fleet,
+        horizon=args.horizon,
+        cutoffs=args.cutoffs,
+        jobs=args.jobs,
+        country=args.country,
+        subdivision=args.subdivision,
+        progress=not args.no_progress,
+    )
+    seconds = time.perf_counter() - started
+    stored = time.perf_counter()
+    run_id = store_run(engine, result, started_at=started_at, seconds=seconds)
+    store_seconds = time.perf_counter() - stored
     per_series = result.seconds * result.jobs / max(count, 1)
     print(
         f"run {run_id} stored: {result.series.height} series, horizon {result.horizon} days, "

@@ -25,13 +25,13 @@ if message := st.session_state.pop("anomalies-message", None):
     st.success(message, icon=":material/check_circle:")
 
 run = anomalies_data.run_of(context)
+jobs = anomalies_data.jobs_running(context)
 if run is None:
-    components.empty(
-        "No anomaly detection has been stored yet.",
-        "Run `python -m anomalies detect` (it reads the database, flags every KPI series and stores the flags for this page).",
-    )
+    components.empty(*anomalies_figures.no_run_words(jobs))
 else:
     st.markdown(anomalies_figures.run_text(run))
+    if rerun := anomalies_figures.rerun_words(jobs):
+        st.caption(rerun)
     flags, labels = anomalies_data.flags_of(context)
 
     grain_column, scope_column, kpi_column, status_column, weeks_column = st.columns([1.3, 2, 2, 1.4, 1.4])

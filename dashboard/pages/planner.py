@@ -26,11 +26,7 @@ state.data_as_of(context)
 url = str(context.engine.url)
 run = planner_data.latest_run(context.engine, url, context.departments)
 if run is None:
-    components.empty(
-        "No forecast has been stored yet, so there is nothing to plan from.",
-        "Run `python -m forecasting run` (about a minute at scale 1; `make run` starts one in the background "
-        "at a first start, logging to data/forecast-run.log), then reload this page.",
-    )
+    components.empty(*figures.no_run_words(planner_data.forecast_running(url)))
     st.stop()
 
 series, forecasts, backtests = planner_data.stored(context.engine, url, context.departments, run["run_id"])
