@@ -49,6 +49,7 @@ QUEUE_KINDS = ("contact_centre", "service_centre")
 # Okabe-Ito vermillion (short) through a light grey to blue (surplus): safe for the
 # common colour-vision deficiencies, and every cell also carries its signed number.
 GAP_SCALE = [[0.0, "#D55E00"], [0.5, "#F2F2F2"], [1.0, "#0072B2"]]
+PEOPLE_SCALE = [[0.0, "#F2F2F2"], [1.0, "#0072B2"]]  # Okabe-Ito blue on grey: more people, darker
 
 
 def model_name(model: str) -> str:
@@ -485,17 +486,50 @@ def intervals_table(plan: StaffingPlan) -> pl.DataFrame:
 def gap_frame(plan: StaffingPlan, model: str, days: Sequence[dt.date]) -> pl.DataFrame:
     """The heatmap's data: one row per half hour, one column per day, the gap in staff
     (rostered - needed) under `model`; empty where the office takes no contacts."""
+    return _half_hours(plan, pl.col(f"gap_{model}").round(1), days, pl.Float64)
+
+
+def people_frame(plan: StaffingPlan, model: str, days: Sequence[dt.date]) -> pl.DataFrame:
+    """Whole people needed on the floor per half hour and day under `model` (agents ÷
+    (1 − shrinkage), rounded up: 3.2 needs 4); empty where the office takes no contacts."""
+    return _half_hours(plan, pl.col(f"staff_{model}"), days, pl.Int64)
+
+
+def _half_hours(plan: StaffingPlan, value: pl.Expr, days: Sequence[dt.date], dtype: pl.DataType) -> pl.DataFrame:
     intervals = plan.intervals.select(
-        pl.col("interval_start").dt.strftime("%H:%M").alias("Half hour from"),
-        pl.col("ds"),
-        pl.col(f"gap_{model}").round(1).alias("gap"),
+        pl.col("interval_start").dt.strftime("%H:%M").alias("Half hour from"), pl.col("ds"), value.alias("value"),
     )
     slots = sorted(intervals["Half hour from"].unique().to_list())
     lookup = {(row[0], row[1]): row[2] for row in intervals.iter_rows()}
     columns = {"Half hour from": slots}
     for day in days:
         columns[day_label(day)] = [lookup.get((slot, day)) for slot in slots]
-    return pl.DataFrame(columns, schema={"Half hour from": pl.String, **{day_label(d): pl.Float64 for d in days}})
+    return pl.DataFrame(columns, schema={"Half hour from": pl.String, **{day_label(d): dtype for d in days}})
+
+
+def people_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = ()) -> go.Figure:
+    """People needed per half hour and day: darker is more, and every cell says its whole
+    number (never colour alone)."""
+    z = _grid(frame)
+    text = [["" if v is None else f"{v:,}" for v in row] for row in z]
+    top = max(max((v for row in z for v in row if v is not None), default=1), 1)
+    return _half_hour_heatmap(frame, z, text, title=title, closed=closed, colorscale=PEOPLE_SCALE, zmin=0, zmax=top,
+                              legend="People needed", unit="people")
+
+
+def people_summary(plan: StaffingPlan, model: str) -> str:
+    """The most people needed at once, when, and the busiest day's peak, in words."""
+    intervals = plan.intervals
+    name = STAFFING_MODELS[model]
+    if intervals.height == 0:
+        return "The office takes no calls or visits on these days."
+    peak = intervals.sort([f"staff_{model}", "ds", "interval_start"], descending=[True, False, False]).row(0, named=True)
+    open_slots = intervals.filter(pl.col(f"staff_{model}") > 0)
+    return (
+        f"Under {name}, at most {peak[f'staff_{model}']:,} people are needed at once, on {day_label(peak['ds'])} from "
+        f"{peak['interval_start']:%H:%M}; {open_slots.height:,} of {intervals.height:,} half hours need someone. "
+        "Whole people: each half hour's staff (agents ÷ (1 − shrinkage)) rounded up."
+    )
 
 
 def _column_label(label: str, closed: bool) -> str:
@@ -507,22 +541,35 @@ def _column_label(label: str, closed: bool) -> str:
 def gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = ()) -> go.Figure:
     """Rostered minus needed staff per half hour and day: vermillion short, blue surplus,
     each cell also labelled with its signed number (never colour alone)."""
+    z = _grid(frame)
+    text = [["" if v is None else f"{v + 0.0:+.1f}".replace("-", "−").replace("+0.0", "0.0") for v in row] for row in z]
+    reach = max(max((abs(v) for row in z for v in row if v is not None), default=1.0), 0.5)
+    return _half_hour_heatmap(frame, z, text, title=title, closed=closed, colorscale=GAP_SCALE, zmin=-reach, zmax=reach,
+                              legend="Staff: − short, + surplus", unit="staff", zmid=0)
+
+
+def _grid(frame: pl.DataFrame) -> list[list]:
+    days = [c for c in frame.columns if c != "Half hour from"]
+    return [[frame[day][i] for day in days] for i in range(frame.height)]
+
+
+def _half_hour_heatmap(
+    frame: pl.DataFrame, z: list[list], text: list[list[str]], *, title: str, closed: Sequence[dt.date], colorscale: list,
+    zmin: float, zmax: float, legend: str, unit: str, zmid: float | None = None,
+) -> go.Figure:
+    """A half hour x day heatmap, every cell labelled with ``text``, days as narrow columns
+    on top ('closed' under a day the office is shut), half hours down the side."""
     days = [c for c in frame.columns if c != "Half hour from"]
     slots = frame["Half hour from"].to_list()
-    z = [[frame[day][i] for day in days] for i in range(len(slots))]
     closed_labels = {day_label(d) for d in closed}
     x = [_column_label(day, day in closed_labels) for day in days]
-    text = [["" if v is None else f"{v + 0.0:+.1f}".replace("-", "−").replace("+0.0", "0.0") for v in row] for row in z]
-    present = [abs(v) for row in z for v in row if v is not None]
-    reach = max(max(present, default=1.0), 0.5)
     figure = base(title, max(320, 22 * len(slots) + 150))
     figure.add_heatmap(
-        z=z, x=x, y=slots, zmin=-reach, zmax=reach, zmid=0, colorscale=GAP_SCALE, xgap=1, ygap=1,
-        text=text, hoverongaps=False,
-        colorbar={"title": {"text": "Staff: − short, + surplus", "side": "right"}, "thickness": 12},
-        customdata=[days] * len(slots), hovertemplate="%{customdata} %{y}: %{text} staff<extra></extra>",
+        z=z, x=x, y=slots, zmin=zmin, zmax=zmax, zmid=zmid, colorscale=colorscale, xgap=1, ygap=1, text=text, hoverongaps=False,
+        colorbar={"title": {"text": legend, "side": "right"}, "thickness": 12},
+        customdata=[days] * len(slots), hovertemplate=f"%{{customdata}} %{{y}}: %{{text}} {unit}<extra></extra>",
     )
-    cell_labels(figure, z, x, slots, text, colorscale=GAP_SCALE, zmin=-reach, zmax=reach, size=10)
+    cell_labels(figure, z, x, slots, text, colorscale=colorscale, zmin=zmin, zmax=zmax, size=10)
     figure.update_yaxes(autorange="reversed", title="Half hour from (local time)", type="category")
     figure.update_xaxes(title=None, type="category", side="top", tickangle=0, tickfont={"size": 10})
     figure.update_layout(hovermode="closest", margin={"t": 125})

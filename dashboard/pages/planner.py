@@ -193,8 +193,15 @@ components.chart(
     figures.days_table(plan, unit=contact_unit),
     f"staffing-by-day-{office}-{first_day}-{last_day}",
 )
-model_choice = params.choice("Half-hour gaps under", "model", list(figures.STAFFING_MODELS), "erlang_c", format_func=figures.STAFFING_MODELS.get)
+model_choice = params.choice("Half hours under", "model", list(figures.STAFFING_MODELS), "erlang_c", format_func=figures.STAFFING_MODELS.get)
 days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+people = figures.people_frame(plan, model_choice, days)
+components.chart(
+    figures.people_heatmap(people, title=f"People needed per half hour, {figures.STAFFING_MODELS[model_choice]}", closed=figures.closed_plan_days(plan)),
+    figures.people_summary(plan, model_choice),
+    people,
+    f"staffing-people-{office}-{model_choice}-{first_day}-{last_day}",
+)
 gaps = figures.gap_frame(plan, model_choice, days)
 components.chart(
     figures.gap_heatmap(gaps, title=f"Staff gap per half hour, {figures.STAFFING_MODELS[model_choice]}", closed=figures.closed_plan_days(plan)),

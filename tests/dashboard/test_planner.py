@@ -209,3 +209,24 @@ def test_what_if_numbers_in_the_link_that_are_not_usable_are_refused_or_clamped_
         else:
             assert smallest <= value <= largest, key
             assert messages[0].startswith(f"The link's {key}={raw} is not a number: using "), key
+
+
+def test_the_people_needed_per_half_hour_are_whole_people_as_plan_staffing_says(planner_env):
+    """The page shows the integer answer, not only the fractional gap: each half hour's
+    staff needed (agents ÷ (1 − shrinkage)) rounded up, as the plan computes it."""
+    import math
+
+    at = open_planner()
+    tables = [element.value for element in at.dataframe if "Half hour from" in element.value.columns]
+    people = tables[0]  # people needed comes before the gaps
+    plan = expected_plan(planner_env, "sheffield_cc", FIRST, DEFAULT_LAST)
+    checked = 0
+    for row in plan.intervals.iter_rows(named=True):
+        column = next(name for name in people.columns if name != "Half hour from" and name.endswith(f"{row['ds'].day} {row['ds']:%b}"))
+        shown = people.loc[people["Half hour from"] == f"{row['interval_start']:%H:%M}", column].iloc[0]
+        assert float(shown).is_integer()
+        assert shown == max(math.ceil(row["staff_needed_erlang_c"] - 1e-9), 0), (row["ds"], row["interval_start"])
+        checked += 1
+    assert checked > 100
+    assert any("people are needed at once" in m.value for m in at.markdown) or any(
+        "people are needed at once" in getattr(e, "value", "") for e in at.caption)
