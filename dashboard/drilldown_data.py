@@ -205,11 +205,15 @@ def no_observations(series: pl.DataFrame) -> bool:
     return series["n"].fill_null(0).sum() == 0
 
 
-def fetch_rows(view: View, page: int, *, with_left_out: bool, limit: int = PAGE_SIZE) -> pl.DataFrame:
-    """A page of the rows behind the view's number (``limit`` rows from page ``page``)."""
+def fetch_rows(
+    view: View, page: int, *, with_left_out: bool, limit: int = PAGE_SIZE, order: str | None = None, states: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """A page of the rows behind the view's number (``limit`` rows from page ``page``), in
+    ``order`` (the metric's default: the ones that make it bad first), only the cases in
+    ``states`` when some are given; ordered and filtered by the database over every row."""
     query = drill.rows_query(
         view.metric, view.where, view.context.departments, *view.days, timezone=view.facts.timezone,
-        limit=limit, offset=(page - 1) * PAGE_SIZE, with_left_out=with_left_out,
+        limit=limit, offset=(page - 1) * PAGE_SIZE, with_left_out=with_left_out, order=order, triage=states,
     )
     return rows(view.context, query)
 

@@ -29,17 +29,17 @@ CHANNEL_WORDS = {
 # The columns people see, per fact: (extract column, header). Ids first, then names,
 # local times, durations, what counted and what a rule left out.
 ROW_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "cases": [
-        ("case_id", "Case"), ("event", "Counted as"), ("submitted_at", "Submitted"), ("due_at", "Due"), ("closed_at", "Closed"),
-        ("processing_days", "Processing time (days)"), ("on_time", "On time"), ("left_out_by", "Left out by rule"),
-        ("status", "Status now"), ("age_days", "Age at week end (days)"), ("service", "Service"), ("office", "Office"),
-        ("channel", "Channel"), ("digital", "Digital"),
+    "cases": [  # what triage reads first, left: visible without scrolling at 1280 px
+        ("case_id", "Case"), ("triage", "State"), ("service", "Service"), ("office", "Office"), ("channel", "Channel"),
+        ("due_at", "Due"), ("days_late", "Days late"), ("age_days", "Age (days)"), ("submitted_at", "Submitted"),
+        ("closed_at", "Closed"), ("processing_days", "Processing time (days)"), ("event", "Counted as"), ("on_time", "On time"),
+        ("left_out_by", "Left out by rule"), ("status", "Status now"), ("digital", "Digital"),
     ],
-    "contacts": [
-        ("contact_id", "Contact"), ("arrived_at", "Arrived"), ("answered_at", "Answered"), ("ended_at", "Ended"),
-        ("wait_seconds", "Wait (s)"), ("within_target", "Within target"), ("handle_seconds", "Handle time (s)"),
-        ("abandoned", "Abandoned"), ("abandoned_after_seconds", "Hung up after (s)"), ("left_out_by", "Left out by rule"),
-        ("office", "Office"), ("service", "Service"), ("channel", "Channel"),
+    "contacts": [  # what triage reads first, left
+        ("contact_id", "Contact"), ("office", "Office"), ("service", "Service"), ("channel", "Channel"),
+        ("wait_seconds", "Wait (s)"), ("abandoned_after_seconds", "Hung up after (s)"), ("within_target", "Within target"),
+        ("handle_seconds", "Handle time (s)"), ("abandoned", "Abandoned"), ("arrived_at", "Arrived"), ("answered_at", "Answered"),
+        ("ended_at", "Ended"), ("left_out_by", "Left out by rule"),
     ],
     "journeys": [
         ("journey_id", "Journey"), ("started_at", "Started"), ("completed_at", "Completed at"), ("completed", "Completed"),
@@ -51,6 +51,17 @@ ROW_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# The columns the rows behind a number can be counted by (which office holds the overdue pile?).
+COUNT_BY: dict[str, tuple[str, ...]] = {
+    "cases": ("triage", "office", "service", "channel", "event", "status"),
+    "contacts": ("office", "service", "channel", "within_target", "abandoned"),
+    "journeys": ("service", "channel", "completed"),
+    "feedback": ("service", "office", "channel", "rating"),
+}
+
+
+def header_of(fact: str, column: str) -> str:
+    return dict(ROW_COLUMNS[fact])[column]
 
 def _yes_no(column: str) -> pl.Expr:
     return pl.col(column).replace_strict({True: "yes", False: "no"}, default=None, return_dtype=pl.String)
@@ -222,3 +233,24 @@ def breach_words(series: pl.DataFrame, metric: Metric, target: float | None, wee
         return None
     sentence = breach_sentence(current.row(-1, named=True), where, week=week)
     return f"A sustained breach: {sentence}"
+
+
+def count_table(shown: pl.DataFrame, header: str) -> pl.DataFrame:
+    """The rows as shown (``display_rows``) counted by one of their columns, most first:
+    the value, how many rows and their share of all (%, one decimal)."""
+    total = shown.height
+    counts = shown.group_by(header).len("Rows").with_columns(pl.col(header).cast(pl.String).fill_null("(none)"))
+    return counts.with_columns((pl.col("Rows") * 100 / max(total, 1)).round(1).alias("Share (%)")).sort(["Rows", header], descending=[True, False])
+
+
+def count_summary(counts: pl.DataFrame, header: str, observations: str) -> str:
+    """One sentence over a count table: where most of the rows are."""
+    if counts.height == 0:
+        return f"No {observations} to count."
+    total = int(counts["Rows"].sum())
+    top = counts.row(0, named=True)
+    more = f"; then {counts[header][1]} ({int(counts['Rows'][1]):,})" if counts.height > 1 else ""
+    return (
+        f"{total:,} {observations} by {header.lower()}: most in {top[header]} ({int(top['Rows']):,}, {top['Share (%)']:.1f}%){more}; "
+        f"{counts.height:,} different values."
+    )

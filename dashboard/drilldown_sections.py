@@ -177,7 +177,9 @@ def distributions(view: View) -> None:
 
 
 def rows_behind(view: View, cell: dict) -> None:
-    """The rows behind the number, a page at a time, with the files of them all."""
+    """The rows behind the number, a page at a time, opening on the ones that make it bad
+    (ordered and filtered by the database over every row), counted by any column, with
+    the files of what the filter shows."""
     metric, week, words = view.metric, view.week, view.words
     fact = drill.fact_of(metric)
     st.subheader(f"The {metric.observations} behind the number", anchor=False)
@@ -188,24 +190,55 @@ def rows_behind(view: View, cell: dict) -> None:
             icon=":material/lock:",
         )
         return
-    st.markdown(f"The {drill.POPULATION_WORDS[metric.population]}, for {words}. Times are local to the office ({view.context.timezone}).")
-    cell_key = (metric.name, view.where.key(), week)
+    st.markdown(
+        f"The {drill.POPULATION_WORDS[metric.population]}, for {words}. Times are local to the office ({view.context.timezone}). "
+        "Narrow them to a service, an office or a channel with the comparisons above."
+    )
+    orders = drill.ROW_ORDERS.get(fact, {})
+    order_column, states_column, count_column = st.columns(3)
+    order = None
+    if orders:
+        order = params.choice(
+            "Order", "order", list(orders), drill.default_order(metric), format_func=lambda o: orders[o].capitalize(),
+            container=order_column, help="Sorted by the database over every row, not only this page.",
+        )
+    states: tuple[str, ...] = ()
+    if fact == "cases":
+        states = tuple(params.choices(
+            "Case states", "states", drill.TRIAGE_STATES, container=states_column, placeholder="Every state",
+            help="A case's state at the end of the week: overdue (open past its due date), late (closed after it), "
+                 "open (not yet due), on time, or closed (no due date).",
+        ))
+    counting = drilldown_figures.COUNT_BY[fact]
+    count_by = params.choice(
+        "Count by", "count_by", ["", *counting], "", container=count_column,
+        format_func=lambda c: drilldown_figures.header_of(fact, c) if c else "Nothing (list the rows)",
+        help="How many of the rows (as filtered) fall in each value: which office holds the overdue pile?",
+    )
+    cell_key = (metric.name, view.where.key(), week, order, states)
     drilldown_data.keep_page_for(cell_key)
     rules = drill.rules_of(metric)
     with_left_out = drilldown_data.url_flag("left_out") and bool(rules)
     page = drilldown_data.requested_page()
 
+    def fetch(page: int, **more):
+        return drilldown_data.fetch_rows(view, page, with_left_out=with_left_out, order=order, states=states, **more)
+
     with st.spinner(f"Finding the {metric.observations}…"):
-        rows = drilldown_data.fetch_rows(view, page, with_left_out=with_left_out)
+        rows = fetch(page)
         if rows.height == 0 and page > 1:  # a page past the end (a stale link): the first
             page = 1
             drilldown_data.first_page()
-            rows = drilldown_data.fetch_rows(view, page, with_left_out=with_left_out)
+            rows = fetch(page)
     total = int(rows["total_rows"][0]) if rows.height else 0
+    shown_rows = int(rows["filtered_rows"][0]) if rows.height and "filtered_rows" in rows.columns else total
     left_out = int(rows["left_out_rows"][0]) if rows.height and "left_out_rows" in rows.columns else 0
-    listed = {"kpi": metric.name, "scope": view.where.key(), "week": week, "page": page, "with_left_out": with_left_out, "of": total}
-    audit_trail.note("rows", once_per=tuple(listed.items()), detail=listed, row_count=rows.height)
-    if not with_left_out and total != (cell["n"] or 0):
+    listed = {
+        "kpi": metric.name, "scope": view.where.key(), "week": week, "page": page, "with_left_out": with_left_out, "of": shown_rows,
+        "order": order, "states": list(states),
+    }
+    audit_trail.note("rows", once_per=tuple((k, str(v)) for k, v in listed.items()), detail=listed, row_count=rows.height)
+    if not with_left_out and rows.height and total != (cell["n"] or 0):
         st.warning(
             f"The rows found ({total:,}) do not match the figure's {cell['n'] or 0:,} {metric.observations}: the data may have changed since the figure was worked out. Reload the page.",
             icon=":material/warning:",
@@ -219,13 +252,26 @@ def rows_behind(view: View, cell: dict) -> None:
             drilldown_data.set_url_flag("left_out", shown)
             drilldown_data.first_page()
             st.rerun()
-    if total == 0:
-        components.empty(f"No {metric.observations} are behind this number for {words} in week {week}.", "Pick another week, or go up a level with the breadcrumbs.")
+    chosen_states = " or ".join(states)
+    if rows.height == 0:
+        if states:
+            components.empty(f"None of the {metric.observations} behind this number for {words} in week {week} is {chosen_states}.", "Choose other case states, or every state.")
+        else:
+            components.empty(f"No {metric.observations} are behind this number for {words} in week {week}.", "Pick another week, or go up a level with the breadcrumbs.")
         return
-    pages = max(1, math.ceil(total / drilldown_data.PAGE_SIZE))
+    if count_by:
+        counted_rows(view, fetch, fact, count_by, shown_rows, metric.observations)
+    pages = max(1, math.ceil(shown_rows / drilldown_data.PAGE_SIZE))
     first_row = (page - 1) * drilldown_data.PAGE_SIZE + 1
     aside = f" ({left_out:,} of them left out by rules)" if with_left_out and left_out else f"; {left_out:,} more left out by rules" if left_out else ""
-    st.markdown(f"**{total:,} {metric.observations}**{aside}. Rows {first_row:,} to {first_row + rows.height - 1:,}.")
+    sorted_by = f" Sorted {orders[order]}." if order else ""
+    if states:
+        st.markdown(
+            f"**{shown_rows:,} of the {total:,} {metric.observations} are {chosen_states}**{aside}.{sorted_by} "
+            f"Rows {first_row:,} to {first_row + rows.height - 1:,}."
+        )
+    else:
+        st.markdown(f"**{total:,} {metric.observations}**{aside}.{sorted_by} Rows {first_row:,} to {first_row + rows.height - 1:,}.")
     st.dataframe(drilldown_figures.on_screen(drilldown_figures.display_rows(rows, fact)), hide_index=True, width="stretch", key=f"rows-{page}")
     back, choice, forward = st.columns([1, 2, 1], vertical_alignment="bottom")
     back.button(
@@ -237,6 +283,7 @@ def rows_behind(view: View, cell: dict) -> None:
         "Next page", icon=":material/chevron_right:", disabled=page >= pages, width="stretch", key="drill-next",
         on_click=params.set_value, args=("page", str(page + 1), "1"),
     )
+    total = shown_rows  # the files hold what the filter shows
 
     files_key = cell_key + (with_left_out,)
     if st.session_state.get("drill-prepared") != files_key:
@@ -245,14 +292,14 @@ def rows_behind(view: View, cell: dict) -> None:
             st.rerun()
         return
     with st.spinner("Preparing the files…"):
-        everything = drilldown_data.fetch_rows(view, 1, with_left_out=with_left_out, limit=drilldown_data.DOWNLOAD_CAP)
+        everything = fetch(1, limit=drilldown_data.DOWNLOAD_CAP)
         csv_bytes, excel_bytes = drilldown_data.files(drilldown_figures.display_rows(everything, fact), files_key, f"{metric.label} {week}")
     if total > drilldown_data.DOWNLOAD_CAP:
         st.warning(
             f"The files hold the first {drilldown_data.DOWNLOAD_CAP:,} of {total:,} rows. Narrow the scope (a service, an office or a channel) to get them all.",
             icon=":material/warning:",
         )
-    name = components.slug(f"{metric.name}-{view.words_text}-{week}")
+    name = components.slug(f"{metric.name}-{view.words_text}-{week}" + (f"-{'-'.join(states)}" if states else ""))
     csv_column, excel_column, _ = st.columns([1, 1, 2])
     rows_in_files = min(total, drilldown_data.DOWNLOAD_CAP)
     csv_column.download_button(
@@ -263,4 +310,23 @@ def rows_behind(view: View, cell: dict) -> None:
         "Download Excel", excel_bytes, file_name=f"{name}.xlsx", icon=":material/table:", key="drill-xlsx",
         on_click=audit_trail.download, args=(f"{name}.xlsx", rows_in_files),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def counted_rows(view: View, fetch, fact: str, column: str, shown_rows: int, observations: str) -> None:
+    """The rows (as filtered, every page) counted by one column, most first, with a
+    sentence and its file."""
+    header = drilldown_figures.header_of(fact, column)
+    with st.spinner(f"Counting the {observations} by {header.lower()}…"):
+        everything = fetch(1, limit=drilldown_data.DOWNLOAD_CAP)
+    counts = drilldown_figures.count_table(drilldown_figures.display_rows(everything, fact), header)
+    st.markdown(f"**{plain(drilldown_figures.count_summary(counts, header, observations))}**")
+    if shown_rows > drilldown_data.DOWNLOAD_CAP:
+        st.warning(
+            f"Counted over the first {drilldown_data.DOWNLOAD_CAP:,} of {shown_rows:,} rows. Narrow the scope to count them all.",
+            icon=":material/warning:",
+        )
+    components.table(
+        counts, f"{view.metric.name}-{view.words_text}-{view.week}-by-{column}",
+        column_config={"Share (%)": st.column_config.NumberColumn(format="%.1f")},
     )

@@ -61,6 +61,32 @@ def choice(
     return value
 
 
+def choices(
+    label: str,
+    key: str,
+    options: Sequence[str],
+    *,
+    format_func: Callable[[str], str] = str,
+    container=st,
+    help: str | None = None,
+    placeholder: str = "All",
+) -> list[str]:
+    """A multiselect whose values are ``?key=a,b`` in the URL, in the options' order (an
+    unknown value is dropped: a shared link never breaks the page); none chosen: none in
+    the URL."""
+    options = list(options)
+    wanted = [value for value in options if value in (st.query_params.get(key) or "").split(",")]
+    widget_key = f"param-{key}"
+    if widget_key in st.session_state and not set(st.session_state[widget_key]) <= set(options):
+        del st.session_state[widget_key]
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = wanted
+    picked = container.multiselect(label, options, format_func=format_func, key=widget_key, help=help, placeholder=placeholder)
+    values = [value for value in options if value in picked]
+    remember(key, ",".join(values) or None)
+    return values
+
+
 def day(label: str, key: str, default: date, *, min_value: date, container=st, help: str | None = None) -> date:
     """A date input whose value is ``?key=YYYY-MM-DD`` in the URL (the default needs no
     mention; a value that is no date, or before ``min_value``, falls back to the default)."""

@@ -358,6 +358,48 @@ class RowsQuery:
     params: dict[str, Any]
 
 
+# The orders the rows behind a figure can be listed in, per fact (the extracts' :order_by),
+# and the states a case can be in at the cell's end (case_rows.sql's triage column).
+ROW_ORDERS: dict[str, dict[str, str]] = {
+    "cases": {
+        "triage": "overdue and late first, oldest first",
+        "age": "oldest open case first",
+        "duration": "longest to close first",
+        "event": "by event, then its time",
+    },
+    "contacts": {
+        "wait": "longest wait first (an abandoned contact by how long it waited)",
+        "handle": "longest handling first",
+        "arrival": "in order of arrival",
+    },
+}
+TRIAGE_STATES = ("overdue", "late", "open", "on time", "closed")
+
+
+def default_order(metric: Metric) -> str | None:
+    """The order the rows behind a figure open in: the ones that make the number bad
+    first (late and overdue for the on-time rate, the oldest for the backlog, the longest
+    for processing times and waits), else by event or arrival; None for a fact listed in
+    one order only (ratings, journeys)."""
+    population, name = metric.population, metric.name
+    fact = fact_of(metric)
+    if fact == "cases":
+        if population == "closed_or_overdue":
+            return "triage"
+        if population in ("open_at_end", "overdue_at_end"):
+            return "age"
+        if population == "closed" and name.startswith("processing_time"):
+            return "duration"
+        return "event"
+    if fact == "contacts":
+        if name == "aht":
+            return "handle"
+        if name.startswith("wait_") or name in ("asa", "service_level", "abandonment_rate"):
+            return "wait"
+        return "arrival"
+    return None
+
+
 def rows_query(
     metric: Metric,
     scope: Scope,
@@ -370,6 +412,8 @@ def rows_query(
     offset: int = 0,
     with_left_out: bool = False,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    order: str | None = None,
+    triage: Sequence[str] = (),
 ) -> RowsQuery:
     """The extract and bound values that list the rows behind ``metric`` in the cell
     (``scope``, local dates [first_day, last_day]), a page at a time. A chosen department
@@ -400,6 +444,20 @@ def rows_query(
         params["with_left_out"] = bool(with_left_out)
     if fact == "cases":
         params["admin_close_seconds"] = thresholds.admin_close_seconds
+        unknown = sorted(set(triage) - set(TRIAGE_STATES))
+        if unknown:
+            raise DrilldownError(f"unknown case state(s) {', '.join(unknown)}; known: {', '.join(TRIAGE_STATES)}")
+        params |= {"all_triage": not triage, "triage": list(triage)}
+    elif triage:
+        raise DrilldownError(f"only cases can be filtered by their state, not {metric.observations}")
+    orders = ROW_ORDERS.get(fact, {})
+    chosen = order or default_order(metric)
+    if orders:
+        if chosen not in orders:
+            raise DrilldownError(f"the {metric.observations} can be ordered by {', '.join(orders)}, not {chosen!r}")
+        params["order_by"] = chosen
+    elif order is not None:
+        raise DrilldownError(f"the {metric.observations} are listed in one order only")
     if fact == "contacts":
         params |= {name: thresholds.params()[name] for name in ("short_abandon_seconds", "service_level_seconds", "visit_target_seconds")}
     return RowsQuery(ROW_EXTRACTS[fact], tuple(departments), params)

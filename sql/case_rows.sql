@@ -5,8 +5,12 @@
 --   rows, one per event). Rows a rule leaves out of the figure come only with
 --   :with_left_out, and left_out_by names the rule. Times are shown in the office's
 --   local time. Pages with :limit and :offset, by event (submitted, closed, open,
---   overdue) and then its time; total_rows counts the rows being paged, left_out_rows
---   those the rules left out.
+--   overdue) and then its time, or in another :order_by over all rows, not one page;
+--   triage is the case's state at the cell's end (overdue, late, open, on time, or
+--   closed where it has no due date), days_late how long past due it closed or was at
+--   the cell's end (late and overdue only). total_rows counts the rows behind the figure (as
+--   shown, with or without those left out), left_out_rows those the rules left out,
+--   filtered_rows those the :triage filter keeps (the rows being paged).
 -- params:
 --   :departments    department ids the viewer may see (list)
 --   :population     which cases: one of the populations above
@@ -21,6 +25,11 @@
 --   :with_left_out  true: include the rows a rule leaves out of the figure
 --   :admin_close_seconds  a case closed sooner than this after submission is an
 --                   administrative close (rule admin_close_60s; the engine's setting)
+--   :order_by       'event' (by event, then its time), 'triage' (overdue, then late, then
+--                   open, then on time, oldest submission first), 'age' (oldest open
+--                   first) or 'duration' (longest to close first)
+--   :all_triage     true: every row; false: only rows whose triage is in :triage
+--   :triage         triage states to keep (list: overdue, late, open, on time, closed)
 --   :limit          rows per page
 --   :offset         rows skipped before the page
 -- columns:
@@ -40,8 +49,11 @@
 --   on_time          Boolean
 --   digital          Boolean
 --   left_out_by      String
+--   triage           String
+--   days_late        Float64
 --   total_rows       Int64
 --   left_out_rows    Int64
+--   filtered_rows    Int64
 
 -- Cases are placed in local dates as the metric engine places them, and due as it does:
 -- the case's own due_at, else sla_days calendar days after submission on the local clock.
@@ -112,26 +124,50 @@ shown AS (
     SELECT counted.*, COUNT(*) OVER () AS total_rows
     FROM counted
     WHERE (:with_left_out OR left_out_by IS NULL)
+),
+listed AS (
+    SELECT event, event_at, case_id, service_id, service, office_id, office, channel,
+           (submitted_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS submitted_at,
+           (due_utc AT TIME ZONE 'UTC') AT TIME ZONE timezone AS due_at,
+           (closed_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS closed_at,
+           status,
+           seconds_to_close / 86400 AS processing_days,
+           CASE WHEN event IN ('open at the end', 'overdue at the end')
+                THEN CAST(EXTRACT(EPOCH FROM (span_end_utc - submitted_at)) AS DOUBLE PRECISION) / 86400
+           END AS age_days,
+           CASE
+               WHEN due_utc IS NULL THEN NULL
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day THEN closed_at <= due_utc
+               WHEN due_day <= :last_day THEN FALSE
+           END AS on_time,
+           channel IN ('online', 'mobile_app') AS digital,
+           left_out_by,
+           CASE
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day THEN
+                   CASE WHEN due_utc IS NULL THEN 'closed' WHEN closed_at <= due_utc THEN 'on time' ELSE 'late' END
+               WHEN due_day <= :last_day THEN 'overdue'
+               ELSE 'open'
+           END AS triage,
+           CASE
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day AND closed_at > due_utc
+                   THEN CAST(EXTRACT(EPOCH FROM (closed_at - due_utc)) AS DOUBLE PRECISION) / 86400
+               WHEN (closed_at IS NULL OR closed_day > :last_day) AND due_day <= :last_day
+                   THEN CAST(EXTRACT(EPOCH FROM (span_end_utc - due_utc)) AS DOUBLE PRECISION) / 86400
+           END AS days_late,
+           total_rows,
+           left_out_rows
+    FROM shown
 )
-SELECT event, case_id, service_id, service, office_id, office, channel,
-       (submitted_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS submitted_at,
-       (due_utc AT TIME ZONE 'UTC') AT TIME ZONE timezone AS due_at,
-       (closed_at AT TIME ZONE 'UTC') AT TIME ZONE timezone AS closed_at,
-       status,
-       seconds_to_close / 86400 AS processing_days,
-       CASE WHEN event IN ('open at the end', 'overdue at the end')
-            THEN CAST(EXTRACT(EPOCH FROM (span_end_utc - submitted_at)) AS DOUBLE PRECISION) / 86400
-       END AS age_days,
-       CASE
-           WHEN due_utc IS NULL THEN NULL
-           WHEN closed_at IS NOT NULL AND closed_day <= :last_day THEN closed_at <= due_utc
-           WHEN due_day <= :last_day THEN FALSE
-       END AS on_time,
-       channel IN ('online', 'mobile_app') AS digital,
-       left_out_by,
-       total_rows,
-       left_out_rows
-FROM shown
-ORDER BY CASE event WHEN 'submitted' THEN 1 WHEN 'closed' THEN 2 WHEN 'open at the end' THEN 3 ELSE 4 END,
+SELECT event, case_id, service_id, service, office_id, office, channel, submitted_at, due_at, closed_at, status,
+       processing_days, age_days, on_time, digital, left_out_by, triage, days_late, total_rows, left_out_rows,
+       COUNT(*) OVER () AS filtered_rows
+FROM listed
+WHERE (:all_triage OR triage IN :triage)
+ORDER BY CASE WHEN :order_by = 'triage'
+              THEN CASE triage WHEN 'overdue' THEN 1 WHEN 'late' THEN 2 WHEN 'open' THEN 3 WHEN 'on time' THEN 4 ELSE 5 END
+              ELSE 0 END,
+         CASE WHEN :order_by = 'triage' THEN submitted_at END NULLS LAST,
+         CASE WHEN :order_by = 'age' THEN -age_days WHEN :order_by = 'duration' THEN -processing_days END NULLS LAST,
+         CASE event WHEN 'submitted' THEN 1 WHEN 'closed' THEN 2 WHEN 'open at the end' THEN 3 ELSE 4 END,
          event_at, case_id
 LIMIT :limit OFFSET :offset

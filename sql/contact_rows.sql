@@ -8,8 +8,8 @@
 --   time, and shown in it. A contact whose service is unknown belongs to no department:
 --   only a viewer who may see every department sees it, and only with :all_services.
 --   Waits and handle times in exact seconds (fractions kept), as the metric engine counts them. Pages
---   with :limit and :offset, in order of arrival; total_rows counts the rows being
---   paged, left_out_rows those the rules left out.
+--   with :limit and :offset, in the :order_by over all rows, not one page; total_rows
+--   counts the rows being paged, left_out_rows those the rules left out.
 -- params:
 --   :departments    department ids the viewer may see (list)
 --   :population     which contacts: one of the populations above
@@ -25,6 +25,9 @@
 --   :short_abandon_seconds  a call abandoned sooner than this is not offered (rule short_abandon_5s)
 --   :service_level_seconds  a call answered within this is within target (the service level)
 --   :visit_target_seconds   a visitor served within this is within target (in person)
+--   :order_by       'arrival' (in order of arrival), 'wait' (longest wait first; an
+--                   abandoned contact by how long it waited before leaving) or 'handle'
+--                   (longest handling first)
 --   :limit          rows per page
 --   :offset         rows skipped before the page
 -- columns:
@@ -103,5 +106,7 @@ SELECT contact_id, office_id, office, service_id, service, channel,
        total_rows,
        left_out_rows
 FROM shown
-ORDER BY arrived_at, contact_id
+ORDER BY CASE WHEN :order_by = 'wait' THEN -CASE WHEN abandoned THEN seconds_to_end ELSE wait_seconds END
+              WHEN :order_by = 'handle' THEN -CASE WHEN NOT abandoned THEN handle_seconds END END NULLS LAST,
+         shown.arrived_at, contact_id
 LIMIT :limit OFFSET :offset

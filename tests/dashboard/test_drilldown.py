@@ -253,3 +253,54 @@ def test_digital_take_up_does_not_apply_to_a_service_with_no_online_channel(app_
     assert any(name in caption.value and "does not apply" in caption.value for caption in at.caption)
     peers = next(pl.from_pandas(frame.value) for frame in at.dataframe if "Service" in pl.from_pandas(frame.value).columns)
     assert name not in peers["Service"].to_list()
+
+
+def engine_by_office(url: str, kpi: str, week: str) -> dict[str, dict]:
+    """The engine's figure of one week for each office, computed apart from the page."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        departments = [row[0] for row in conn.exec_driver_sql("SELECT department_id FROM departments").fetchall()]
+        names = dict(conn.exec_driver_sql("SELECT office_id, name FROM offices").fetchall())
+    monday = parse_week(week)
+    facts = load_facts(engine, departments, monday - timedelta(weeks=1), monday + timedelta(days=6))
+    engine.dispose()
+    values = compute(facts, [kpi], by=["week", "office_id"], first_day=monday, last_day=monday + timedelta(days=6)).values
+    return {names[row["office_id"]]: row for row in values.iter_rows(named=True) if row["denominator"]}
+
+
+def test_the_cases_behind_the_on_time_rate_open_on_the_overdue_and_late_and_count_by_office(app_env):
+    """Triage: the rows behind the on-time rate open on the overdue, then the late; a state
+    filter keeps only those, over every page; counted by office, the table is the engine's
+    misses (cases counted less those on time) office by office."""
+    at = open_page()
+    states = list(table_starting(at, "Case")["State"])
+    rank = {"overdue": 0, "late": 1, "open": 2, "on time": 3, "closed": 4}
+    assert states == sorted(states, key=rank.__getitem__) and states[0] in ("overdue", "late")
+
+    figure = engine_figure(app_env, "on_time_rate", LATEST)
+    missed = int(figure["denominator"] - figure["numerator"])
+    at = open_page({"states": "late,overdue", "count_by": "office"})
+    assert at.query_params["states"] in ("overdue,late", ["overdue,late"])  # in the states' own order
+    assert any(f"**{missed:,} of the {int(figure['n']):,} cases are overdue or late**" in md.value for md in at.markdown)
+    assert set(table_starting(at, "Case")["State"]) <= {"overdue", "late"}
+    counts = table_starting(at, "Office")
+    by_office = engine_by_office(app_env, "on_time_rate", LATEST)
+    expected = {office: int(row["denominator"] - row["numerator"]) for office, row in by_office.items()}
+    assert dict(zip(counts["Office"], counts["Rows"], strict=True)) == {office: n for office, n in expected.items() if n}
+    assert list(counts["Rows"]) == sorted(counts["Rows"], reverse=True)
+    top = counts["Office"][0]
+    assert any(f"most in {top} ({expected[top]:,}," in md.value for md in at.markdown)
+
+    assert at.button(key="drill-prepare").label == f"Prepare the CSV and Excel files of all {missed:,} rows"  # what the filter shows
+    at.button(key="drill-prepare").click().run()
+    assert not at.exception
+    assert {element.proto.label for element in at.get("download_button")} >= {"Download CSV", "Download Excel"}
+
+
+def test_the_rows_behind_a_wait_open_on_the_longest(app_env):
+    at = open_page({"kpi": "asa", "office": "sheffield_cc", "channel": "phone"})
+    waits = [wait for wait in table_starting(at, "Contact")["Wait (s)"] if wait is not None]
+    assert len(waits) > 10 and waits == sorted(waits, reverse=True)
+    at = open_page({"kpi": "asa", "office": "sheffield_cc", "channel": "phone", "order": "arrival"})
+    arrived = list(table_starting(at, "Contact")["Arrived"])
+    assert arrived == sorted(arrived)

@@ -28,7 +28,7 @@ ROWS_BEHIND = {
     "population": {"case_rows": "closed_or_overdue", "contact_rows": "calls_offered"},
     "timezone": "Europe/London",
     "all_services": True, "services": [], "all_offices": True, "offices": [], "all_channels": True, "channels": [],
-    "with_left_out": True, "limit": 1_000_000, "offset": 0,
+    "with_left_out": True, "limit": 1_000_000, "offset": 0, "order_by": {"case_rows": "triage", "contact_rows": "wait"}, "all_triage": True, "triage": [],
     **DEFAULT_THRESHOLDS.params(),
 }
 # Filled by `python -m anomalies detect` and `python -m notify send` and by the Anomalies page; run with

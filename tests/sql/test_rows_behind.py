@@ -118,9 +118,12 @@ def test_pages_add_up_to_the_whole_set_in_a_stable_order(db, all_departments):
     assert all((p["total_rows"] == whole.height).all() for p in pages if p.height)
     assert_frame = pl.concat(pages)
     assert assert_frame.equals(whole.head(assert_frame.height))
-    # closed cases first, then those overdue at the week's end
-    events = whole["event"].to_list()
-    assert events == sorted(events, key=lambda e: {"closed": 0, "overdue at the end": 1}[e])
+    # the on-time rate's rows open on what makes it bad: overdue, then late, then on time,
+    # each oldest submission first
+    rank = {"overdue": 0, "late": 1, "open": 2, "on time": 3, "closed": 4}
+    keys = [(rank[state], submitted) for state, submitted in zip(whole["triage"], whole["submitted_at"], strict=True)]
+    assert keys == sorted(keys)
+    assert whole["triage"][0] == "overdue"
     assert whole.select(pl.struct("event", "case_id").is_unique().all()).item()
 
 
@@ -178,3 +181,42 @@ def test_a_changed_setting_changes_the_number_and_its_rows_alike(db, all_departm
             assert close(counted.numerator, figure["numerator"]), kpi
             assert close(counted.value, figure["value"]), kpi
         assert close(counted.denominator, figure["denominator"]), kpi
+
+
+def test_the_case_states_filter_and_orders_run_over_every_row_on_the_server(db, all_departments):
+    """Triage: a state filter keeps exactly the rows in those states (counted in
+    filtered_rows, total_rows still the figure's), each state judged from the dates as a
+    person would; the backlog opens oldest first, processing times longest first."""
+    kpi, monday, scope = "on_time_rate", date(2026, 11, 9), Scope(department_id="benefits")
+    sunday = monday + timedelta(days=6)
+    whole = all_rows(db, all_departments, kpi, scope, monday, "Europe/London")
+    for row in whole.iter_rows(named=True):  # the state, judged again from the row's own dates
+        closed_in = row["closed_at"] is not None and row["closed_at"].date() <= sunday
+        expected = ("on time" if row["closed_at"] <= row["due_at"] else "late") if closed_in else "overdue"
+        assert row["triage"] == expected, row
+    query = rows_query(METRICS[kpi], scope, all_departments, monday, sunday, timezone="Europe/London", limit=10_000, triage=["late"])
+    late = run_extract(db, query.extract, departments=list(query.departments), **query.params)
+    assert late.height == whole.filter(pl.col("triage") == "late").height > 0
+    assert (late["filtered_rows"] == late.height).all() and (late["total_rows"] == whole.height).all()
+    assert late["submitted_at"].is_sorted()
+    with pytest.raises(DrilldownError, match="unknown case state"):
+        rows_query(METRICS[kpi], scope, all_departments, monday, sunday, timezone="Europe/London", limit=10, triage=["lost"])
+    backlog = all_rows(db, all_departments, "backlog", scope, monday, "Europe/London")
+    assert backlog.height > 0 and backlog["age_days"].is_sorted(descending=True)
+    slowest = all_rows(db, all_departments, "processing_time_median", scope, monday, "Europe/London")
+    assert slowest["processing_days"].is_sorted(descending=True)
+
+
+def test_waits_open_longest_first_and_handling_longest_first(db, all_departments):
+    """The rows behind a wait open on the longest waits (an abandoned call by how long it
+    waited), those behind handling time on the longest handling: over every row."""
+    monday = date(2026, 11, 9)
+    waits = all_rows(db, all_departments, "abandonment_rate", Scope(), monday, "Europe/London")
+    waited = waits.select(pl.coalesce("wait_seconds", "abandoned_after_seconds")).to_series()
+    assert waits.height > 100 and waited.is_sorted(descending=True, nulls_last=True)
+    handled = all_rows(db, all_departments, "aht", Scope(), monday, "Europe/London")
+    assert handled.height > 100 and handled["handle_seconds"].is_sorted(descending=True, nulls_last=True)
+    with pytest.raises(DrilldownError, match="can be ordered by wait, handle, arrival"):
+        rows_query(ALL_METRICS["asa"], Scope(), all_departments, monday, monday + timedelta(days=6), timezone="Europe/London", limit=10, order="triage")
+    with pytest.raises(DrilldownError, match="one order only"):
+        rows_query(ALL_METRICS["satisfaction"], Scope(), all_departments, monday, monday + timedelta(days=6), timezone="Europe/London", limit=10, order="wait")
