@@ -108,3 +108,11 @@ def imports_of(context: state.Context) -> Imports:
         return Imports(extract=True, reconciled=imports)
     counts = context.get("import_rule_counts") if "import_rule_counts" in available else None
     return Imports(extract=True, reconciled=reconcile_imports(imports), rule_counts=counts)
+
+
+def forecast_runs(context: state.Context) -> pl.DataFrame | None:
+    """The stored forecast runs, newest first (None when they cannot be read)."""
+    try:
+        return context.get("forecast_runs")
+    except (ExtractError, DatabaseError):
+        return None

@@ -154,3 +154,18 @@ def count_columns(shown: pl.DataFrame) -> list[str]:
 
 def import_rules_table(counts: pl.DataFrame) -> pl.DataFrame:
     return counts.rename({"load_id": "Load", "rule": "Rule", "action": "Action", "row_count": "Rows", "description": "What it does"})
+
+
+def runs_table(runs: pl.DataFrame) -> pl.DataFrame:
+    """The stored forecast runs as people read them, with the code version each ran."""
+    return runs.select(
+        pl.col("run_id").alias("Run"),
+        pl.col("finished_at").dt.strftime("%Y-%m-%d %H:%M").alias("Made (UTC)"),
+        pl.col("data_end").cast(pl.String).alias("Data to"),
+        pl.col("horizon").alias("Days ahead"),
+        pl.col("series_count").alias("Series"),
+        pl.col("models").str.replace_all(",", ", ").alias("Models compared"),
+        pl.col("holidays").fill_null("none").alias("Public holidays"),
+        pl.col("code_version").alias("Code version"),
+        pl.col("seconds").round(0).alias("Seconds"),
+    )

@@ -38,6 +38,22 @@ MODEL_NAMES = {
     "prophet": "Prophet",
     "ensemble": "Ensemble",
 }
+# One look per model on every chart and series (colour, line, marker), so the same colour
+# always means the same model; the actuals keep PALETTE[1] and holidays PALETTE[5].
+MODEL_LOOK = {
+    "seasonal_naive": (PALETTE[6], "dot", "square"),
+    "weekday_mean": (PALETTE[2], "dashdot", "diamond"),
+    "prophet": (PALETTE[0], "dash", "circle"),
+    "ensemble": (PALETTE[3], "longdash", "triangle-up"),
+}
+OTHER_LOOK = (PALETTE[4], "solid", "x")
+
+
+def model_look(model: str) -> tuple[str, str, str]:
+    """(colour, dash, marker) of a model, the same wherever it is drawn."""
+    return MODEL_LOOK.get(model, OTHER_LOOK)
+
+
 MODEL_WHAT = {
     "seasonal_naive": "the same weekday last week",
     "weekday_mean": "the mean of the last 4 same weekdays, with one shared public-holiday effect",
@@ -210,12 +226,12 @@ def forecast_figure(table: pl.DataFrame, *, title: str, unit: str, model: str, d
     if future.height:
         figure.add_scatter(
             x=x_future, y=future["forecast"].to_list(), name=f"Forecast ({model_name(model)})", mode="lines",
-            line={"color": PALETTE[0], "width": 2.5, "dash": "dash"}, hovertemplate="%{y:,.1f}",
+            line={"color": model_look(model)[0], "width": 2.5, "dash": model_look(model)[1]}, hovertemplate="%{y:,.1f}",
         )
         if future["baseline"].is_not_null().any():
             figure.add_scatter(
                 x=x_future, y=future["baseline"].to_list(), name="Seasonal naive (baseline)", mode="lines",
-                line={"color": PALETTE[6], "width": 1.5, "dash": "dot"}, visible="legendonly", hovertemplate="%{y:,.1f}",
+                line={"color": model_look(BASELINE)[0], "width": 1.5, "dash": model_look(BASELINE)[1]}, visible="legendonly", hovertemplate="%{y:,.1f}",
             )
     value = pl.coalesce("actual", "forecast")
     holidays = table.filter(pl.col("holiday").is_not_null()).with_columns(value.alias("value"))
@@ -351,28 +367,51 @@ def recommendation_text(backtests: pl.DataFrame, series_id: str, *, recommended:
     )
 
 
-def horizon_frame(backtests: pl.DataFrame, series_id: str) -> pl.DataFrame:
-    """MASE by days ahead (steps 1..horizon) of the recommended model and the baseline."""
+def horizon_frame(backtests: pl.DataFrame, series_id: str, cutoffs: Sequence[dt.date] = (), holidays: dict[dt.date, str] | None = None) -> pl.DataFrame:
+    """MASE by days ahead (steps 1..horizon) of the recommended model and the baseline, and
+    the public holidays that fell on that day ahead in a backtest window (the window's first
+    day is its cutoff: day ahead k is cutoff + k - 1), which explain most spikes."""
     rows = backtests.filter((pl.col("series_id") == series_id) & (pl.col("step") > 0))
-    return (
+    holidays = holidays or {}
+    on_step: dict[int, list[str]] = {}
+    for cutoff in cutoffs:
+        for day, name in holidays.items():
+            step = (day - cutoff).days + 1
+            if step >= 1:
+                on_step.setdefault(step, []).append(f"{name} ({day_label(day, year=True)})")
+    frame = (
         rows.filter(pl.col("recommended") | (pl.col("model") == BASELINE))
         .select(
             pl.col("step").alias("Days ahead"),
+            pl.col("model").alias("_model"),
             pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")).alias("Model"),
             pl.col("n").alias("Days scored"),
             pl.col("mase").round(3).alias("MASE"),
         )
         .sort("Model", "Days ahead")
     )
+    words = {step: "; ".join(names) for step, names in on_step.items()}
+    return frame.with_columns(
+        pl.col("Days ahead").replace_strict(words, default=None, return_dtype=pl.String).alias("Public holiday in a window")
+    )
 
 
 def horizon_figure(frame: pl.DataFrame) -> go.Figure:
+    """MASE by days ahead per model, in each model's own look; a day ahead on which a
+    backtest window held a public holiday is ringed with a star (its names on hover)."""
     figure = base("MASE by days ahead (lower is better)", 320)
-    for index, part in enumerate(frame.partition_by("Model", maintain_order=True)):
+    for part in frame.partition_by("_model", maintain_order=True):
+        colour, dash, marker = model_look(part["_model"][0])
         figure.add_scatter(
             x=part["Days ahead"].to_list(), y=part["MASE"].to_list(), name=part["Model"][0], mode="lines+markers",
-            line={"color": PALETTE[index * 5 % len(PALETTE)], "dash": ("solid", "dot")[index % 2]},
-            marker={"symbol": ("circle", "square")[index % 2], "size": 5}, hovertemplate="%{y:.2f}",
+            line={"color": colour, "dash": dash}, marker={"symbol": marker, "size": 5}, hovertemplate="%{y:.2f}",
+        )
+    marked = frame.filter(pl.col("Public holiday in a window").is_not_null())
+    if marked.height:
+        figure.add_scatter(
+            x=marked["Days ahead"].to_list(), y=marked["MASE"].to_list(), name="A public holiday in a window that day ahead",
+            mode="markers", marker={"symbol": "star-open", "size": 14, "color": PALETTE[5], "line": {"width": 2}},
+            text=marked["Public holiday in a window"].to_list(), hovertemplate="%{text}",
         )
     line = {"dash": "dash", "color": "rgba(128,128,128,0.8)"}
     figure.add_hline(y=1, line=line)
@@ -381,6 +420,38 @@ def horizon_figure(frame: pl.DataFrame) -> go.Figure:
     figure.update_xaxes(title="Days ahead")
     figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})
     return figure
+
+
+def horizon_summary(frame: pl.DataFrame, *, model: str, windows: int) -> str:
+    """What the error-by-days-ahead chart shows, spikes explained where a holiday fell."""
+    chosen = frame.filter(pl.col("_model") == model)
+    text = f"How the error grows with days ahead: {model_name(model)} against the seasonal-naive baseline, over {windows} backtest windows."
+    if chosen.height == 0 or chosen["MASE"].is_null().all():
+        return text
+    worst = chosen.sort("MASE", descending=True, nulls_last=True).row(0, named=True)
+    text += f" {model_name(model)}'s worst day ahead is day {worst['Days ahead']} (MASE {worst['MASE']:.2f})"
+    if worst["Public holiday in a window"]:
+        text += f", when a window held a public holiday: {worst['Public holiday in a window']}."
+    else:
+        text += "."
+    holidays = chosen.filter(pl.col("Public holiday in a window").is_not_null()).height
+    if holidays:
+        text += f" Stars mark the {holidays} days ahead on which a window held a public holiday; spikes there are the holiday, not the model drifting."
+    return text
+
+
+def horizon_display(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.drop("_model")
+
+
+MASE_WORDS = (
+    "MASE (mean absolute scaled error) divides a model's mean error on the backtest days by the mean error of "
+    "repeating last week's same weekday inside the history before each window. Below 1: the model's forecasts missed by "
+    "less than that simple rule typically misses day to day; above 1, by more. The seasonal-naive baseline is that rule, "
+    "yet it can score below 1 too: its backtest error is scaled by its own error over the history, so a calmer "
+    "backtest period than the history scores it below 1 (and a busier one above). Compare the models with each other "
+    "on the same series, not with 1 alone."
+)
 
 
 # --------------------------------------------------------------------------- staffing

@@ -114,3 +114,13 @@ else:
     if counts is not None and counts.height:
         with st.expander(f"Rows each import rule excluded, quarantined, repaired or flagged ({counts.height:,} rules)"):
             components.table(catalogue_figures.import_rules_table(counts), "import-rule-counts")
+
+st.subheader("Forecast runs")
+runs = catalogue_data.forecast_runs(context)
+if runs is None:
+    st.warning("The stored forecast runs cannot be read.", icon=":material/warning:")
+elif runs.height == 0:
+    st.markdown("No forecast has been run on this database yet (`python -m forecasting run`).")
+else:
+    st.markdown(f"{runs.height:,} stored forecast runs, newest first, with the version of the code that made each.")
+    components.table(catalogue_figures.runs_table(runs), "forecast-runs")

@@ -35,8 +35,8 @@ cutoffs = planner_data.run_cutoffs(run)
 planner_data.note(
     f"Forecast run {run['run_id']}, made {run['finished_at']:%d %b %Y %H:%M} UTC from data to "
     f"{figures.day_label(run['data_end'], year=True)}: {run['horizon']} days ahead, models compared "
-    f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}; "
-    f"code {run['code_version']}."
+    f"{', '.join(figures.model_name(m) for m in run['models'].split(','))}; public holidays {run['holidays'] or 'none'}. "
+    "The run's code version is in the catalogue (Measures and data quality)."
 )
 if stale := planner_data.stale_warning(context.as_of, run, figures.day_label):
     st.warning(stale, icon=":material/update:")
@@ -95,17 +95,17 @@ components.table(figures.backtest_table(backtests, series_id), f"backtest-{serie
     "95% interval width": st.column_config.NumberColumn(format="%.0f"),
 })
 planner_data.note(
-    "MASE: mean absolute error divided by that of repeating last week's same weekday in the history (below 1 beats it). "
+    f"{figures.MASE_WORDS} "
     "sMAPE: symmetric mean absolute percentage error. Inside 80% and 95% interval: the share of actual days inside the "
     "band, about 80% and 95% when the band is honest. Width: the 95% band's mean width per day. Closed days are not scored."
 )
-by_horizon = figures.horizon_frame(backtests, series_id)
+window_holidays = planner_data.holidays(run["holidays"], min(cutoffs), max(cutoffs) + dt.timedelta(days=run["horizon"])) if cutoffs else {}
+by_horizon = figures.horizon_frame(backtests, series_id, cutoffs, window_holidays)
 if by_horizon.height:
     components.chart(
         figures.horizon_figure(by_horizon),
-        f"How the error grows with days ahead: {figures.model_name(model)} against the seasonal-naive baseline, "
-        f"over {len(cutoffs)} backtest windows.",
-        by_horizon,
+        figures.horizon_summary(by_horizon, model=model, windows=len(cutoffs)),
+        figures.horizon_display(by_horizon),
         f"backtest-by-days-ahead-{series_id}",
     )
 

@@ -19,8 +19,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state
 from data.access import Viewer
 from data.database import create_engine
+from forecasting.calendar import holiday_names
 from forecasting.planning import StaffingPlan, default_settings, plan_staffing
-from forecasting.store import latest_backtests, latest_forecasts, load_staffing_inputs, series_forecast
+from forecasting.store import forecast_runs, latest_backtests, latest_forecasts, load_staffing_inputs, series_forecast
+from tests.conftest import ROOT
 from tests.dashboard.conftest import APP, app_on
 from tests.dashboard.planner_world import EVERY_DEPARTMENT, HORIZON, make_planner_world
 
@@ -230,3 +232,63 @@ def test_the_people_needed_per_half_hour_are_whole_people_as_plan_staffing_says(
     assert checked > 100
     assert any("people are needed at once" in m.value for m in at.markdown) or any(
         "people are needed at once" in getattr(e, "value", "") for e in at.caption)
+
+
+def test_accuracy_reads_plainly_without_developer_identifiers(planner_env):
+    """The header names no code version (the catalogue lists it); MASE is explained in
+    words, the seasonal naive's own score below 1 included; the error-by-days-ahead table
+    names the public holidays that fell on a day ahead in a backtest window, each where
+    cutoff + day ahead - 1 is that holiday."""
+    at = open_planner()
+    header = next(m.value for m in at.markdown if "Forecast run 1" in m.value)
+    assert any("can score below 1 too" in m.value for m in [*at.markdown, *at.caption])
+    by_horizon = frame_with(at, "Public holiday in a window")
+    engine = create_engine(planner_env)
+    try:
+        run = forecast_runs(engine, EVERY_DEPARTMENT).row(0, named=True)
+    finally:
+        engine.dispose()
+    assert run["code_version"] not in header and "in the catalogue" in header
+    cutoffs = [dt.date.fromisoformat(day) for day in run["cutoffs"].split(",")]
+    country, _, subdivision = run["holidays"].partition("/")
+    marked = 0
+    for step, named in zip(by_horizon["Days ahead"], by_horizon["Public holiday in a window"], strict=True):
+        days = [cutoff + dt.timedelta(days=int(step) - 1) for cutoff in cutoffs]
+        expected = [day for day in days if holiday_names(country, subdivision or None, day, day)]
+        shown = [part for part in (named if isinstance(named, str) else "").split("; ") if part]
+        assert len(shown) == len(expected), (step, shown, expected)
+        marked += bool(expected)
+    assert marked == 0  # the planner world's two windows (October and November) hold none: see the hand case below
+
+
+def test_the_run_and_its_code_version_are_listed_in_the_catalogue(planner_env, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "dashboard"))  # the page run alone finds _boot.py
+    at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / "catalogue.py"), default_timeout=120).run()
+    assert not at.exception
+    runs = frame_with(at, "Code version")
+    assert runs["Run"].tolist() == [1] and runs["Code version"].iloc[0]
+
+
+def test_a_spike_on_a_holiday_is_marked_and_named_and_each_model_keeps_its_colour():
+    """By hand: windows starting Mon 21 and Mon 28 Dec 2026 (7 days); Christmas Day (Fri
+    25 Dec) is day 5 of the first, Boxing Day substitute (Mon 28 Dec) day 1 of the second
+    and New Year's Day (Fri 1 Jan) day 5 of the second: day 5 names two holidays, day 1
+    one. Prophet is drawn in the same colour whichever series or role it has."""
+    from dashboard import planner_figures as figures
+
+    backtests = pl.DataFrame({
+        "series_id": ["total"] * 14, "model": ["prophet"] * 7 + ["seasonal_naive"] * 7, "step": list(range(1, 8)) * 2,
+        "recommended": [True] * 7 + [False] * 7, "n": [2] * 14, "mase": [0.5, 0.6, 0.6, 0.7, 2.4, 0.7, 0.8] + [1.0] * 7,
+    })
+    holidays = {dt.date(2026, 12, 25): "Christmas Day", dt.date(2026, 12, 28): "Boxing Day (substitute day)", dt.date(2027, 1, 1): "New Year Day"}
+    frame = figures.horizon_frame(backtests, "total", [dt.date(2026, 12, 21), dt.date(2026, 12, 28)], holidays)
+    named = dict(zip(frame.filter(pl.col("_model") == "prophet")["Days ahead"], frame.filter(pl.col("_model") == "prophet")["Public holiday in a window"], strict=True))
+    assert named[5] == "Christmas Day (Fri 25 Dec 2026); New Year Day (Fri 1 Jan 2027)"
+    assert named[1] == "Boxing Day (substitute day) (Mon 28 Dec 2026)"
+    assert [step for step, words in named.items() if words is None] == [2, 3, 4, 6, 7]
+    summary = figures.horizon_summary(frame, model="prophet", windows=2)
+    assert "worst day ahead is day 5 (MASE 2.40), when a window held a public holiday: Christmas Day" in summary
+    figure = figures.horizon_figure(frame)
+    colours = {trace.name: trace.line.color for trace in figure.data if trace.mode == "lines+markers"}
+    assert colours == {"Prophet": figures.model_look("prophet")[0], "Seasonal naive": figures.model_look("seasonal_naive")[0]}
+    assert len({look[0] for look in figures.MODEL_LOOK.values()}) == len(figures.MODEL_LOOK)  # no two models share a colour
