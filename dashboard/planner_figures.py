@@ -411,7 +411,7 @@ def horizon_figure(frame: pl.DataFrame) -> go.Figure:
         figure.add_scatter(
             x=marked["Days ahead"].to_list(), y=marked["MASE"].to_list(), name="A public holiday in a window that day ahead",
             mode="markers", marker={"symbol": "star-open", "size": 14, "color": PALETTE[5], "line": {"width": 2}},
-            text=marked["Public holiday in a window"].to_list(), hovertemplate="%{text}",
+            text=marked["Public holiday in a window"].to_list(), hovertemplate="%{text}", cliponaxis=False,
         )
     line = {"dash": "dash", "color": "rgba(128,128,128,0.8)"}
     figure.add_hline(y=1, line=line)
@@ -436,7 +436,8 @@ def horizon_summary(frame: pl.DataFrame, *, model: str, windows: int) -> str:
         text += "."
     holidays = chosen.filter(pl.col("Public holiday in a window").is_not_null()).height
     if holidays:
-        text += f" Stars mark the {holidays} days ahead on which a window held a public holiday; spikes there are the holiday, not the model drifting."
+        days = "the day ahead" if holidays == 1 else f"the {holidays} days ahead"
+        text += f" Stars mark {days} on which a window held a public holiday; a spike there is the holiday, not the model drifting."
     return text
 
 
