@@ -71,6 +71,17 @@ def relative_luminance(rgb: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
+# On a narrow screen (a phone) heatmap cells are too narrow for their numbers (they ran
+# together: "104105"): a chart with a heatmap hides its text-only traces (cell_labels), and
+# an element of class narrow-note (saying where the numbers are) shows instead. Plotly draws
+# in the page, so the page's styles reach it.
+NARROW_HEATMAP_CSS = (
+    ".narrow-note{display:none}"
+    "@media (max-width: 700px){.stPlotlyChart:has(.heatmaplayer .hm) .scatterlayer .trace:not(:has(path.js-line, path.point)) .textpoint"
+    "{display:none}.narrow-note{display:block}}"
+)
+
+
 def cell_labels(
     figure: go.Figure, z: Sequence[Sequence[float | None]], x: Sequence, y: Sequence, text: Sequence[Sequence[str]],
     *, colorscale: str | list, zmin: float, zmax: float, size: int = 11,

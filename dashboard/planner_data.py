@@ -17,6 +17,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import params
+from dashboard.charts import NARROW_HEATMAP_CSS
 from dashboard.params import remember
 from data.access import sees_every_department as sees_all
 from forecasting import ForecastInputError
@@ -193,11 +194,10 @@ def office_follows_series(series_id: str, office_id: str | None) -> None:
 PAGE_CSS = """<style>
 [class*="st-key-whatif-"] button[data-testid^="stNumberInputStep"]{display:none}
 [class*="st-key-planner-note"] p{font-size:.875rem;line-height:1.5;margin-bottom:.25rem}
-.planner-narrow-note{display:none}
-@media (max-width: 700px){.stPlotlyChart g.heatmap-label{display:none}.planner-narrow-note{display:block}}
+""" + NARROW_HEATMAP_CSS + """
 </style>"""
 NARROW_HEATMAP_NOTE = (
-    '<p class="planner-narrow-note">Each cell\'s number (rostered minus needed staff; minus is short) is in the '
+    '<p class="narrow-note">Each cell\'s number (rostered minus needed staff; minus is short) is in the '
     "table under the chart: the cells are too narrow for it on this screen.</p>"
 )
 

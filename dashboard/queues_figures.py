@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import base, cell_labels, metric_lines, trend_summary, trend_table
+from dashboard.charts import NARROW_HEATMAP_CSS, base, cell_labels, metric_lines, trend_summary, trend_table
 from metrics.formatting import axis_title, number
 from metrics.queues import QueueKind, QueueScope, metric_of
 from metrics.registry import METRICS
@@ -306,3 +306,10 @@ def rules_caption(rule_counts: dict[str, int]) -> str | None:
     if not rule_counts.get("short_abandon_5s"):
         return None
     return f"Left out by rule in this window: {rule_counts['short_abandon_5s']:,} calls abandoned within 5 seconds (not counted as offered)."
+
+
+NARROW_HEATMAP_NOTE = (
+    f"<style>{NARROW_HEATMAP_CSS}</style>"
+    '<p class="narrow-note">Each cell\'s number is in the table of the numbers behind the two heatmaps: '
+    "the cells are too narrow for it on this screen.</p>"
+)

@@ -61,6 +61,7 @@ with right:
     st.markdown(f"**{queues_figures.wait_summary(view.profile, statistic, kind)}**")
     st.plotly_chart(queues_figures.wait_heatmap(cells, statistic, kind), config={"displaylogo": False, "responsive": True}, key="chart-wait-heatmap")
 st.caption(queues_figures.heatmap_caption(kind))
+st.html(queues_figures.NARROW_HEATMAP_NOTE)
 with st.expander(f"The numbers behind the two heatmaps ({cells.height:,} rows)"):
     components.table(queues_figures.profile_table(view.profile, kind), f"queues-by-hour-{scope.key}-{chosen.last_week}")
 
