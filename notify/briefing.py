@@ -135,7 +135,7 @@ class Briefing:
 
 _TH = "text-align:left;padding:3px 8px 3px 0;font-weight:600;vertical-align:top;white-space:nowrap"
 _TD = "padding:3px 8px 3px 0;vertical-align:top"
-_H2 = "font-size:17px;margin:18px 0 6px;border-bottom:1px solid #bbb;padding-bottom:2px"
+_H2 = "font-size:17px;margin:18px 0 6px;border-bottom:1px solid #bbb;padding-bottom:2px;break-after:avoid;page-break-after:avoid"
 _CELL = "padding:4px 6px;border-top:1px solid #ddd;vertical-align:top"
 CHART_PLACE = "Charts"
 
@@ -566,9 +566,13 @@ def run_every(every: Every, once: Callable[[], object], *, clock: Callable[[], d
     """Run ``once`` now (a restart sends what is due and not yet sent: the log says what
     was), then at every ``every``; ``runs``: stop after that many (None: for ever)."""
     done = 0
+    last_due: dt.datetime | None = None
     while runs is None or done < runs:
         if done:
             due = every.next_run(clock())
+            if last_due is not None and due <= last_due:  # a run that took no time is still at its own due time
+                due = last_due + timedelta(weeks=1)
+            last_due = due
             while (left := (due - clock()).total_seconds()) > 0:
                 sleep(min(left, 3600.0))  # wake hourly: a clock changed under us is noticed
         try:

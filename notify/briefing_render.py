@@ -13,6 +13,7 @@ pinned for the browser tests, and Chromium already installed for them. The image
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 from pathlib import Path
@@ -20,6 +21,7 @@ from types import TracebackType
 
 import plotly
 
+from notify import NotifyError
 from notify.briefing import Briefing
 
 CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
@@ -44,7 +46,7 @@ FOOTER = (
 )
 
 
-class BrowserMissing(RuntimeError):
+class BrowserMissing(NotifyError):
     """No Chromium to draw with; the message says where it was looked for."""
 
 
@@ -76,7 +78,7 @@ class Renderer:
         drawn = []
         for chart in briefing.charts:
             url = self._page.evaluate(_DRAW, [json.loads(chart.figure.to_json()), CHART_WIDTH, CHART_SCALE])
-            drawn.append(type(chart)(chart.name, chart.figure, chart.alt, base64.b64decode(url.split(",", 1)[1])))
+            drawn.append(type(chart)(chart.name, chart.figure, chart.alt, _small_png(base64.b64decode(url.split(",", 1)[1]))))
         briefing.charts = drawn
         page = self._browser.new_page()
         try:
@@ -91,6 +93,17 @@ class Renderer:
         finally:
             page.close()
         return briefing
+
+
+def _small_png(png: bytes, colours: int = 128) -> bytes:
+    """The PNG with a palette of ``colours``: a chart has few colours (the anti-aliased edges
+    keep enough of them), so the mail and the PDF carry a third of the bytes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        out = io.BytesIO()
+        image.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _escape(text: str) -> str:

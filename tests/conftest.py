@@ -74,6 +74,8 @@ SLOW_TESTS = (
     "tests/public/test_publish.py::test_the_same_data_gives_byte_identical_files",  # publishes twice
     "tests/forecasting/test_fleet_database.py::",  # forecasts every series of the database
     "tests/forecasting/test_frequency.py::",  # fits Prophet through the command line
+    # draws two briefings in Chromium (charts and PDF) and sends them over SMTP: 15 s
+    "tests/notify/test_briefing.py::test_each_subscriber_receives_one_briefing_with_its_pdf_and_none_again_after_a_restart",
 )
 
 

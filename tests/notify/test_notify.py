@@ -3,8 +3,6 @@ receiver (http.server in a thread) receive what `python -m notify send` sends.""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import shutil
 import threading
@@ -14,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from anomalies.store import latest_flags
 from data.database import connect, create_engine, duckdb_path
@@ -25,27 +22,6 @@ from notify.send import NotifySettings, notify
 from notify.subscriptions import Subscription, add_subscription
 
 DASHBOARD = "https://kpi.example.gov/dash"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 class Receiver:
