@@ -155,6 +155,31 @@ def trend(frame: pl.DataFrame, metric: Metric | str, *, x: str = "period_start",
     return figure
 
 
+def note_marks(figure: go.Figure, notes: pl.DataFrame, series: pl.DataFrame, *, x: str = "period_start") -> go.Figure:
+    """Notes on the record (data/notes.py: ``noted_on``, ``note``, ``written_by``) on a
+    weekly trend: a dotted line on each note's day and one marker per note, on the line
+    at the week that holds the day, whose hover says the note. The note's text is escaped:
+    Plotly would read tags in it. A legend entry names them, so colour is not the only cue."""
+    if notes.height == 0:
+        return figure
+    weeks = series.filter(pl.col("value").is_not_null()).sort(x)
+    days, ys, texts = [], [], []
+    for row in notes.sort("noted_on").iter_rows(named=True):
+        day = row["noted_on"]
+        figure.add_vline(x=day.isoformat(), line={"color": PALETTE[3], "dash": "dot", "width": 1.5})
+        held = weeks.filter(pl.col(x) <= day)  # the week holding the day, or the first week if it is before them
+        y = held["value"][-1] if held.height else (weeks["value"][0] if weeks.height else None)
+        days.append(day)
+        ys.append(y)
+        texts.append(f"{day:%d %b %Y}: {html.escape(row['note'])}<br>({html.escape(row['written_by'])})")
+    figure.add_scatter(
+        x=days, y=ys, mode="markers", name="Note on the record", hovertext=texts, hoverinfo="text",
+        marker={"symbol": "star-diamond", "size": 14, "color": PALETTE[3], "line": {"width": 1, "color": "#000"}},
+    )
+    _with_legend(figure)
+    return figure
+
+
 def bars(frame: pl.DataFrame, metric: Metric | str, *, category: str, overall: float | None = None, target: float | None = None, title: str | None = None, highlight: str | None = None) -> go.Figure:
     """A metric by category (horizontal bars, sorted), with the overall figure and target."""
     metric = METRICS[metric] if isinstance(metric, str) else metric

@@ -6,19 +6,20 @@ in state.py), never in the page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import streamlit as st
 
 from anomalies import links
-from dashboard import downloads, overview_data, params, state
+from dashboard import anomalies_data, downloads, overview_data, params, state
 from dashboard.drilldown_figures import on_screen
 from dashboard.text import plain
+from data import notes
 from data.fact_frames import Facts
 from metrics import drilldown as drill
 from metrics.engine import compute
-from metrics.registry import Metric
+from metrics.registry import METRICS, Metric
 from metrics.targets import Targets
 
 PAGE_SIZE = 50
@@ -245,6 +246,84 @@ def cell_values(_facts: Facts, facts_key: tuple, narrowing: tuple, first_day: da
     """The individual processing times and waits of one cell (see metrics.drilldown)."""
     narrowed = _facts.where(**dict(narrowing)) if narrowing else _facts
     return drill.cell_values(narrowed, first_day, last_day)
+
+
+# ---------------------------------------------------------------------- notes on the record
+
+
+NOTE_CHARACTERS, NoteError = notes.NOTE_CHARACTERS, notes.NoteError
+
+
+def today() -> date:
+    """Today (UTC), the latest day a note may be about."""
+    return datetime.now(UTC).date()
+
+
+RECORD_WORDS = {"note": "Note", "acknowledged": "Anomaly acknowledged", "known": "Anomaly marked as known"}
+
+
+def trend_notes(view: View) -> pl.DataFrame:
+    """The notes on this measure (and on every measure) of exactly this scope, dated in the
+    trend's window (read each run, not cached: a note just added shows at once)."""
+    first_day, last_day = view.window
+    return notes.notes(view.context.engine, list(view.context.departments), kpi=view.metric.name,
+                       first_day=first_day, last_day=last_day, **view.where.chosen())
+
+
+def flag_scope(where: drill.Scope) -> tuple[str, str] | None:
+    """The anomaly flags' (scope_kind, scope_id) for a drill-down scope, when the flags
+    have one: all departments, a department, a service (of its department), an office or
+    a channel on its own; None for a combination (a service at an office), which the
+    detector does not watch."""
+    chosen = where.chosen()
+    if not chosen:
+        return "total", "all"
+    if set(chosen) == {"department_id"}:
+        return "department", chosen["department_id"]
+    if set(chosen) == {"department_id", "service_id"}:
+        return "service", chosen["service_id"]
+    if len(chosen) == 1:
+        level, member = next(iter(chosen.items()))
+        return level.removesuffix("_id"), member
+    return None
+
+
+def scope_record(view: View) -> pl.DataFrame:
+    """What is on the record for the scope, every measure, newest first: its notes and
+    the anomalies of the scope someone acknowledged or marked as known, as one table a
+    person reads (day, measure, what, the words, who, when written)."""
+    context = view.context
+    written = notes.notes(context.engine, list(context.departments), kpi=None, first_day=notes.EARLIEST,
+                          last_day=date.max, **view.where.chosen())
+    label = {name: metric.label for name, metric in METRICS.items()}
+    parts = [written.select(
+        pl.col("noted_on").alias("Day"),
+        pl.col("kpi").replace_strict(label, default=None, return_dtype=pl.String).fill_null("Every measure").alias("Measure"),
+        pl.lit(RECORD_WORDS["note"]).alias("What"), pl.col("note").alias("Words"), pl.col("written_by").alias("By"),
+        pl.col("written_at").alias("Written (UTC)"),
+    )]
+    scope = flag_scope(view.where)
+    if scope is not None:
+        flags = anomalies_data.stored_flags(context.engine, str(context.engine.url), context.departments)
+        acked = flags.filter((pl.col("scope_kind") == scope[0]) & (pl.col("scope_id") == scope[1])
+                             & pl.col("status").is_in(["acknowledged", "known"]))
+        parts.append(acked.select(
+            pl.col("first_day").alias("Day"),
+            pl.col("kpi").replace_strict(label, default=None, return_dtype=pl.String).fill_null(pl.col("kpi")).alias("Measure"),
+            pl.col("status").replace_strict(RECORD_WORDS, return_dtype=pl.String).alias("What"),
+            pl.col("note").fill_null("").alias("Words"), pl.col("acked_by").alias("By"),
+            pl.col("acked_at").alias("Written (UTC)"),
+        ))
+    return pl.concat(parts, how="vertical_relaxed").sort(["Day", "Written (UTC)"], descending=True)
+
+
+def add_note(view: View, *, noted_on: date, words: str, every_measure: bool) -> int:
+    """Record a note on the view's scope (raises notes.NoteError with what to change)."""
+    context = view.context
+    return notes.add_note(
+        context.engine, context.viewer, kpi=None if every_measure else view.metric.name, noted_on=noted_on, note=words,
+        departments=list(context.departments), today=today(), **view.where.chosen(),
+    )
 
 
 # ---------------------------------------------------------------------- the rows behind a number

@@ -114,9 +114,12 @@ def week_change(value: float | None, before: float | None, metric: Metric) -> st
     return f"{change(difference, metric)} on the week before{judgement}"
 
 
-def trend(series: pl.DataFrame, metric: Metric, *, target: float | None, week: str, where: str) -> go.Figure:
-    """The KPI over the weeks of the window, its target dashed, the chosen week ringed."""
+def trend(series: pl.DataFrame, metric: Metric, *, target: float | None, week: str, where: str, notes: pl.DataFrame | None = None) -> go.Figure:
+    """The KPI over the weeks of the window, its target dashed, the chosen week ringed,
+    the notes on the record marked on their days."""
     figure = charts.trend(series, metric, target=target, title=f"{axis_title(metric)} by week")
+    if notes is not None:
+        charts.note_marks(figure, notes, series)
     # the legend goes under the plot: above it, it collides with a long title
     figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}, height=380)
     chosen = series.filter((pl.col("period") == week) & pl.col("value").is_not_null())
@@ -171,13 +174,36 @@ def peer_table(table: pl.DataFrame, metric: Metric, level: str) -> pl.DataFrame:
     )
 
 
-def trend_table(series: pl.DataFrame, metric: Metric) -> pl.DataFrame:
-    """The trend as a table: each week's value with its numerator, denominator and n."""
-    return series.select(
+def trend_table(series: pl.DataFrame, metric: Metric, notes: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The trend as a table: each week's value with its numerator, denominator and n, and
+    the notes on the record dated in the week."""
+    table = series.select(
         pl.col("period").alias("Week"), pl.col("period_start").alias("Starts"), pl.col("value").round(metric.decimals).alias(axis_title(metric)),
         pl.col("numerator").alias("Numerator"), pl.col("denominator").alias("Denominator"), pl.col("n").alias("Observations"),
         pl.col("note").fill_null("").alias("Note"),
     )
+    if notes is None or notes.height == 0:
+        return table
+    by_week = (notes.sort("noted_on")
+               .with_columns((pl.col("noted_on") - pl.duration(days=pl.col("noted_on").dt.weekday() - 1)).alias("Starts"),
+                             pl.format("{}: {}", pl.col("noted_on").dt.strftime("%d %b"), pl.col("note")).alias("said"))
+               .group_by("Starts", maintain_order=True).agg(pl.col("said").str.join("; ").alias("On the record")))
+    return table.join(by_week, on="Starts", how="left").with_columns(pl.col("On the record").fill_null(""))
+
+
+def notes_sentence(notes: pl.DataFrame) -> str:
+    """'On the record: 5 Oct 2026, “New case system went live”.' (the first three, oldest
+    first, and how many more), or '' when there is none."""
+    if notes.height == 0:
+        return ""
+    said = [f"{row['noted_on']:%d %b %Y}, \u201c{row['note']}\u201d" for row in notes.sort("noted_on").head(3).iter_rows(named=True)]
+    more = f" and {notes.height - 3:,} more" if notes.height > 3 else ""
+    return f"On the record ({notes.height:,} {'note' if notes.height == 1 else 'notes'}, marked on the chart): {'; '.join(said)}{more}."
+
+
+def record_display(record: pl.DataFrame) -> pl.DataFrame:
+    """The scope's record as a person reads it: days as dates, the time written to the minute."""
+    return record.with_columns(pl.col("Written (UTC)").dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def peer_members(table: pl.DataFrame) -> list[str]:

@@ -83,14 +83,48 @@ def headline(view: View, series: WeekValues) -> dict:
 
 
 def trend(view: View, series: WeekValues) -> None:
-    """The measure over the weeks of the window, with its target."""
+    """The measure over the weeks of the window, with its target and the notes on the
+    record for this measure and scope; then what is on the record for the scope."""
     metric = view.metric
     st.subheader(f"Over the {view.weeks} weeks to {series['period'][-1]}", anchor=False)
+    noted = drilldown_data.trend_notes(view)
     components.chart(
-        drilldown_figures.trend(series, metric, target=view.target, week=view.week, where=view.words_text),
-        drill.trend_sentence(metric, series, view.week, view.words_text, view.target),
-        drilldown_figures.trend_table(series, metric), f"trend-{metric.name}-{view.words_text}-{view.week}",
+        drilldown_figures.trend(series, metric, target=view.target, week=view.week, where=view.words_text, notes=noted),
+        " ".join(part for part in (drill.trend_sentence(metric, series, view.week, view.words_text, view.target),
+                                   drilldown_figures.notes_sentence(noted)) if part),
+        drilldown_figures.trend_table(series, metric, noted), f"trend-{metric.name}-{view.words_text}-{view.week}",
     )
+    on_the_record(view)
+
+
+def on_the_record(view: View) -> None:
+    """The scope's notes and acknowledged anomalies, every measure, newest first, and (for
+    an analyst or administrator) a form to add a dated note."""
+    record = drilldown_data.scope_record(view)
+    with st.expander(f"On the record for {view.words} ({record.height:,})", expanded=False):  # labels are Markdown: the escaped words
+        if record.height:
+            st.caption("Notes people added, and the anomalies of this scope someone acknowledged or marked as known.")
+            components.table(drilldown_figures.record_display(record), f"on-the-record-{view.words_text}")
+        else:
+            st.caption(plain(f"Nothing is on the record for {view.words_text} yet: no note, no acknowledged anomaly."))
+        if not view.context.viewer.can("annotate"):
+            st.caption(f"Notes are added by the {roles_that_can('annotate')} role.")
+            return
+        with st.form(key="note-form", clear_on_submit=True, border=False):
+            st.markdown("**Add a note** (shown on this trend, for this scope)")
+            day_column, which_column = st.columns([1, 2])
+            noted_on = day_column.date_input("Day it happened", value=view.days[0], max_value=drilldown_data.today(), format="YYYY-MM-DD")
+            every = which_column.radio("About", [False, True], horizontal=True,
+                                       format_func=lambda every: "every measure" if every else view.metric.label)
+            words = st.text_input("Note", max_chars=drilldown_data.NOTE_CHARACTERS, placeholder="e.g. New case system went live")
+            if st.form_submit_button("Add the note"):
+                try:
+                    drilldown_data.add_note(view, noted_on=noted_on, words=words, every_measure=bool(every))
+                except drilldown_data.NoteError as error:
+                    st.error(plain(str(error)), icon=":material/error:")
+                else:
+                    st.toast(plain(f"Noted for {view.words_text} on {noted_on:%d %B %Y}."), icon=":material/check:")
+                    st.rerun()
 
 
 def peers(view: View, series: WeekValues, cell: dict) -> None:

@@ -38,6 +38,7 @@ ABILITIES: dict[str, tuple[str, ...]] = {
     "figures": ROLES,
     "rows": ("analyst", "admin"),  # the individual rows behind a number, their files, the Tables page
     "plan": ("planner", "admin"),  # demand forecasts and staffing
+    "annotate": ("analyst", "admin"),  # notes on the record (data/notes.py)
     "administer": ("admin",),  # imports, every subscription, webhooks, the audit
 }
 

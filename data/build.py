@@ -63,7 +63,7 @@ GENERATED_TABLES = (
 # each one's id: a rebuilt DuckDB file takes them over from the old one.
 USER_TABLES = {"subscriptions": ("subscription_id", "subscription_ids"), "notifications": None,
                "anomaly_acks": ("ack_id", "anomaly_ack_ids"), "releases": None,  # releases: the audit of open data
-               "audit_events": ("event_id", "audit_ids")}
+               "audit_events": ("event_id", "audit_ids"), "kpi_notes": ("note_id", "kpi_note_ids")}
 
 
 def _carry_user_tables(old: Path, engine: Engine, quiet: bool) -> int:

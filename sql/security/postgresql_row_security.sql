@@ -137,7 +137,7 @@ BEGIN
         'data_loads', 'imports', 'import_rule_counts', 'import_rejects', 'import_keys', 'releases',
         'forecast_runs', 'forecast_series', 'forecasts', 'forecast_backtests',
         'anomaly_runs', 'anomaly_flags', 'anomaly_scores', 'anomaly_acks', 'subscriptions', 'notifications',
-        'audit_events'
+        'audit_events', 'kpi_notes'
     ] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
         -- policies are permissive and combine with OR: one left by an earlier version of
@@ -152,11 +152,13 @@ BEGIN
     -- what the dashboard writes: acknowledgements (anomalies.store.acknowledge) and
     -- subscriptions (notify.subscriptions.add_subscription, set_subscription_active)
     EXECUTE format('GRANT INSERT ON TABLE anomaly_acks TO %I', app_role);
+    -- notes on the record (data/notes.add_note), never edited
+    EXECUTE format('GRANT INSERT ON TABLE kpi_notes TO %I', app_role);
     EXECUTE format('GRANT INSERT, UPDATE (active) ON TABLE subscriptions TO %I', app_role);
     -- and the audit, which it may add to but never change (no UPDATE, no DELETE)
     EXECUTE format('GRANT INSERT ON TABLE audit_events TO %I', app_role);
-    EXECUTE format('REVOKE ALL ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids FROM %I', app_role);
-    EXECUTE format('GRANT USAGE ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids TO %I', app_role);
+    EXECUTE format('REVOKE ALL ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids, kpi_note_ids FROM %I', app_role);
+    EXECUTE format('GRANT USAGE ON SEQUENCE anomaly_ack_ids, subscription_ids, audit_ids, kpi_note_ids TO %I', app_role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION kpi_departments(), kpi_services(), kpi_sees_any(), kpi_sees_all() TO %I', app_role);
 END $$;
 
@@ -252,6 +254,12 @@ CREATE POLICY kpi_scope ON forecast_backtests
 DROP POLICY IF EXISTS kpi_scope ON anomaly_acks;
 CREATE POLICY kpi_scope ON anomaly_acks
     USING (EXISTS (SELECT 1 FROM anomaly_flags f WHERE f.flag_key = anomaly_acks.flag_key));
+
+-- A note is its department's (sql/kpi_notes.sql); one across departments (NULL) is for a
+-- viewer of every department.
+DROP POLICY IF EXISTS kpi_scope ON kpi_notes;
+CREATE POLICY kpi_scope ON kpi_notes
+    USING (COALESCE(department_id IN (SELECT unnest(kpi_departments())), (SELECT kpi_sees_all())));
 
 DROP POLICY IF EXISTS kpi_scope ON notifications;
 CREATE POLICY kpi_scope ON notifications

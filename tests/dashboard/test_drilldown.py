@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.text import plain
 from data.database import create_engine
 from data.facts import load_facts
 from metrics.engine import compute
@@ -304,3 +305,110 @@ def test_the_rows_behind_a_wait_open_on_the_longest(app_env):
     at = open_page({"kpi": "asa", "office": "sheffield_cc", "channel": "phone", "order": "arrival"})
     arrived = list(table_starting(at, "Contact")["Arrived"])
     assert arrived == sorted(arrived)
+
+
+# ---------------------------------------------------------------------- notes on the record
+
+
+@pytest.fixture
+def notes_env(duckdb_url, tmp_path, monkeypatch):
+    """A copy of the small world of this test's own (a note written stays in it)."""
+    import shutil
+
+    from tests.dashboard.conftest import app_on
+
+    path = tmp_path / "notes.duckdb"
+    shutil.copy(duckdb_url.removeprefix("duckdb:///"), path)
+    with app_on(f"duckdb:///{path}", monkeypatch) as url:
+        yield url
+
+
+def open_as(viewer, query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(PAGE_FILE, default_timeout=120)
+    at.session_state["viewer"] = viewer
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def record_table(at: AppTest):
+    """The 'On the record' table (an empty one when the page says nothing is on it)."""
+    import pandas as pd
+
+    tables = [frame.value for frame in at.dataframe if {"What", "Words"} <= set(frame.value.columns)]
+    if not tables:
+        assert any(caption.value.startswith("Nothing is on the record for") for caption in at.caption)
+        return pd.DataFrame()
+    return tables[0]
+
+
+def trend_notes(at: AppTest) -> list[str] | None:
+    """The hover texts of the notes marked on the trend chart (None: no notes trace)."""
+    import json
+
+    spec = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart") if "by week" in chart.proto.spec)
+    return next((trace["hovertext"] for trace in spec["data"] if trace.get("name") == "Note on the record"), None)
+
+
+def test_an_analyst_adds_a_note_shown_on_the_trend_and_on_the_record_as_text(notes_env):
+    from datetime import date
+
+    from data.access import Viewer
+
+    analyst = Viewer("Ana Lyst", frozenset({"civil"}), frozenset({"analyst"}))
+    query = {"department": "civil", "week": LATEST}
+    at = open_as(analyst, query)
+    assert record_table(at).shape[0] == 0
+    words = "New case system went live <b>bold</b> **not bold** [x](javascript:alert(1))"
+    day = next(box for box in at.date_input if box.label == "Day it happened")
+    day.set_value(date(2026, 10, 5))
+    next(box for box in at.text_input if box.label == "Note").input(words)
+    next(button for button in at.button if button.label == "Add the note").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+    record = record_table(at)
+    assert record.shape[0] == 1
+    row = record.iloc[0]
+    assert (str(row["Day"])[:10], row["Measure"], row["What"], row["Words"], row["By"]) == (
+        "2026-10-05", "On-time rate", "Note", words, "Ana Lyst")  # the words as they were typed, as data
+    marked = trend_notes(at)
+    assert len(marked) == 1 and marked[0].startswith("05 Oct 2026: New case system went live &lt;b&gt;bold&lt;/b&gt;")  # Plotly gets no tags
+    sentence = next(m.value for m in at.markdown if "On the record (1 note" in m.value)
+    assert plain(words) in sentence  # shown as the words typed, never read as Markdown
+
+    # the same scope, another measure: the on-time note is not on its trend, but on the record
+    other = open_as(analyst, {**query, "kpi": "volume"})
+    assert trend_notes(other) is None
+    assert record_table(other).shape[0] == 1
+
+    # a head of the department sees the note but no form to add one
+    head = open_as(Viewer("Head", frozenset({"civil"}), frozenset({"head"})), query)
+    assert len(trend_notes(head)) == 1
+    assert not [button for button in head.button if button.label == "Add the note"]
+    assert any("Notes are added by the" in caption.value for caption in head.caption)
+
+    # another department's head sees nothing of it
+    revenue = open_as(Viewer("Revenue head", frozenset({"revenue"}), frozenset({"head"})), {"department": "revenue", "week": LATEST})
+    assert trend_notes(revenue) is None
+    assert record_table(revenue).shape[0] == 0
+
+
+def test_an_empty_or_future_note_is_refused_with_what_to_change(notes_env):
+    from datetime import date
+
+    from data.access import Viewer
+
+    at = open_as(Viewer("Ana Lyst", frozenset({"civil"}), frozenset({"analyst"})), {"department": "civil", "week": LATEST})
+    next(box for box in at.text_input if box.label == "Note").input("   ")
+    next(button for button in at.button if button.label == "Add the note").click().run()
+    assert not at.exception
+    assert at.error and "note" in at.error[0].value.lower()
+    assert not any("On the record (1 note" in m.value for m in at.markdown)
+    next(box for box in at.date_input if box.label == "Day it happened").set_value(date(2030, 1, 1))
+    next(box for box in at.text_input if box.label == "Note").input("Strike")
+    next(button for button in at.button if button.label == "Add the note").click().run()
+    assert not at.exception
+    assert not any("On the record (1 note" in m.value for m in at.markdown)

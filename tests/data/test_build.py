@@ -29,9 +29,13 @@ def test_a_rebuild_replaces_rather_than_appends(tmp_path):
 
 
 def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
-    """Acknowledged flags, subscriptions and sent notifications survive `python -m data
-    generate` on a DuckDB file, and new ones get fresh ids after them."""
+    """Acknowledged flags, subscriptions, sent notifications and notes on the record
+    survive `python -m data generate` on a DuckDB file, and new ones get fresh ids after them."""
+    from data.access import ALL, Viewer
+    from data.notes import add_note
     from notify.subscriptions import Subscription, add_subscription
+
+    analyst = Viewer("Ada", ALL, {"analyst"})
 
     def acknowledge(engine, key, status, by, note=None):  # as the page does, without needing a stored flag
         with engine.begin() as conn:
@@ -50,6 +54,7 @@ def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
             "sent_at, subject) VALUES (:id, 'digest|2026-W12', 'weekly_digest', 'sent', 1, TIMESTAMP '2026-03-23 07:00:00', "
             "TIMESTAMP '2026-03-23 07:00:00', TIMESTAMP '2026-03-23 07:00:00', 'Weekly digest')"
         ), {"id": first})
+    note = add_note(engine, analyst, kpi="volume", department_id="civil", noted_on=date(2026, 3, 2), note="Easter rush", today=date(2026, 3, 20))
     engine.dispose()
 
     build(url, TINY, quiet=True)
@@ -58,12 +63,15 @@ def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
         subscriptions = conn.execute(sa.text("SELECT subscription_id, subscriber, address FROM subscriptions")).all()
         acks = conn.execute(sa.text("SELECT flag_key, status, acked_by, note FROM anomaly_acks")).all()
         sent = conn.execute(sa.text("SELECT subscription_id, event_key, status FROM notifications")).all()
+        noted = conn.execute(sa.text("SELECT note_id, kpi, department_id, noted_on, note, written_by FROM kpi_notes")).all()
+    assert noted == [(note, "volume", "civil", date(2026, 3, 2), "Easter rush", "Ada")]
     assert subscriptions == [(first, "Head of Civil", "head@example.org")]
     assert acks == [("day|service|passport|volume|up|2026-03-02|robust_z", "known", "analyst", "Easter rush")]
     assert sent == [(first, "digest|2026-W12", "sent")]
     second = add_subscription(engine, Subscription("Analyst", "anomaly", "webhook", "http://127.0.0.1:9/hook"))
     assert second > first  # the id sequence moved past the rows taken over
     acknowledge(engine, "day|total|all|volume|up|2026-03-09|robust_z", "acknowledged", "analyst")
+    assert add_note(engine, analyst, kpi=None, noted_on=date(2026, 3, 9), note="Strike", today=date(2026, 3, 20)) > note
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(DISTINCT ack_id) FROM anomaly_acks")).scalar_one() == 2
     engine.dispose()

@@ -37,6 +37,9 @@ ROWS_BEHIND = {
 FILLED_BY_IMPORTS |= {"audit_events"}
 FILLED_BY_FORECAST_RUNS |= {"anomaly_runs", "anomaly_flags", "anomaly_acks", "anomaly_scores", "subscriptions", "notifications"}
 SERIES = {"grain": "day", "scope_kind": "total", "scope_id": "all", "kpi": "volume"}
+# Written by analysts on the drill-down (data/notes.py; tests/data/test_notes.py).
+FILLED_BY_IMPORTS |= {"kpi_notes"}
+NOTE_SCOPE = {"kpi": "", "department_id": "", "service_id": "", "office_id": "", "channel": ""}
 
 
 def params_for(name: str) -> dict:
@@ -51,6 +54,8 @@ def params_for(name: str) -> dict:
             values[key] = value[name] if isinstance(value, dict) else value
     if "scope_kind" in declared:
         values.update(SERIES)
+    if name == "kpi_notes":
+        values.update(NOTE_SCOPE)
     if "since" in declared:  # the audit's period
         values.update({"since": datetime(2000, 1, 1), "until": datetime(2100, 1, 1)})
     return values

@@ -30,6 +30,7 @@ from data.build import build, ensure_database
 from data.database import DatabaseError, connect, create_engine, schema_tables
 from data.extracts import ExtractError, run_extract
 from data.generate import Scenario
+from data.notes import NoteError, add_note, notes
 from data.row_security import EVERY_DEPARTMENT, secure, set_viewer, setting_value, viewer_scope
 from notify import NotifyError
 from notify.subscriptions import Subscription, add_subscription, set_subscription_active
@@ -114,6 +115,10 @@ def _fill_the_other_tables(owner: Engine) -> None:
         _insert(conn, "observations", [dict(observation_id=i, source="src", series="ae_four_hour", grain="month", period_start=date(2026, 10, 1),
                                             period_end=date(2026, 10, 31), numerator=9.0, denominator=10.0, **scope)
                                        for i, scope in enumerate(scopes, start=1)])
+        _insert(conn, "kpi_notes", [dict(kpi="volume", noted_on=DAY, note="Strike", written_by="Ada", written_at=AT, **scope)
+                                    for scope in [dict(department_id="revenue", service_id=None),
+                                                  dict(department_id="civil", service_id="passport"),
+                                                  dict(department_id=None, service_id=None)]])
 
 
 @pytest.fixture(scope="module")
@@ -207,14 +212,15 @@ def test_rows_of_no_department_are_only_a_viewer_of_every_departments(secured):
     some = ",".join(secured.departments[:-1])
     for table, none in [("contacts", "service_id IS NULL"), ("forecast_series", "department_id IS NULL"),
                         ("anomaly_flags", "department_id IS NULL"), ("observations", "department_id IS NULL AND service_id IS NULL"),
-                        ("subscriptions", "department_id IS NULL AND service_id IS NULL")]:
+                        ("subscriptions", "department_id IS NULL AND service_id IS NULL"),
+                        ("kpi_notes", "department_id IS NULL")]:
         assert _count(secured.owner, f"SELECT COUNT(*) FROM {table} WHERE {none}") > 0, table
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table} WHERE {none}", some) == 0, table
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table} WHERE {none}", EVERY_DEPARTMENT) > 0, table
     for table in ("import_rejects", "import_keys", "releases"):  # an administrator's
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table}", some) == 0, table
     # a subscription, an observation of a service without a department of its own is its service's department's
-    for table in ("subscriptions", "observations", "forecasts", "anomaly_acks", "notifications"):
+    for table in ("subscriptions", "observations", "forecasts", "anomaly_acks", "notifications", "kpi_notes"):
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table}", "civil") == 1, table
 
 
@@ -277,6 +283,32 @@ def test_the_dashboards_writes_go_through_for_its_own_departments_only(secured):
         assert conn.execute(sa.text("SELECT COUNT(*) FROM anomaly_acks WHERE note = 'Deadline'")).scalar_one() == 1
         conn.execute(sa.text("DELETE FROM subscriptions WHERE subscription_id = :n"), {"n": number})
         conn.execute(sa.text("DELETE FROM anomaly_acks WHERE note = 'Deadline'"))
+
+
+def test_notes_on_the_record_are_written_and_read_within_the_viewers_departments(secured):
+    analyst = Viewer("ada@example.gov", {"revenue"}, {"analyst"}, subject="ada")
+    week = dict(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    with pytest.raises(NoteError, match="not yours"):  # the role's policy finds no such service for her
+        add_note(secured.viewer, analyst, kpi="volume", service_id="passport", noted_on=DAY, note="Strike", departments=["revenue"])
+    with pytest.raises(NoteError, match="not yours"):
+        add_note(secured.viewer, analyst, kpi="volume", department_id="civil", noted_on=DAY, note="Strike", departments=["revenue"])
+    with connect(secured.viewer) as conn:  # nor can she write one by hand
+        set_viewer(conn, ["revenue"])
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), conn.begin_nested():
+            conn.execute(sa.text("INSERT INTO kpi_notes (kpi, department_id, noted_on, note, written_by, written_at) "
+                                 "VALUES ('volume', 'civil', :d, 'x', 'Eve', :at)"), {"d": DAY, "at": AT})
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), conn.begin_nested():  # notes are never changed
+            conn.execute(sa.text("UPDATE kpi_notes SET note = 'y'"))
+        conn.rollback()
+    number = add_note(secured.viewer, analyst, kpi="volume", service_id="tax_refund", noted_on=DAY, note="New system",
+                      departments=["revenue"])
+    seen = notes(secured.viewer, ["revenue"], kpi="volume", department_id="revenue", service_id="tax_refund", **week)
+    assert seen["note_id"].to_list() == [number] and seen["note"].to_list() == ["New system"]
+    assert notes(secured.viewer, ["civil"], kpi="volume", department_id="revenue", service_id="tax_refund", **week).height == 0
+    assert notes(secured.viewer, ["revenue"], kpi="volume", **week).height == 0  # the whole-government note is not hers
+    assert notes(secured.viewer, secured.departments, kpi="volume", **week)["note"].to_list() == ["Strike"]
+    with connect(secured.owner, begin=True) as conn:
+        conn.execute(sa.text("DELETE FROM kpi_notes WHERE note_id = :n"), {"n": number})
 
 
 EXTRACTS = {
@@ -379,8 +411,8 @@ def test_applying_again_changes_nothing(secured, capsys):
     assert state() == before
     out = capsys.readouterr().out
     assert f"role {secured.role}: already there" in out
-    assert "row-level security enabled on 30 tables, each with its policy kpi_scope" in out
-    assert "INSERT on anomaly_acks; INSERT on audit_events; INSERT on subscriptions; UPDATE (active) on subscriptions" in out
+    assert "row-level security enabled on 31 tables, each with its policy kpi_scope" in out
+    assert "INSERT on anomaly_acks; INSERT on audit_events; INSERT on kpi_notes; INSERT on subscriptions; UPDATE (active) on subscriptions" in out
     assert _count(secured.viewer, "SELECT COUNT(*) FROM departments", "revenue") == 1
 
 
