@@ -43,6 +43,7 @@ from dashboard.overview_figures import backlog_lines, breach_lines, breaches_in_
 from data.access import AccessFile, Viewer, access_file_path, sees_every_department, visible_departments
 from data.extracts import run_extract
 from data.facts import data_extent, load_facts, organisation_timezone
+from data.notes import notes as notes_on_record
 from forecasting.store import JOB_VIEWER
 from metrics.formatting import change_judged, number
 from metrics.periods import parse_week
@@ -278,6 +279,15 @@ def build_briefing(engine: Engine, subscription: dict, context: Week, reader: Re
     clear_by = monday + timedelta(days=6, weeks=CLEAR_BY_WEEKS)
     backlog = backlog_lines(card, clear_by)
 
+    # the notes on the record for exactly this scope, over the weeks the trends show
+    note_scope = dict(scope)
+    if kind == "channel":
+        note_scope["channel"] = member
+    first_shown = monday - timedelta(weeks=card.history["period"].n_unique() - 1 if card.history.height else 12)
+    noted = notes_on_record(engine, list(departments), kpi=None, first_day=first_shown, last_day=monday + timedelta(days=6), **note_scope)
+    if kpis:
+        noted = noted.filter(pl.col("kpi").is_null() | pl.col("kpi").is_in(kpis))
+
     headline = sentences(card, where=matrix, names=child_names)
     going = breaches.filter(pl.col("ongoing"))
     if going.height:
@@ -308,9 +318,10 @@ def build_briefing(engine: Engine, subscription: dict, context: Week, reader: Re
         ("For how long: sustained breaches", _breaches_html(breaches, week, card.breach_weeks)),
         ("Anomalies of the week", _flags_html(week_flags)),
         ("What it will take: the backlog", _backlog_html(backlog, matrix, child_names, clear_by)),
+        ("On the record", _notes_html(noted, monday)),
         (CHART_PLACE, '<p style="margin:4px 0">Each chart is described under it; the tables above hold the same figures.</p>'),
     ]
-    figures = briefing_charts(card, matrix, child_names, scope_name)
+    figures = briefing_charts(card, matrix, child_names, scope_name, noted)
     subject = f"[KPI] Weekly briefing {week}: {scope_name}"
     text = "\n".join([
         f"Weekly briefing {week}: {scope_name}", "",
@@ -318,7 +329,8 @@ def build_briefing(engine: Engine, subscription: dict, context: Week, reader: Re
         "What needs attention:", *[f"- {line}" for line in headline], "",
         "Scorecard:",
         *[f"- {row['label']}: {_value(row)} (target {number(row['target'], row['kpi'])}, {_word(row)})" for row in _rows(card, kpis).iter_rows(named=True)],
-        "", "The whole briefing, with the where-matrix, the breaches, the anomalies, the backlog and charts, is attached as a PDF.",
+        *(["", "On the record:", *[f"- {line}" for line in note_lines(noted)]] if noted.height else []),
+        "", "The whole briefing, with the where-matrix, the breaches, the anomalies, the backlog, the notes and charts, is attached as a PDF.",
         f"Open the scorecard: {link}",
     ]) + "\n"
     return Briefing(subscription["subscription_id"], subscription["subscriber"], subscription["address"], week, scope_name, subject,
@@ -425,6 +437,23 @@ def _flags_html(flags: pl.DataFrame) -> str:
     return f'<ul style="padding-left:20px;margin:4px 0">{items}</ul>{more}'
 
 
+def note_lines(noted: pl.DataFrame) -> list[str]:
+    """'Mon 05 Oct 2026, on-time rate: New case system went live (Ana Lyst)', newest first."""
+    return [f"{row['noted_on']:%a %d %b %Y}, {METRICS[row['kpi']].label.lower() if row['kpi'] in METRICS else 'every measure'}: "
+            f"{row['note']} ({row['written_by']})" for row in noted.sort(["noted_on", "note_id"], descending=True).iter_rows(named=True)]
+
+
+def _notes_html(noted: pl.DataFrame, monday: dt.date) -> str:
+    if not noted.height:
+        return '<p style="margin:4px 0">No note is on the record for this scope in the weeks shown.</p>'
+    this_week = noted.filter(pl.col("noted_on") >= monday).height
+    lead = (f'<p style="margin:4px 0;font-size:12px">Notes analysts attached to this scope\'s figures in the weeks the charts show'
+            f"{f', {this_week:,} of them this week' if this_week else ''}; each is marked on the trend of its measure.</p>")
+    items = "".join(f'<li style="margin:0 0 4px">{html.escape(line)}</li>' for line in note_lines(noted)[:12])
+    more = f'<p style="margin:4px 0">And {noted.height - 12:,} more in the drill-down.</p>' if noted.height > 12 else ""
+    return f'{lead}<ul style="padding-left:20px;margin:4px 0">{items}</ul>{more}'
+
+
 def _backlog_html(lines: list[str], matrix: Where | None, names: dict[str, str], clear_by: dt.date) -> str:
     text = "".join(f'<li style="margin:0 0 4px">{html.escape(line)}</li>' for line in lines)
     table = ""
@@ -439,7 +468,8 @@ def _backlog_html(lines: list[str], matrix: Where | None, names: dict[str, str],
 # --------------------------------------------------------------------------- charts
 
 
-def briefing_charts(card: Scorecard, matrix: Where | None, names: dict[str, str], scope_name: str) -> list[Chart]:
+def briefing_charts(card: Scorecard, matrix: Where | None, names: dict[str, str], scope_name: str,
+                    noted: pl.DataFrame | None = None) -> list[Chart]:
     """Three charts, each with text saying what it shows: the worst measure's last 13
     weeks against its target, that measure by child of the scope (when it splits), and the
     backlog's 13 weeks."""
@@ -447,17 +477,17 @@ def briefing_charts(card: Scorecard, matrix: Where | None, names: dict[str, str]
     composite = card.composite.row(0, named=True) if card.composite.height else {"worst": None}
     worst = composite.get("worst") or next((k for k in ("on_time_rate", "backlog") if k in card.rows["kpi"].to_list()), None)
     if worst:
-        found.append(_trend_chart(card, worst, scope_name))
+        found.append(_trend_chart(card, worst, scope_name, noted))
         if matrix is not None and not matrix.partial:
             bars = _bars_chart(card, matrix, worst, names, scope_name)
             if bars is not None:
                 found.append(bars)
     if worst != "backlog" and "backlog" in card.history["kpi"].to_list():
-        found.append(_trend_chart(card, "backlog", scope_name))
+        found.append(_trend_chart(card, "backlog", scope_name, noted))
     return [chart for chart in found if chart is not None]
 
 
-def _trend_chart(card: Scorecard, kpi: str, scope_name: str) -> Chart | None:
+def _trend_chart(card: Scorecard, kpi: str, scope_name: str, noted: pl.DataFrame | None = None) -> Chart | None:
     metric = METRICS[kpi]
     series = card.history.filter(pl.col("kpi") == kpi).sort("period_start")
     if series.filter(pl.col("value").is_not_null()).height < 2:
@@ -475,6 +505,10 @@ def _trend_chart(card: Scorecard, kpi: str, scope_name: str) -> Chart | None:
     if target_value is not None:
         misses = [v for v in present["value"].to_list() if (v < target_value if metric.better.value == "higher" else v > target_value)]
         alt += f"; target {number(target_value, metric)}, missed in {len(misses)} of {present.height} weeks"
+    mine = noted.filter(pl.col("kpi").is_null() | (pl.col("kpi") == kpi)) if noted is not None else None
+    if mine is not None and mine.height:
+        charts.note_marks(figure, mine, series)
+        alt += "; notes on the record marked: " + "; ".join(f"{row['noted_on']:%d %b}, {row['note']}" for row in mine.sort("noted_on").iter_rows(named=True))
     return Chart(f"trend-{kpi}", _for_print(figure), alt + ".")
 
 

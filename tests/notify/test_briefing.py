@@ -39,7 +39,6 @@ from notify.subscriptions import Subscription, add_subscription, subscriptions
 
 DASHBOARD = "https://kpi.example.gov/dash"
 WEEK = "2026-W47"  # the small world ends on Sunday 22 November 2026
-NOTES = Path("/work/notes")
 
 
 @pytest.fixture
@@ -203,8 +202,6 @@ def test_each_subscriber_receives_one_briefing_with_its_pdf_and_none_again_after
     subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     page_one = next(tmp_path.glob("page*.png"))
     assert page_one.stat().st_size > 20_000
-    if NOTES.is_dir():
-        shutil.copy(page_one, NOTES / "briefing-page1.png")
 
     # a restart: a new process (a new engine) on the same database sends nothing again
     engine = create_engine(world)
@@ -216,3 +213,34 @@ def test_each_subscriber_receives_one_briefing_with_its_pdf_and_none_again_after
     assert len(inbox.messages) == 2
     assert [tuple(row) for row in logged] == [(i, f"briefing:{WEEK}", "briefing", "sent") for i in sorted(ids.values())]
     assert date.fromisoformat("2026-11-22") == week_of(create_engine(world), DASHBOARD).as_of
+
+
+def test_the_notes_on_the_record_of_the_scope_are_in_the_briefing_and_on_its_trend(world):
+    from data.access import Viewer
+    from data.notes import add_note
+
+    engine = create_engine(world)
+    analyst = Viewer("Ana <b>Lyst</b>", frozenset({"civil"}), frozenset({"analyst"}))
+    add_note(engine, analyst, kpi=None, noted_on=date(2026, 11, 18), note="Strike <script>x</script>", department_id="civil")
+    add_note(engine, analyst, kpi="volume", noted_on=date(2026, 10, 1), note="New forms online", department_id="civil")
+    engine.dispose()
+    briefing, _ = built(world, Subscription("Head of Civil", "weekly_digest", "email", "civil@example.gov", department_id="civil"))
+    page = briefing.html(images={})
+    record = page.split(">On the record</h2>", 1)[1].split("<h2", 1)[0]
+    assert "Wed 18 Nov 2026, every measure: Strike &lt;script&gt;x&lt;/script&gt; (Ana &lt;b&gt;Lyst&lt;/b&gt;)" in record
+    assert "Thu 01 Oct 2026, volume: New forms online" in record
+    assert record.index("18 Nov") < record.index("01 Oct")  # newest first
+    assert "1 of them this week" in record
+    assert "<script>" not in page
+    assert "- Wed 18 Nov 2026, every measure: Strike <script>x</script> (Ana <b>Lyst</b>)" in briefing.text  # the plain-text part
+    # every chart is a trend or bars; the trends carry the every-measure note, with it said in their text
+    trends = [chart for chart in briefing.charts if chart.name.startswith("trend-")]
+    assert trends
+    for chart in trends:
+        assert "notes on the record marked: 18 Nov, Strike <script>x</script>" in chart.alt
+        assert "Note on the record" in [trace.name for trace in chart.figure.data]
+
+    # a revenue head's briefing holds none of civil's notes
+    revenue, _ = built(world, Subscription("Head of Revenue", "weekly_digest", "email", "rev@example.gov", department_id="revenue"))
+    assert "No note is on the record for this scope" in revenue.html(images={})
+    assert "Strike" not in revenue.text
