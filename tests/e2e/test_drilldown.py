@@ -58,10 +58,12 @@ def select_row(page, level: str, row: int, *, then: str) -> None:
         f" || location.search !== {json.dumps(before)} || ({has_heading(then)})"
     )
     for _attempt in range(3):
-        grid.scroll_into_view_if_needed()
-        wait_for_app(page)  # nothing above the grid still moving it: the box measured is where it stays
-        box = grid.bounding_box()
-        page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
+        # the grid in the middle of the window, clear of Streamlit's fixed header (a click
+        # at a point under the header goes to the header), then a click that Playwright
+        # lands only where the grid itself receives it (its hit-target check)
+        grid.evaluate("element => element.scrollIntoView({block: 'center'})")
+        wait_for_app(page)  # nothing above the grid still moving it: the point clicked is where it stays
+        grid.click(position={"x": 18, "y": 35 * (row + 1) + 17})
         try:
             page.wait_for_function(reacted, timeout=CLICK_REGISTERS_MS, polling=50)
         except PlaywrightTimeoutError:  # still idle, same view: the click was lost
