@@ -203,7 +203,7 @@ def notes_sentence(notes: pl.DataFrame) -> str:
 
 def record_display(record: pl.DataFrame) -> pl.DataFrame:
     """The scope's record as a person reads it: days as dates, the time written to the minute."""
-    return record.with_columns(pl.col("Written (UTC)").dt.strftime("%Y-%m-%d %H:%M"))
+    return record.with_columns(pl.col("Day").cast(pl.Date).dt.strftime("%Y-%m-%d"), pl.col("Written (UTC)").dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def peer_members(table: pl.DataFrame) -> list[str]:
