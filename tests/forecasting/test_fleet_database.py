@@ -20,10 +20,12 @@ from data.extracts import run_extract
 from forecasting import ForecastInputError
 from forecasting.cli import main
 from forecasting.fleet import FleetResult, run_fleet
+from forecasting.live import live_accuracy
 from forecasting.models import SeasonalNaiveForecaster, WeekdayMeanForecaster
 from forecasting.planning import default_settings, plan_staffing
 from forecasting.series import FleetSeries
 from forecasting.store import (
+    forecast_history,
     forecast_runs,
     latest_backtests,
     latest_forecasts,
@@ -171,6 +173,37 @@ def test_a_second_run_is_added_pages_read_the_latest_and_storing_again_replaces(
         counts = dict(conn.execute(sa.text("SELECT run_id, COUNT(*) FROM forecasts GROUP BY run_id")).fetchall())
     assert counts == {stored.run_id: stored.result.forecasts.height, second: stored.result.forecasts.height}
     assert forecast_runs(stored.engine, stored.departments).height == 2
+
+
+def test_live_accuracy_of_an_earlier_run_read_back_from_the_database(stored: Stored) -> None:
+    """A run made as if the data ended two weeks earlier is kept beside the latest; its
+    forecasts of the last two weeks are scored against what happened, as the database
+    gives them back (extract forecast_history), and a viewer of one department sees only
+    that department's series."""
+    data_end = stored.fleet.data_end
+    made = data_end - dt.timedelta(days=14)
+    earlier = run_fleet(stored.fleet.until(made), horizon=HORIZON, cutoffs=2, jobs=1, models=FAST_MODELS, country="GB", subdivision="ENG")
+    try:
+        store_run(stored.engine, earlier, started_at=STARTED_AT - dt.timedelta(days=14), run_id=0)
+        history = forecast_history(stored.engine, stored.departments, made + dt.timedelta(days=1), data_end)
+        assert set(history["run_id"]) == {0}  # the latest run forecasts only after data_end
+        live = live_accuracy(history, stored.fleet.values)
+        assert set(live.periods["lead"]) <= set(range(1, 15)) and live.periods["lead"].max() == 14
+        expected = (
+            earlier.forecasts.filter(pl.col("recommended") & ~pl.col("closed") & (pl.col("ds") <= data_end))
+            .join(stored.fleet.values, on=["series_id", "ds"])
+            .group_by("series_id")
+            .agg(pl.len().cast(pl.Int32).alias("n"), (pl.col("yhat") - pl.col("y")).abs().mean().alias("mae"))
+            .sort("series_id")
+        )
+        assert_frame_equal(live.overall.select("series_id", "n", "mae"), expected)
+        assert live.overall["runs"].to_list() == [1] * len(SERIES)
+        civil = forecast_history(stored.engine, ["civil"], made + dt.timedelta(days=1), data_end)
+        assert set(civil["series_id"]) == {"service:marriage_notice"}
+    finally:
+        with stored.engine.begin() as conn:
+            for table in ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs"):
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE run_id = 0"))
 
 
 # --------------------------------------------------------------------------- extracts
