@@ -158,4 +158,32 @@ def backtest_comparison(live: LiveAccuracy, backtests: pl.DataFrame, series_id: 
     )
 
 
-__all__ = ["HISTORY_COLUMNS", "LiveAccuracy", "backtest_comparison", "live_accuracy"]
+def fleet_report(live: LiveAccuracy, series: pl.DataFrame) -> pl.DataFrame:
+    """Live accuracy per series beside its backtest, for `python -m forecasting run`.
+
+    series: series_id, mase, baseline_mase (the run's forecast_series). Columns:
+    series_id, days, runs, wape, bias, coverage_80, coverage_95, live_vs_naive (relative
+    MAE), backtest_vs_naive (MASE / naive MASE); rounded for print; only series with
+    scored days, worst WAPE first.
+    """
+    backtest = series.select(
+        SERIES, pl.when(pl.col("baseline_mase") > 0).then(pl.col("mase") / pl.col("baseline_mase")).alias("backtest_vs_naive")
+    )
+    return (
+        live.overall.join(backtest, on=SERIES, how="left")
+        .select(
+            SERIES,
+            pl.col("n").alias("days"),
+            "runs",
+            pl.col("wape").round(1),
+            pl.col("bias").round(1),
+            pl.col("coverage_80").round(1),
+            pl.col("coverage_95").round(1),
+            pl.col("relative_mae").round(3).alias("live_vs_naive"),
+            pl.col("backtest_vs_naive").round(3),
+        )
+        .sort("wape", SERIES, descending=[True, False], nulls_last=True)
+    )
+
+
+__all__ = ["HISTORY_COLUMNS", "LiveAccuracy", "backtest_comparison", "fleet_report", "live_accuracy"]

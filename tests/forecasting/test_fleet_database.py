@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from data.database import create_engine, create_schema
 from data.extracts import run_extract
 from forecasting import ForecastInputError
-from forecasting.cli import main
+from forecasting.cli import _print_live_accuracy, main
 from forecasting.fleet import FleetResult, run_fleet
 from forecasting.live import live_accuracy
 from forecasting.models import SeasonalNaiveForecaster, WeekdayMeanForecaster
@@ -175,7 +175,7 @@ def test_a_second_run_is_added_pages_read_the_latest_and_storing_again_replaces(
     assert forecast_runs(stored.engine, stored.departments).height == 2
 
 
-def test_live_accuracy_of_an_earlier_run_read_back_from_the_database(stored: Stored) -> None:
+def test_live_accuracy_of_an_earlier_run_read_back_from_the_database(stored: Stored, capsys: pytest.CaptureFixture[str]) -> None:
     """A run made as if the data ended two weeks earlier is kept beside the latest; its
     forecasts of the last two weeks are scored against what happened, as the database
     gives them back (extract forecast_history), and a viewer of one department sees only
@@ -200,6 +200,11 @@ def test_live_accuracy_of_an_earlier_run_read_back_from_the_database(stored: Sto
         assert live.overall["runs"].to_list() == [1] * len(SERIES)
         civil = forecast_history(stored.engine, ["civil"], made + dt.timedelta(days=1), data_end)
         assert set(civil["series_id"]) == {"service:marriage_notice"}
+        _print_live_accuracy(stored.engine, stored.fleet, stored.result)  # what `run` prints after storing
+        out = capsys.readouterr().out
+        assert f"live accuracy, {data_end - dt.timedelta(weeks=13, days=-1)} to {data_end}: each day against the latest of 1 stored run(s)" in out
+        wape = live.overall.filter(pl.col("series_id") == "total")["wape"].round(1)[0]
+        assert any(line.split()[1:4] == ["total", "┆", "14"] and f"{wape}" in line for line in out.splitlines()), out
     finally:
         with stored.engine.begin() as conn:
             for table in ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs"):
@@ -275,6 +280,7 @@ def test_run_command_uses_both_processes_and_stores_a_run(
     assert "2 series from DuckDB file" in out and "public holidays: GB/ENG" in out
     assert "run 1 stored: 2 series, horizon 14 days, cutoffs 2026-10-26, 2026-11-09" in out
     assert "on 2 process(es)" in out
+    assert "live accuracy: no stored run forecast a day from 2026-08-24 to 2026-11-22" in out
     engine = create_engine(url)
     try:
         series = latest_series(engine, ["benefits", "civil", "revenue", "transport"])

@@ -7,7 +7,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from forecasting import ForecastInputError
-from forecasting.live import backtest_comparison, live_accuracy
+from forecasting.live import backtest_comparison, fleet_report, live_accuracy
 from tests.forecasting.live_runs import day, hand_actuals, hand_history
 
 
@@ -95,3 +95,15 @@ def test_live_beside_the_backtest() -> None:
     )
     assert_frame_equal(table, expected)
     assert backtest_comparison(live, backtests, "office:leeds").height == 0
+
+
+def test_the_fleet_report_puts_live_beside_the_backtest_worst_wape_first() -> None:
+    live = live_accuracy(hand_history(), hand_actuals())
+    series = pl.DataFrame({"series_id": ["total", "service:marriage_notice"], "mase": [0.5, None], "baseline_mase": [0.8, None]})
+    expected = pl.DataFrame(
+        {"series_id": ["service:marriage_notice", "total"], "days": [1, 5], "runs": [1, 2], "wape": [25.0, 15.8],
+         "bias": [1.0, -3.0], "coverage_80": [100.0, 60.0], "coverage_95": [100.0, 80.0], "live_vs_naive": [1.0, 0.6],
+         "backtest_vs_naive": [None, 0.625]},
+        schema_overrides={"days": pl.Int32, "runs": pl.Int32},
+    )
+    assert_frame_equal(fleet_report(live, series), expected)
