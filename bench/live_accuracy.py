@@ -1,6 +1,6 @@
 """Live forecast accuracy against the backtest on a database, with replayed weekly runs.
 
-    python -m bench.live_accuracy [--database URL] [--weeks 4] [--jobs 2]
+    python -m bench.live_accuracy [--database URL] [--weeks 4] [--jobs 2] [--series ID ...]
 
 Copies nothing: give it a database you may write runs into (default: a copy of
 data/kpi.duckdb in a temporary folder). It stores `--weeks` runs made as if the data had
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", default=None)
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--series", nargs="+", metavar="ID", help="only these series (default every series)")
     args = parser.parse_args(argv)
     folder = None
     url = args.database
@@ -77,6 +78,8 @@ def main(argv: list[str]) -> int:
     engine = create_engine(url)
     try:
         fleet = load_fleet_series(engine, horizon=28)
+        if args.series:
+            fleet = fleet.subset(args.series)
         departments = list(every_department(engine))
         for weeks_back in range(args.weeks, -1, -1):
             made = fleet.data_end - dt.timedelta(weeks=weeks_back)
