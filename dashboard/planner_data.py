@@ -23,10 +23,12 @@ from data.access import sees_every_department as sees_all
 from forecasting import ForecastInputError
 from forecasting import series_id as ids
 from forecasting.calendar import holiday_names
+from forecasting.live import LiveAccuracy, live_accuracy
 from forecasting.planning import StaffingPlan, StaffingSettings, plan_staffing
 from forecasting.progress import running
 from forecasting.store import (
     StaffingInputs,
+    forecast_history,
     forecast_runs,
     latest_backtests,
     latest_forecasts,
@@ -63,6 +65,16 @@ def actuals(
         empty = pl.DataFrame(schema={"series_id": pl.String, "ds": pl.Date, "y": pl.Float64})
         return empty, empty.drop("y")
     return window.values, window.closed_days
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def live(
+    _engine: Engine, url: str, departments: tuple[str, ...], run_id: int, first_day: dt.date, last_day: dt.date, horizon: int
+) -> LiveAccuracy:
+    """Live accuracy over first_day..last_day of every series the viewer may see: each
+    day against the latest stored run made before it (forecasting.live)."""
+    values, _ = actuals(_engine, url, departments, first_day, last_day, horizon)
+    return live_accuracy(forecast_history(_engine, departments, first_day, last_day), values)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

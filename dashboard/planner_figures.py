@@ -22,6 +22,7 @@ import polars as pl
 from dashboard.charts import PALETTE, base, cell_labels, reference_entry
 from forecasting import series_id as ids
 from forecasting.backtest import BASELINE
+from forecasting.live import LiveAccuracy, backtest_comparison
 from forecasting.planning import StaffingPlan, StaffingSettings
 from forecasting.series import KINDS
 
@@ -453,6 +454,110 @@ MASE_WORDS = (
     "backtest period than the history scores it below 1 (and a busier one above). Compare the models with each other "
     "on the same series, not with 1 alone."
 )
+
+
+# --------------------------------------------------------------------------- live accuracy
+
+
+def live_display(live: LiveAccuracy, series_id: str) -> pl.DataFrame:
+    """Each scored past day of a series: the forecast made before it (by the latest stored
+    run whose data ended earlier) against what happened; the live chart's data."""
+    periods = live.periods.filter(pl.col("series_id") == series_id)
+    return periods.select(
+        pl.col("ds").alias("Date"),
+        pl.col("ds").dt.strftime("%a").alias("Day"),
+        pl.col("y").alias("Actual"),
+        pl.col("yhat").round(1).alias("Forecast made before"),
+        (pl.col("yhat") - pl.col("y")).round(1).alias("Error (+ too high)"),
+        pl.col("lead").alias("Days ahead"),
+        pl.col("run_id").alias("Run"),
+        pl.col("data_end").alias("Run's data to"),
+        pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")).alias("Model"),
+        pl.col("lo80").round(1).alias("80% low"),
+        pl.col("hi80").round(1).alias("80% high"),
+        pl.col("lo95").round(1).alias("95% low"),
+        pl.col("hi95").round(1).alias("95% high"),
+        pl.when(pl.col("inside_80")).then(pl.lit("Yes")).otherwise(pl.lit("No")).alias("Inside 80%"),
+        pl.when(pl.col("inside_95")).then(pl.lit("Yes")).otherwise(pl.lit("No")).alias("Inside 95%"),
+        pl.col("baseline_yhat").round(1).alias("Seasonal naive made before"),
+    )
+
+
+def live_figure(display: pl.DataFrame, *, title: str, unit: str) -> go.Figure:
+    """The forecast made before each day, its 80% interval, and the actual (from live_display)."""
+    figure = base(title, 380)
+    x = display["Date"].to_list()
+    _band(figure, x, display["80% low"].to_list(), display["80% high"].to_list(), "80% interval of the forecast made before", 0.25)
+    figure.add_scatter(
+        x=x, y=display["Forecast made before"].to_list(), name="Forecast made before the day", mode="lines+markers",
+        line={"color": PALETTE[0], "width": 2, "dash": "dash"}, marker={"symbol": "circle-open", "size": 5},
+        customdata=display.select("Days ahead", "Run").rows(), hovertemplate="%{y:,.1f} (run %{customdata[1]}, %{customdata[0]} days ahead)",
+    )
+    figure.add_scatter(
+        x=x, y=display["Actual"].to_list(), name="Actual", mode="lines+markers",
+        line={"color": PALETTE[1], "width": 2}, marker={"symbol": "circle", "size": 4}, hovertemplate="%{y:,.0f}",
+    )
+    figure.update_yaxes(title=f"{unit.capitalize()} per day", rangemode="tozero")
+    figure.update_xaxes(title=None)
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0})
+    return figure
+
+
+def live_summary(live: LiveAccuracy, series_id: str, *, label: str, unit: str) -> str:
+    """'Over 13 days from ..., the forecasts made before each day (2 runs, 1 to 14 days ahead) missed ...'"""
+    rows = live.overall.filter(pl.col("series_id") == series_id)
+    if rows.height == 0:
+        return f"No stored forecast of {label} has an actual to compare with yet."
+    row = rows.row(0, named=True)
+    periods = live.periods.filter(pl.col("series_id") == series_id)
+    runs = f"{row['runs']} run{'s' if row['runs'] != 1 else ''}"
+    wape = f" (WAPE {row['wape']:.1f}%)" if row["wape"] is not None else ""
+    direction = "too high" if row["bias"] > 0 else "too low"
+    bias = f", {abs(row['bias']):,.1f} {direction} on average" if round(abs(row["bias"]), 1) else ", with no bias on average"
+    return (
+        f"{label}: over {row['n']} day{'s' if row['n'] != 1 else ''} from {span_label(row['first_day'], row['last_day'])}, "
+        f"the forecast made before each day ({runs}, {periods['lead'].min()} to {periods['lead'].max()} days ahead) "
+        f"missed by {row['mae']:,.1f} {unit} a day{wape}{bias}; {row['coverage_80']:.0f}% of the days fell inside "
+        f"the 80% interval and {row['coverage_95']:.0f}% inside the 95% one."
+    )
+
+
+def live_against_backtest(live: LiveAccuracy, backtests: pl.DataFrame, series_id: str) -> pl.DataFrame:
+    """Live measures beside the latest backtest's, one row per measure (rounded for people)."""
+    table = backtest_comparison(live, backtests, series_id)
+    digits = pl.when(pl.col("measure").str.contains("seasonal naive")).then(3).otherwise(1)
+    return table.select(
+        pl.col("measure").alias("Measure"),
+        *[
+            pl.when(digits == 3).then(pl.col(c).round(3)).otherwise(pl.col(c).round(1)).alias(name)
+            for c, name in (("live", "Live (made before each day)"), ("backtest", "Backtest"))
+        ],
+    )
+
+
+def live_by_weeks_ahead(live: LiveAccuracy, series_id: str) -> pl.DataFrame:
+    """Live measures per week ahead (1 = forecast 1 to 7 days before the day)."""
+    return live.by_lead.filter(pl.col("series_id") == series_id).select(
+        pl.col("weeks_ahead").alias("Weeks ahead"),
+        pl.col("n").alias("Days scored"),
+        pl.col("mae").round(1).alias("Mean absolute error"),
+        pl.col("wape").round(1).alias("WAPE %"),
+        pl.col("bias").round(1).alias("Bias (+ too high)"),
+        pl.col("coverage_80").round(1).alias("Inside 80% interval %"),
+        pl.col("coverage_95").round(1).alias("Inside 95% interval %"),
+        pl.col("relative_mae").round(3).alias("Error against seasonal naive's"),
+    )
+
+
+def no_live_words(label: str, *, weeks: int, data_end: dt.date) -> tuple[str, str]:
+    """Why there is no live accuracy to show, and what makes it appear."""
+    return (
+        f"No stored forecast of {label} has actuals to compare with yet in the last {weeks} weeks: the runs kept so far "
+        f"forecast only days after the data they were made from, and the data end on {day_label(data_end, year=True)}.",
+        "Every run of `python -m forecasting run` is kept; once a data load brings days a run forecast (and the next run "
+        "is made, as `make run` does at start), this section scores them against what happened. A longer "
+        "\"Actuals shown\" window reaches older runs.",
+    )
 
 
 # --------------------------------------------------------------------------- staffing

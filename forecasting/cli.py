@@ -434,11 +434,39 @@ def _forecast_and_store(args: argparse.Namespace, engine, started: float, starte
     ):
         print("recommended model per series, backtest MASE (below 1 beats seasonal naive):")
         print(accuracy_summary(result).with_columns(pl.col("^median.*$").round(3)))
+        _print_live_accuracy(engine, fleet, result)
     for row in result.series.filter(pl.col("note").is_not_null()).iter_rows(named=True):
         print(f"{row['series_id']}: {row['note']}")
     for series_id, reason in result.skipped.iter_rows():
         print(f"not forecast: {series_id}: {reason}")
     return 0
+
+
+LIVE_WEEKS = 13  # how far back `run` scores the stored runs against the actuals
+
+
+def _print_live_accuracy(engine, fleet, result) -> None:  # noqa: ANN001 - imported lazily
+    """Each of the last LIVE_WEEKS weeks' days against the latest stored run made before it."""
+    from data.access import visible_departments
+    from forecasting.live import fleet_report, live_accuracy
+    from forecasting.store import JOB_VIEWER, forecast_history
+
+    last = fleet.data_end
+    first = last - dt.timedelta(weeks=LIVE_WEEKS) + dt.timedelta(days=1)
+    departments = list(visible_departments(engine, JOB_VIEWER))
+    live = live_accuracy(forecast_history(engine, departments, first, last), fleet.values)
+    if live.overall.height == 0:
+        print(
+            f"live accuracy: no stored run forecast a day from {first} to {last} (every run is kept; "
+            "the next run after a data load scores this one)"
+        )
+        return
+    runs = live.periods["run_id"].n_unique()
+    print(
+        f"live accuracy, {first} to {last}: each day against the latest of {runs} stored run(s) made before it "
+        "(wape and coverage in %, bias per day, + too high; vs_naive below 1 beats seasonal naive):"
+    )
+    print(fleet_report(live, result.series))
 
 
 COMMANDS: list[Command] = [

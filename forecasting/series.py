@@ -90,6 +90,19 @@ class FleetSeries:
             self.data_end,
         )
 
+    def until(self, last_day: dt.date) -> FleetSeries:
+        """The same fleet as if its data ended on last_day (a replay of a past run).
+
+        Closed days are kept: they are known in advance; closed days right before
+        last_day end each series' history, as in build_fleet_series. Raises when last_day is not
+        inside the data.
+        """
+        first = self.values[DATE].min()
+        if first is None or not first <= last_day <= self.data_end:  # type: ignore[operator]
+            raise ForecastInputError(f"until {last_day}: choose a day from {first} to {self.data_end}.")
+        values = _through_trailing_closed_days(self.values.filter(pl.col(DATE) <= last_day), self.closed_days, last_day)
+        return FleetSeries(values, self.closed_days, self.catalog, last_day)
+
 
 def office_closed_days(
     offices: pl.DataFrame,

@@ -229,6 +229,16 @@ def forecast_runs(engine: Engine, departments: Sequence[str]) -> pl.DataFrame:
     return _stored(engine, "forecast_runs", departments)
 
 
+def forecast_history(
+    engine: Engine, departments: Sequence[str], first_day: dt.date, last_day: dt.date
+) -> pl.DataFrame:
+    """Every stored run's forecasts of first_day..last_day the viewer may see (extract
+    forecast_history): what forecasting.live.live_accuracy scores against the actuals."""
+    if "forecast_runs" not in table_names(engine):
+        return pl.DataFrame(schema=load_extract("forecast_history").columns)
+    return run_extract(engine, "forecast_history", departments=list(departments), first_day=first_day, last_day=last_day)
+
+
 def series_forecast(
     forecasts: pl.DataFrame, series_id: str, *, recommended: bool = True
 ) -> pl.DataFrame:
@@ -441,6 +451,7 @@ __all__ = [
     "code_version",
     "current_run",
     "load_series_window",
+    "forecast_history",
     "forecast_runs",
     "latest_backtests",
     "latest_forecasts",

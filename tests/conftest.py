@@ -52,6 +52,7 @@ TIER_TIMEOUTS = {"e2e": 1800, "slow": 1200}
 SLOW_FIXTURES = frozenset({
     "anomaly_world",  # a whole detection run over the small world: 166 s
     "planner_url",  # a forecast run stored for the planner page, whose AppTests take 5-16 s each
+    "live_planner_url",  # the same with an earlier run (tests/dashboard/test_planner_live.py)
 })
 
 

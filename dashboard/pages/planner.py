@@ -109,6 +109,30 @@ if by_horizon.height:
         f"backtest-by-days-ahead-{series_id}",
     )
 
+# ---------------------------------------------------------------------------------- live accuracy
+st.header("How the live forecasts did")
+live = planner_data.live(context.engine, url, context.departments, run["run_id"], first_actual, last_actual, run["horizon"])
+live_table = figures.live_display(live, series_id)
+if live_table.height == 0:
+    components.empty(*figures.no_live_words(label, weeks=int(weeks), data_end=data_end))
+else:
+    components.chart(
+        figures.live_figure(live_table, title=f"{unit.capitalize()} per day: the forecast made before each day, and the actual", unit=unit),
+        figures.live_summary(live, series_id, label=label, unit=unit),
+        live_table,
+        f"live-forecasts-{series_id}",
+    )
+    st.markdown("**Live accuracy beside the backtest**")
+    components.table(figures.live_against_backtest(live, backtests, series_id), f"live-against-backtest-{series_id}")
+    with st.expander("Live accuracy by weeks ahead"):
+        components.table(figures.live_by_weeks_ahead(live, series_id), f"live-by-weeks-ahead-{series_id}")
+    planner_data.note(
+        "Live: each past day scored against the forecast of the latest stored run made from data ending before it; "
+        "closed days and days without data are not scored. WAPE: total absolute error over total actual. The error against "
+        "seasonal naive's is the model's mean error over the seasonal-naive forecast's of the same runs (below 1 beats it); "
+        "the backtest's is its MASE over the baseline's MASE, the same comparison on simulated windows."
+    )
+
 # ---------------------------------------------------------------------------------- staffing
 st.header("Staffing")
 offices = figures.queue_offices(context.offices, options)

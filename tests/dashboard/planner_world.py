@@ -30,8 +30,15 @@ HORIZON = 28
 EVERY_DEPARTMENT = ["benefits", "civil", "revenue", "transport"]
 
 
-def make_planner_world(folder: Path, tables: dict[str, pl.DataFrame]) -> str:
-    """Load the small world into folder/planner.duckdb, store one forecast run; its URL."""
+def make_planner_world(
+    folder: Path, tables: dict[str, pl.DataFrame], *, earlier_run: dt.date | None = None, earlier_series: list[str] | None = None
+) -> str:
+    """Load the small world into folder/planner.duckdb, store one forecast run; its URL.
+
+    earlier_run: first store a run made as if the data had ended that day (run 1, of
+    earlier_series, default every planner series), so that the latest run (run 2) has
+    past days with actuals to score (the page's "How the live forecasts did").
+    """
     url = load_world(f"duckdb:///{folder / 'planner.duckdb'}", tables)
     engine = create_engine(url)
     try:
@@ -40,6 +47,10 @@ def make_planner_world(folder: Path, tables: dict[str, pl.DataFrame]) -> str:
             "seasonal_naive": SeasonalNaiveForecaster(),
             "weekday_mean": WeekdayMeanForecaster(country="GB", subdivision="ENG"),
         }
+        if earlier_run is not None:
+            replay = fleet.until(earlier_run).subset(earlier_series or PLANNER_SERIES)
+            result = run_fleet(replay, horizon=HORIZON, cutoffs=2, jobs=1, models=models, country="GB", subdivision="ENG", progress=False)
+            store_run(engine, result, started_at=dt.datetime.combine(earlier_run + dt.timedelta(days=1), dt.time(6)))
         result = run_fleet(fleet, horizon=HORIZON, cutoffs=2, jobs=1, models=models, country="GB", subdivision="ENG", progress=False)
         store_run(engine, result, started_at=dt.datetime(2026, 11, 23, 6, 0))
     finally:

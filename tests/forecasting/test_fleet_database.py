@@ -18,12 +18,14 @@ from sqlalchemy.engine import Engine
 from data.database import create_engine, create_schema
 from data.extracts import run_extract
 from forecasting import ForecastInputError
-from forecasting.cli import main
+from forecasting.cli import _print_live_accuracy, main
 from forecasting.fleet import FleetResult, run_fleet
+from forecasting.live import live_accuracy
 from forecasting.models import SeasonalNaiveForecaster, WeekdayMeanForecaster
 from forecasting.planning import default_settings, plan_staffing
 from forecasting.series import FleetSeries
 from forecasting.store import (
+    forecast_history,
     forecast_runs,
     latest_backtests,
     latest_forecasts,
@@ -173,6 +175,42 @@ def test_a_second_run_is_added_pages_read_the_latest_and_storing_again_replaces(
     assert forecast_runs(stored.engine, stored.departments).height == 2
 
 
+def test_live_accuracy_of_an_earlier_run_read_back_from_the_database(stored: Stored, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run made as if the data ended two weeks earlier is kept beside the latest; its
+    forecasts of the last two weeks are scored against what happened, as the database
+    gives them back (extract forecast_history), and a viewer of one department sees only
+    that department's series."""
+    data_end = stored.fleet.data_end
+    made = data_end - dt.timedelta(days=14)
+    earlier = run_fleet(stored.fleet.until(made), horizon=HORIZON, cutoffs=2, jobs=1, models=FAST_MODELS, country="GB", subdivision="ENG")
+    try:
+        store_run(stored.engine, earlier, started_at=STARTED_AT - dt.timedelta(days=14), run_id=0)
+        history = forecast_history(stored.engine, stored.departments, made + dt.timedelta(days=1), data_end)
+        assert set(history["run_id"]) == {0}  # the latest run forecasts only after data_end
+        live = live_accuracy(history, stored.fleet.values)
+        assert set(live.periods["lead"]) <= set(range(1, 15)) and live.periods["lead"].max() == 14
+        expected = (
+            earlier.forecasts.filter(pl.col("recommended") & ~pl.col("closed") & (pl.col("ds") <= data_end))
+            .join(stored.fleet.values, on=["series_id", "ds"])
+            .group_by("series_id")
+            .agg(pl.len().cast(pl.Int32).alias("n"), (pl.col("yhat") - pl.col("y")).abs().mean().alias("mae"))
+            .sort("series_id")
+        )
+        assert_frame_equal(live.overall.select("series_id", "n", "mae"), expected)
+        assert live.overall["runs"].to_list() == [1] * len(SERIES)
+        civil = forecast_history(stored.engine, ["civil"], made + dt.timedelta(days=1), data_end)
+        assert set(civil["series_id"]) == {"service:marriage_notice"}
+        _print_live_accuracy(stored.engine, stored.fleet, stored.result)  # what `run` prints after storing
+        out = capsys.readouterr().out
+        assert f"live accuracy, {data_end - dt.timedelta(weeks=13, days=-1)} to {data_end}: each day against the latest of 1 stored run(s)" in out
+        wape = live.overall.filter(pl.col("series_id") == "total")["wape"].round(1)[0]
+        assert any(line.split()[1:4] == ["total", "┆", "14"] and f"{wape}" in line for line in out.splitlines()), out
+    finally:
+        with stored.engine.begin() as conn:
+            for table in ("forecast_series", "forecasts", "forecast_backtests", "forecast_runs"):
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE run_id = 0"))
+
+
 # --------------------------------------------------------------------------- extracts
 
 
@@ -242,6 +280,7 @@ def test_run_command_uses_both_processes_and_stores_a_run(
     assert "2 series from DuckDB file" in out and "public holidays: GB/ENG" in out
     assert "run 1 stored: 2 series, horizon 14 days, cutoffs 2026-10-26, 2026-11-09" in out
     assert "on 2 process(es)" in out
+    assert "live accuracy: no stored run forecast a day from 2026-08-24 to 2026-11-22" in out
     engine = create_engine(url)
     try:
         series = latest_series(engine, ["benefits", "civil", "revenue", "transport"])

@@ -18,7 +18,7 @@ DAYS = {"first_day": date(2026, 3, 2), "last_day": date(2026, 4, 5)}
 EXTRACTS = extract_names()
 # Filled by `python -m forecasting run`, so empty in a freshly built world; they are run
 # with stored runs in tests/forecasting/test_fleet_database.py.
-FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests"}
+FILLED_BY_FORECAST_RUNS = {"forecast_runs", "forecast_series", "forecasts", "forecast_backtests", "forecast_history"}
 # Filled by `python -m data import`, so empty in a generated world; run with an import in
 # tests/dashboard/test_catalogue.py.
 FILLED_BY_IMPORTS = {"imports", "import_rule_counts", "observations"}  # observations: tests/imports/test_nhs_ae.py
