@@ -396,9 +396,10 @@ def test_an_analyst_adds_a_note_shown_on_the_trend_and_on_the_record_as_text(not
     assert record_table(revenue).shape[0] == 0
 
 
-def test_an_empty_or_future_note_is_refused_with_what_to_change(notes_env):
+def test_an_empty_note_is_refused_with_what_to_change_and_no_future_day_is_offered(notes_env):
     from datetime import date
 
+    from dashboard import drilldown_data
     from data.access import Viewer
 
     at = open_as(Viewer("Ana Lyst", frozenset({"civil"}), frozenset({"analyst"})), {"department": "civil", "week": LATEST})
@@ -407,8 +408,10 @@ def test_an_empty_or_future_note_is_refused_with_what_to_change(notes_env):
     assert not at.exception
     assert at.error and "note" in at.error[0].value.lower()
     assert not any("On the record (1 note" in m.value for m in at.markdown)
-    next(box for box in at.date_input if box.label == "Day it happened").set_value(date(2030, 1, 1))
-    next(box for box in at.text_input if box.label == "Note").input("Strike")
-    next(button for button in at.button if button.label == "Add the note").click().run()
-    assert not at.exception
-    assert not any("On the record (1 note" in m.value for m in at.markdown)
+    # no later day than today is offered; Streamlit (1.67) puts a day past max_value back to
+    # the default before the page sees it, so the page's refusal of a future day (data.notes)
+    # is tested in tests/data/test_notes.py
+    day = next(box for box in at.date_input if box.label == "Day it happened")
+    assert day.max == drilldown_data.today()
+    day.set_value(date(2030, 1, 1)).run()
+    assert next(box for box in at.date_input if box.label == "Day it happened").value < date(2030, 1, 1)
