@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
-import streamlit.components.v1 as st_components
 
 from dashboard import audit_trail, downloads
 from dashboard.badges import STATUS_COLOURS, status_badge  # noqa: F401  (pages call components.status_badge)
@@ -125,40 +124,20 @@ def tiles(rows: pl.DataFrame, history: pl.DataFrame, hrefs: dict[str, str] | Non
     st.markdown("".join(parts), unsafe_allow_html=True)
 
 
-# Streamlit 1.50's own page furniture has accessibility faults that axe-core rates critical
-# or serious, and no option turns them off: aria-expanded on a <section> (the sidebar) and
-# on <span>/<div> wrappers (the main menu, a table's toolbar menus) instead of their
-# buttons; the main menu's button has an empty name; the navigation's <ul> holds its
-# section headers as <div>s; a select box keeps aria-activedescendant pointing at an
-# option of its list once the list has closed. This script, run once per browser tab
-# from a 0-pixel frame, mends them as Streamlit draws them (a MutationObserver), without
-# changing what they do.
+# Streamlit's own page furniture has one accessibility fault that axe-core rates serious
+# and no option turns off (still so in 1.67): the navigation's <ul> holds its section
+# headers as <div>s, so its <li>s are not in a list. This script, run once per browser
+# tab, mends it as Streamlit draws it (a MutationObserver), without changing what it
+# does. (1.50's other faults, mended here before, are gone in 1.67: aria-expanded on the
+# sidebar's <section> and on the wrappers of the main menu and of a table's toolbar menus,
+# the main menu's unnamed button, a select box's aria-activedescendant left pointing at
+# an option of its closed list.)
 _MEND_SCRIPT = """
 (function () {
-  const host = window.parent, doc = host.document;
-  if (host.__kpiMended) return;
-  host.__kpiMended = true;
+  const doc = document;
+  if (window.__kpiMended) return;
+  window.__kpiMended = true;
   function mend() {
-    doc.querySelectorAll('#MainMenu[aria-expanded], .stElementToolbar [aria-haspopup][aria-expanded]').forEach(function (wrapper) {
-      const control = wrapper.querySelector('button');
-      if (control) {
-        control.setAttribute('aria-haspopup', wrapper.getAttribute('aria-haspopup') || 'true');
-        control.setAttribute('aria-expanded', wrapper.getAttribute('aria-expanded'));
-      }
-      wrapper.removeAttribute('aria-expanded');
-      wrapper.removeAttribute('aria-haspopup');
-    });
-    doc.querySelectorAll('[data-testid="stSidebar"][aria-expanded]').forEach(function (sidebar) {
-      sidebar.removeAttribute('aria-expanded');
-    });
-    doc.querySelectorAll('[aria-activedescendant]').forEach(function (input) {
-      // a select box keeps pointing at an option of its list after the list has closed
-      const id = input.getAttribute('aria-activedescendant');
-      if (!id || !doc.getElementById(id)) input.removeAttribute('aria-activedescendant');
-    });
-    doc.querySelectorAll('#MainMenu button').forEach(function (button) {
-      if (!button.getAttribute('aria-label')) button.setAttribute('aria-label', 'Main menu');
-    });
     doc.querySelectorAll('[data-testid="stSidebarNavItems"]').forEach(function (list) {
       const sections = Array.prototype.filter.call(list.children, function (child) { return child.tagName !== 'LI'; });
       if (!sections.length) return;
@@ -178,23 +157,19 @@ _MEND_SCRIPT = """
   function schedule() {
     if (pending) return;
     pending = true;
-    host.requestAnimationFrame(function () { pending = false; mend(); });
+    window.requestAnimationFrame(function () { pending = false; mend(); });
   }
   mend();
-  new host.MutationObserver(schedule).observe(doc.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-expanded', 'aria-label', 'aria-activedescendant']});
+  new window.MutationObserver(schedule).observe(doc.body, {subtree: true, childList: true});
 })();
 """
 
 
-def mend_streamlit_accessibility(*, in_sidebar: bool = True) -> None:
-    """Put the script above on the page: in the sidebar, where its empty frame takes no
-    room (called by state.open_or_stop, so every page has it), or, for an app with no
-    sidebar (the public page), at the end of the main area."""
-    if in_sidebar:
-        with st.sidebar:
-            st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)
-    else:
-        st_components.html(f"<script>{_MEND_SCRIPT}</script>", height=0)
+def mend_streamlit_accessibility() -> None:
+    """Put the script above in the sidebar, beside the navigation it mends (called by
+    state.open_or_stop, so every page has it); st.html runs it in the page itself, not in
+    a frame. (The public page has no navigation and needs none of it.)"""
+    st.sidebar.html(f"<script>{_MEND_SCRIPT}</script>", unsafe_allow_javascript=True)
 
 
 WHAT_IS_MISSING = {

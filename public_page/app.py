@@ -16,7 +16,6 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.components import mend_streamlit_accessibility  # noqa: E402
 from dashboard.text import plain  # noqa: E402
 from public_page import view  # noqa: E402
 from public_page.release import ReleaseError, latest_release, releases_folder  # noqa: E402
@@ -90,7 +89,6 @@ def run() -> None:
             f"Download {path.name}", path.read_bytes(), file_name=path.name,
             mime="application/json" if path.suffix == ".json" else "text/csv", key=f"file-{path.name}", icon=":material/download:",
         )
-    mend_streamlit_accessibility(in_sidebar=False)  # this page has no sidebar to hide it in
 
 
 run()

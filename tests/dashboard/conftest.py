@@ -10,7 +10,13 @@ import streamlit as st
 
 from tests.conftest import ROOT
 
-APP = str(ROOT / "dashboard" / "app.py")
+APP = str(ROOT / "tests" / "dashboard" / "app_entry.py")  # runs dashboard/app.py (see there why)
+
+
+def page_file(page: str) -> str:
+    """The full path of ``page`` ("pages/overview.py"), as AppTest.switch_page needs it
+    from APP (which is not beside dashboard/pages)."""
+    return str(ROOT / "dashboard" / page)
 
 
 @contextlib.contextmanager

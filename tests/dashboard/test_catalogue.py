@@ -19,7 +19,7 @@ from metrics.rules import RULES
 from metrics.scorecard import latest_complete_week
 from metrics.targets import load_targets
 from tests.conftest import BACKENDS, ROOT
-from tests.dashboard.conftest import app_on
+from tests.dashboard.conftest import app_on, page_file
 
 PAGE = str(ROOT / "dashboard" / "pages" / "catalogue.py")
 
@@ -196,7 +196,7 @@ def test_the_page_is_reached_through_the_navigation(app_env):
     from tests.dashboard.conftest import APP
 
     at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/catalogue.py").run()
+    at.switch_page(page_file("pages/catalogue.py")).run()
     assert not at.exception
     assert at.title[0].value == "Metric catalogue and data quality"
 

@@ -17,7 +17,7 @@ from metrics.engine import compute
 from metrics.formatting import number
 from metrics.periods import parse_week
 from tests.conftest import ROOT
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, page_file
 
 PAGE = "pages/drilldown.py"
 PAGE_FILE = str(ROOT / "dashboard" / PAGE)
@@ -42,7 +42,7 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
 
 def test_the_page_is_routed_from_the_app(app_env):
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page(PAGE).run()
+    at.switch_page(page_file(PAGE)).run()
     assert not at.exception
     assert at.title[0].value == "Drill-down"
 
@@ -110,12 +110,12 @@ def test_walking_down_by_choosing_and_back_up_by_a_breadcrumb(app_env):
     at.selectbox(key=next(box.key for box in at.selectbox if box.label == "Go down to a department")).select("civil").run()
     assert not at.exception
     assert not at.exception
-    assert at.query_params["department"] in ("civil", ["civil"])
+    assert at.query_params["department"] == "civil"
     assert headline(at) == number(engine_figure(app_env, "on_time_rate", LATEST, "civil")["value"], "on_time_rate")
     assert any(header.value == f"Services compared, week {LATEST}" for header in at.subheader)
 
     at.selectbox(key=next(box.key for box in at.selectbox if box.label == "Go down to a service")).select("passport").run()
-    assert at.query_params["service"] in ("passport", ["passport"])
+    assert at.query_params["service"] == "passport"
     assert headline(at) == number(engine_figure(app_env, "on_time_rate", LATEST, "civil", service_id="passport")["value"], "on_time_rate")
     assert any(header.value == f"Offices compared, week {LATEST}" for header in at.subheader)
 
@@ -149,7 +149,7 @@ def test_the_rows_page_on_and_the_files_are_offered(app_env):
     first = table_starting(at, "Case")
     at.button(key="drill-next").click().run()
     assert not at.exception
-    assert at.query_params["page"] in ("2", ["2"])
+    assert at.query_params["page"] == "2"
     second = table_starting(at, "Case")
     assert set(first["Case"]).isdisjoint(second["Case"])
     assert any("Rows 51 to 100" in md.value for md in at.markdown)
@@ -179,7 +179,7 @@ def test_a_huge_set_of_rows_is_capped_in_the_files_with_a_message(app_env, monke
 
 def test_the_week_stays_in_the_link_even_when_it_is_the_latest(app_env):
     at = open_page()
-    assert at.query_params["week"] in (LATEST, [LATEST])
+    assert at.query_params["week"] == LATEST
 
 
 def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
@@ -190,7 +190,7 @@ def test_the_rows_left_out_by_rules_can_be_listed_with_their_rule(app_env):
     assert any(f"**{figure['n']:,} calls**; {left_out:,} more left out by rules" in md.value for md in at.markdown)
     at.toggle(key="drill-left-out").set_value(True).run()
     assert not at.exception
-    assert at.query_params["left_out"] in ("1", ["1"])
+    assert at.query_params["left_out"] == "1"
     assert any(f"**{figure['n'] + left_out:,} calls** ({left_out:,} of them left out by rules)" in md.value for md in at.markdown)
 
     at = open_page({"kpi": "wait_time_median"})  # no rule leaves a served visitor out
@@ -205,7 +205,7 @@ def test_below_the_channel_the_weeks_are_the_peers_and_choosing_one_moves_the_we
     box = next(box for box in at.selectbox if box.label == "Go to a week")
     box.select("2026-W44").run()
     assert not at.exception
-    assert at.query_params["week"] in ("2026-W44", ["2026-W44"])
+    assert at.query_params["week"] == "2026-W44"
     figure = engine_figure(app_env, "on_time_rate", "2026-W44", office_id="leeds", channel="in_person")
     assert headline(at) == number(figure["value"], "on_time_rate")
     assert at.metric[0].label == "On-time rate, week 2026-W44"
@@ -281,7 +281,7 @@ def test_the_cases_behind_the_on_time_rate_open_on_the_overdue_and_late_and_coun
     figure = engine_figure(app_env, "on_time_rate", LATEST)
     missed = int(figure["denominator"] - figure["numerator"])
     at = open_page({"states": "late,overdue", "count_by": "office"})
-    assert at.query_params["states"] in ("overdue,late", ["overdue,late"])  # in the states' own order
+    assert at.query_params["states"] == "overdue,late"  # in the states' own order
     assert any(f"**{missed:,} of the {int(figure['n']):,} cases are overdue or late**" in md.value for md in at.markdown)
     assert set(table_starting(at, "Case")["State"]) <= {"overdue", "late"}
     counts = table_starting(at, "Office")
@@ -396,9 +396,10 @@ def test_an_analyst_adds_a_note_shown_on_the_trend_and_on_the_record_as_text(not
     assert record_table(revenue).shape[0] == 0
 
 
-def test_an_empty_or_future_note_is_refused_with_what_to_change(notes_env):
+def test_an_empty_note_is_refused_with_what_to_change_and_no_future_day_is_offered(notes_env):
     from datetime import date
 
+    from dashboard import drilldown_data
     from data.access import Viewer
 
     at = open_as(Viewer("Ana Lyst", frozenset({"civil"}), frozenset({"analyst"})), {"department": "civil", "week": LATEST})
@@ -407,8 +408,10 @@ def test_an_empty_or_future_note_is_refused_with_what_to_change(notes_env):
     assert not at.exception
     assert at.error and "note" in at.error[0].value.lower()
     assert not any("On the record (1 note" in m.value for m in at.markdown)
-    next(box for box in at.date_input if box.label == "Day it happened").set_value(date(2030, 1, 1))
-    next(box for box in at.text_input if box.label == "Note").input("Strike")
-    next(button for button in at.button if button.label == "Add the note").click().run()
-    assert not at.exception
-    assert not any("On the record (1 note" in m.value for m in at.markdown)
+    # no later day than today is offered; Streamlit (1.67) puts a day past max_value back to
+    # the default before the page sees it, so the page's refusal of a future day (data.notes)
+    # is tested in tests/data/test_notes.py
+    day = next(box for box in at.date_input if box.label == "Day it happened")
+    assert day.max == drilldown_data.today()
+    day.set_value(date(2030, 1, 1)).run()
+    assert next(box for box in at.date_input if box.label == "Day it happened").value < date(2030, 1, 1)

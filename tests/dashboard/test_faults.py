@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.build import build
 from tests.conftest import SMALL
-from tests.dashboard.conftest import APP, app_on
+from tests.dashboard.conftest import APP, app_on, page_file
 
 PAGES = ("pages/overview.py", "pages/drilldown.py", "pages/queues.py", "pages/satisfaction.py", "pages/catalogue.py", "pages/tables.py", "pages/anomalies.py", "pages/planner.py")
 
@@ -35,7 +35,7 @@ def assert_one_line_fault(at: AppTest) -> None:
 def visit_every_page(at: AppTest) -> Iterator[str]:
     """Open each page in turn in ``at`` (the same AppTest, so caches carry over); yield its name."""
     for page in PAGES:
-        at.switch_page(page).run()
+        at.switch_page(page_file(page)).run()
         yield page
 
 

@@ -18,7 +18,7 @@ from metrics.periods import parse_week
 from metrics.satisfaction import rating_distribution
 from metrics.scorecard import latest_complete_week
 from tests.conftest import ROOT
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, page_file
 
 # Streamlit's runner puts the entry script's folder on sys.path (pages import _boot by
 # its bare name); a page opened straight from a link, before app.py has run, needs it too.
@@ -39,7 +39,7 @@ def world(app_env, all_departments):
 def open_page(**query: str) -> AppTest:
     """The page opened straight from a link with ``query`` in its URL, as a browser does."""
     at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/satisfaction.py")
+    at.switch_page(page_file("pages/satisfaction.py"))
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()

@@ -6,12 +6,12 @@ from streamlit.testing.v1 import AppTest
 
 from data.build import row_counts
 from data.database import create_engine
-from tests.dashboard.conftest import APP, app_on
+from tests.dashboard.conftest import APP, app_on, page_file
 
 
 def test_tables_page_lists_every_table_with_its_row_count(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/tables.py").run()
+    at.switch_page(page_file("pages/tables.py")).run()
     assert not at.exception
     assert at.title[0].value == "Tables"
     table = at.dataframe[0].value

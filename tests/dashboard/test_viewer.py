@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.access import Viewer
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, page_file
 
 NO_SIGN_IN = "No sign-in is configured: you are the local administrator and see every department."
 PAGES = ("pages/overview.py", "pages/drilldown.py", "pages/queues.py", "pages/satisfaction.py", "pages/catalogue.py", "pages/tables.py")
@@ -27,7 +27,7 @@ def open_app(viewer: Viewer | None = None, page: str | None = None, secrets: dic
         at.query_params[key] = value
     at.run()
     if page:
-        at.switch_page(page).run()
+        at.switch_page(page_file(page)).run()
     return at
 
 

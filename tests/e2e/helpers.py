@@ -3,6 +3,8 @@ Streamlit select box, read the view's subheader."""
 
 from __future__ import annotations
 
+import re
+
 from tests.e2e.conftest import has_heading, wait_for_app
 
 
@@ -30,11 +32,28 @@ def subheader(page) -> str:
     return page.locator('[data-testid="stHeading"] h3').first.inner_text()
 
 
-def choose(page, label: str, option: str, *, then: str) -> None:
-    """Open the select box labelled ``label``, pick ``option`` and wait until the page is
-    ready again showing the heading ``then`` (the new view: the old one, before the rerun
-    starts, would pass for ready)."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text(label, exact=True))
-    box.locator('[data-baseweb="select"]').click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page, has_heading(then))
+def choose(page, label: str, option: str, *, then: str | None = None, typed: bool = False) -> None:
+    """Pick ``option`` in the select box labelled ``label`` (Streamlit 1.67: a React Aria
+    combobox whose accessible name is its label) and, with ``then``, wait until the page
+    is ready again showing the heading ``then`` (the new view: the old one, before the
+    rerun starts, would pass for ready). ``typed``: type the option first (a long list is
+    virtualised; the typing filters it) and pick the first option that contains it.
+
+    The box is scrolled into view before it is opened: React Aria closes its list on a
+    scroll, and the scroll Playwright makes to reach a box below the fold arrives after
+    the list has opened (the drill-down once waited for its option until the timeout)."""
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    box.scroll_into_view_if_needed()
+    box.click()
+    if typed:
+        page.keyboard.type(option)
+        page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    else:
+        page.get_by_role("option", name=option, exact=True).click()
+    if then is not None:
+        wait_for_app(page, has_heading(then))
+
+
+def shown_choice(page, label: str) -> str:
+    """What the select box labelled ``label`` shows."""
+    return page.get_by_role("combobox", name=label, exact=True).first.input_value()

@@ -19,6 +19,7 @@ from data.extracts import run_extract
 from metrics.drilldown import Scope, rows_query
 from metrics.registry import METRICS
 from tests.e2e.conftest import axe_violations, has_heading, screenshot, wait_for_app
+from tests.e2e.helpers import choose
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +33,6 @@ CLICK_REGISTERS_MS = 15_000
 def settle(page, heading: str, until: str = "true") -> None:
     """Wait until the page is ready (its rerun over) and shows ``heading`` (and ``until``)."""
     wait_for_app(page, f"({has_heading(heading)}) && ({until})")
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label``."""
-    # Streamlit names a select box "Selected <value>. <label>"
-    page.get_by_role("combobox", name=re.compile(f"\\. {re.escape(label)}$")).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def select_row(page, level: str, row: int, *, then: str) -> None:

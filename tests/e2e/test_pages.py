@@ -30,6 +30,7 @@ from metrics.periods import parse_week, week_label
 from metrics.scorecard import Scorecard, latest_complete_week, scorecard
 from metrics.targets import load_targets
 from tests.e2e.conftest import axe_violations, screenshot, wait_for_app
+from tests.e2e.helpers import choose, shown_choice
 
 pytestmark = pytest.mark.e2e
 
@@ -100,14 +101,6 @@ def expected_tiles(card: Scorecard) -> dict[str, str]:
     return {row["label"]: number(row["value"], row["kpi"]) if row["applicable"] else "n/a" for row in card.rows.iter_rows(named=True)}
 
 
-def choose(page, label: str, option_text: str) -> None:
-    """Pick an option of a Streamlit select box by typing it (its list is virtualised)."""
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    box.locator('[data-baseweb="select"]').click()
-    page.keyboard.type(option_text)
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
-
-
 # ---------------------------------------------------------------------- every page
 
 
@@ -170,7 +163,7 @@ def test_a_week_chosen_on_the_overview_shows_that_weeks_numbers(browser, server,
     assert tile_values(page) == expected_tiles(expected_scorecard(world, default_week))
 
     week = week_label(parse_week(default_week) - timedelta(weeks=6))
-    choose(page, "Week", week)
+    choose(page, "Week", week, typed=True)
     wait_for_app(page, f"location.search.includes('week={week}') && document.querySelector('h3')?.textContent.startsWith('All departments, {week}')")
     shown = tile_values(page)
     expected = expected_tiles(expected_scorecard(world, week))
@@ -204,8 +197,7 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_browser(browser, server, w
     assert heading.startswith(f"{service['name']}, {week}")
     department = world["department_names"][service["department_id"]]
     for label, text in (("Department", department), ("Service", service["name"]), ("Week", week)):
-        box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-        assert text in box.inner_text(), (label, box.inner_text())
+        assert text in shown_choice(page, label), (label, shown_choice(page, label))
     expected = expected_scorecard(world, week, department=service["department_id"], service=service["service_id"])
     assert tile_values(page) == expected_tiles(expected)
     query = parse_qs(urlparse(page.url).query)

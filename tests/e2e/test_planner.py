@@ -44,7 +44,7 @@ def test_a_what_if_changes_the_plan_and_the_csv_holds_it(planner_server, page, t
     assert page.get_by_role("heading", name="Demand and staffing").is_visible()
     assert page.get_by_text("Which model, and how well it forecast the past").is_visible()
 
-    volume = page.get_by_label("Volume change (%)")
+    volume = page.get_by_role("spinbutton", name="Volume change (%)", exact=True)  # not its "Help for ..." button
     volume.fill("20")
     volume.press("Enter")
     wait_for_app(page, "location.search.includes('volume=20')")
@@ -76,7 +76,7 @@ def test_a_what_if_changes_the_plan_and_the_csv_holds_it(planner_server, page, t
     assert urllib.parse.parse_qs(urllib.parse.urlparse(shared).query)["volume"] == ["20"]
     other = page.context.new_page()
     open_page(other, shared)
-    assert other.get_by_label("Volume change (%)").input_value() == "20"
+    assert other.get_by_role("spinbutton", name="Volume change (%)", exact=True).input_value() == "20"
     other.close()
 
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from forecasting.progress import marker_path, marking, running
-from tests.dashboard.conftest import APP, app_on
+from tests.dashboard.conftest import APP, app_on, page_file
 
 
 def test_a_job_is_running_only_inside_its_mark(tmp_path):
@@ -56,17 +56,17 @@ def test_the_pages_say_a_forecast_or_detection_is_running_while_it_is(plain_worl
     url = str(create_engine(plain_world).url)
     with marking(url, "detect"):
         at = AppTest.from_file(APP, default_timeout=120).run()
-        at.switch_page("pages/anomalies.py").run()
+        at.switch_page(page_file("pages/anomalies.py")).run()
         assert not at.exception
         assert any("Anomaly detection is running now" in info.value for info in at.info)
         assert not any("python -m anomalies detect" in info.value for info in at.info)
     with marking(url, "forecast"):
         at = AppTest.from_file(APP, default_timeout=120).run()
-        at.switch_page("pages/planner.py").run()
+        at.switch_page(page_file("pages/planner.py")).run()
         assert not at.exception
         assert any("The demand forecast is running now" in info.value for info in at.info)
-        at.switch_page("pages/anomalies.py").run()
+        at.switch_page(page_file("pages/anomalies.py")).run()
         assert any("the demand forecast is running now" in info.value for info in at.info)
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/anomalies.py").run()
+    at.switch_page(page_file("pages/anomalies.py")).run()
     assert any("python -m anomalies detect" in info.value for info in at.info)

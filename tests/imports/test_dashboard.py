@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.importer import import_file
-from tests.dashboard.conftest import APP, app_on
+from tests.dashboard.conftest import APP, app_on, page_file
 from tests.imports.conftest import REAL_FILES, _require_real_data
 
 
@@ -28,7 +28,7 @@ def boston_only(boston_url, monkeypatch):
 def open_page(page: str | None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120).run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(page_file(f"pages/{page}.py")).run()
     assert not at.exception, at.exception
     return at
 

@@ -460,14 +460,14 @@ def test_every_page_of_the_dashboard_works_connected_as_the_role(secured, monkey
     every viewer sees every department)."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.dashboard.conftest import APP, app_on
+    from tests.dashboard.conftest import APP, app_on, page_file
 
     pages = ("pages/overview.py", "pages/drilldown.py", "pages/queues.py", "pages/satisfaction.py",
              "pages/catalogue.py", "pages/tables.py", "pages/anomalies.py", "pages/planner.py")
     with app_on(secured.role_url, monkeypatch):
         at = AppTest.from_file(APP, default_timeout=120).run()
         for page in pages:
-            at.switch_page(page).run()
+            at.switch_page(page_file(page)).run()
             assert not at.exception, (page, at.exception)
             assert not [e.value for e in at.error if "database cannot be read" in e.value], page
             assert any(caption.value.startswith("Data as of ") for caption in at.caption), page  # not "No data yet"
