@@ -298,7 +298,7 @@ def scope_record(view: View) -> pl.DataFrame:
     label = {name: metric.label for name, metric in METRICS.items()}
     parts = [written.select(
         pl.col("noted_on").alias("Day"),
-        pl.col("kpi").replace_strict(label, default=None, return_dtype=pl.String).fill_null("Every measure").alias("Measure"),
+        pl.when(pl.col("kpi").is_null()).then(pl.lit("Every measure")).otherwise(pl.col("kpi").replace(label)).alias("Measure"),
         pl.lit(RECORD_WORDS["note"]).alias("What"), pl.col("note").alias("Words"), pl.col("written_by").alias("By"),
         pl.col("written_at").alias("Written (UTC)"),
     )]

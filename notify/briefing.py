@@ -283,7 +283,7 @@ def build_briefing(engine: Engine, subscription: dict, context: Week, reader: Re
     note_scope = dict(scope)
     if kind == "channel":
         note_scope["channel"] = member
-    first_shown = monday - timedelta(weeks=card.history["period"].n_unique() - 1 if card.history.height else 12)
+    first_shown = card.history["period_start"].min() if card.history.height else monday - timedelta(weeks=12)
     noted = notes_on_record(engine, list(departments), kpi=None, first_day=first_shown, last_day=monday + timedelta(days=6), **note_scope)
     if kpis:
         noted = noted.filter(pl.col("kpi").is_null() | pl.col("kpi").is_in(kpis))
@@ -439,8 +439,16 @@ def _flags_html(flags: pl.DataFrame) -> str:
 
 def note_lines(noted: pl.DataFrame) -> list[str]:
     """'Mon 05 Oct 2026, on-time rate: New case system went live (Ana Lyst)', newest first."""
-    return [f"{row['noted_on']:%a %d %b %Y}, {METRICS[row['kpi']].label.lower() if row['kpi'] in METRICS else 'every measure'}: "
+    return [f"{row['noted_on']:%a %d %b %Y}, {_measure_words(row['kpi'])}: "
             f"{row['note']} ({row['written_by']})" for row in noted.sort(["noted_on", "note_id"], descending=True).iter_rows(named=True)]
+
+
+def _measure_words(kpi: str | None) -> str:
+    """A note's measure in a sentence: 'every measure' for a note on all of them (None),
+    else its label (its registry name when the registry no longer has it)."""
+    if kpi is None:
+        return "every measure"
+    return METRICS[kpi].label.lower() if kpi in METRICS else kpi
 
 
 def _notes_html(noted: pl.DataFrame, monday: dt.date) -> str:
