@@ -302,6 +302,52 @@ def create_schema(engine: Engine, *, include_indexes: bool = True) -> None:
             return
         for statement in schema_statements(include_indexes, backend(engine)):
             conn.exec_driver_sql(statement)
+        _widen_checks(conn, backend(engine))
+
+
+# Codes added to a CHECK after databases were built with the narrower list: (table, a code
+# only the current list has, the column the check is on, the current checks on PostgreSQL).
+WIDENED_CHECKS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("cases", "cancelled", "status", (
+        "CHECK (status IN ('open', 'closed', 'cancelled'))",
+        "CHECK ((status = 'open') = (closed_at IS NULL))",
+    )),
+    ("offices", "area", "kind", ("CHECK (kind IN ('service_centre', 'contact_centre', 'online', 'area'))",)),
+)
+
+
+def _widen_checks(conn: Connection, dialect: str) -> None:
+    """Bring a database built before a code was added (a cancelled case, an office that is
+    an area) up to the current CHECK constraints, keeping every row: CREATE TABLE IF NOT
+    EXISTS leaves an existing table's checks as they were. PostgreSQL replaces the
+    constraints; DuckDB, which cannot drop a constraint, copies the table into one created
+    from the current DDL (rows that met the old checks meet the new ones)."""
+    for table, code, column, checks in WIDENED_CHECKS:
+        if dialect == "duckdb":
+            ddl = conn.execute(
+                sa.text("SELECT sql FROM duckdb_tables() WHERE table_name = :table AND schema_name = current_schema()"),
+                {"table": table},
+            ).scalar_one_or_none()
+            if ddl is None or f"'{code}'" in ddl:
+                continue
+            create = next(s for s in schema_statements(False, dialect) if re.match(rf"CREATE TABLE IF NOT EXISTS {table} \(", s))
+            conn.exec_driver_sql(create.replace(f"CREATE TABLE IF NOT EXISTS {table} (", f"CREATE TABLE {table}__widened (", 1))
+            conn.exec_driver_sql(f"INSERT INTO {table}__widened BY NAME SELECT * FROM {table}")
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+            conn.exec_driver_sql(f"ALTER TABLE {table}__widened RENAME TO {table}")
+        elif dialect == "postgresql":
+            found = conn.execute(
+                sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = to_regclass(:table) AND contype = 'c'"),
+                {"table": table},
+            ).all()
+            if any(f"'{code}'" in definition for _, definition in found):
+                continue
+            for name, definition in found:
+                if re.search(rf"\b{column}\b", definition):
+                    conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            for number, check in enumerate(checks):
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check{number or ''} {check}")
 
 
 def table_names(engine: Engine) -> set[str]:

@@ -32,6 +32,9 @@ FACTS = tuple(REQUIRED)
 # record it) gets it as nulls, so the measures that read it have no value ("no calls with
 # a recorded resolution") rather than a wrong one, and the fact's other measures still count.
 OPTIONAL: dict[str, dict[str, pl.DataType]] = {
+    # cancelled: the case ended cancelled or withdrawn (status 'cancelled'), not handled;
+    # a frame without it has no cancelled cases (null is read as false)
+    "cases": {"cancelled": pl.Boolean()},
     "contacts": {"resolved_first_contact": pl.Boolean()},
 }
 

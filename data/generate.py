@@ -42,7 +42,7 @@ from data.demo_world import (
     SUBDIVISION,
     TIMEZONE,
 )
-from data.vocabulary import CHANNELS, DIGITAL_CHANNELS
+from data.vocabulary import CANCELLED, CHANNELS, DIGITAL_CHANNELS
 
 DAY = 86_400  # seconds
 SLOTS = 48  # half-hour intervals a day
@@ -957,7 +957,10 @@ def _cases_frame(cal: _Calendar, cases) -> pl.DataFrame:
         "submitted_at",
         pl.when("has_due").then("due_at").alias("due_at"),
         pl.when("is_closed").then("closed_at").alias("closed_at"),
-        pl.when("is_closed").then(pl.lit("closed")).otherwise(pl.lit("open")).alias("status"),
+        # a withdrawn application ended without being handled: cancelled, not closed
+        pl.when(~pl.col("is_closed")).then(pl.lit("open"))
+        .when(pl.col("outcome") == "withdrawn").then(pl.lit(CANCELLED))
+        .otherwise(pl.lit("closed")).alias("status"),
         pl.when("is_closed").then("outcome").alias("outcome"),
     )
 

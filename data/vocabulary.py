@@ -17,9 +17,13 @@ DIGITAL_CHANNELS: tuple[str, ...] = ("online", "mobile_app")
 PHONE = "phone"
 IN_PERSON = "in_person"
 
-# cases.status
-CASE_STATUSES: tuple[str, ...] = ("open", "closed")
+# cases.status: a case ends closed (handled) or cancelled (withdrawn or cancelled before it
+# was handled), at closed_at either way.
+CASE_STATUSES: tuple[str, ...] = ("open", "closed", "cancelled")
+OPEN, CLOSED, CANCELLED = CASE_STATUSES
 
 # offices.kind
-OFFICE_KINDS: tuple[str, ...] = ("service_centre", "contact_centre", "online")
-SERVICE_CENTRE, CONTACT_CENTRE, ONLINE_OFFICE = OFFICE_KINDS
+# An area (a council district, a ward) places requests by where they are, for sources that
+# do not say who handled them; it has no queue and no opening hours.
+OFFICE_KINDS: tuple[str, ...] = ("service_centre", "contact_centre", "online", "area")
+SERVICE_CENTRE, CONTACT_CENTRE, ONLINE_OFFICE, AREA = OFFICE_KINDS

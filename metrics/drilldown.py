@@ -269,8 +269,8 @@ def _in_span(facts: Facts, frame: pl.DataFrame, column: str, first_day: date, la
 def cell_values(facts: Facts, first_day: date, last_day: date, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, pl.Series]:
     """The individual values behind a cell's distributions, over local dates [first_day,
     last_day] of facts already narrowed to the scope: ``processing_days`` of the cases
-    closed (administrative closes within 60 s left out, as the processing-time measures
-    do), ``visit_wait_minutes`` of visitors served and ``call_wait_seconds`` of calls
+    closed (administrative closes within 60 s and cancelled cases left out, as the
+    processing-time measures do), ``visit_wait_minutes`` of visitors served and ``call_wait_seconds`` of calls
     answered. The medians of these are the engine's."""
     out = {
         "processing_days": pl.Series("processing_days", [], dtype=pl.Float64),
@@ -280,8 +280,9 @@ def cell_values(facts: Facts, first_day: date, last_day: date, thresholds: Thres
     if facts.cases is not None:
         cases = facts.cases
         duration = pl.col("closed_at") - pl.col("submitted_at")
+        handled = ~pl.col("cancelled").fill_null(False) if "cancelled" in cases.columns else pl.lit(True)
         closed = cases.filter(
-            _in_span(facts, cases, "closed_at", first_day, last_day) & (exact_seconds(duration) >= thresholds.admin_close_seconds)
+            _in_span(facts, cases, "closed_at", first_day, last_day) & (exact_seconds(duration) >= thresholds.admin_close_seconds) & handled
         )
         out["processing_days"] = closed.select((duration.dt.total_microseconds() / 86_400e6).alias("processing_days")).to_series()
     if facts.contacts is not None:
@@ -373,7 +374,7 @@ ROW_ORDERS: dict[str, dict[str, str]] = {
         "arrival": "in order of arrival",
     },
 }
-TRIAGE_STATES = ("overdue", "late", "open", "on time", "closed")
+TRIAGE_STATES = ("overdue", "late", "open", "on time", "closed", "cancelled")
 
 
 def default_order(metric: Metric) -> str | None:

@@ -386,7 +386,8 @@ class _Context:
         if source is None:
             raise FactsError("no cases in the facts: load them, or leave out the metrics that need them")
         needs_standard = bool(source.select((pl.col("due_at").is_null()).any()).item())
-        frame, zone = self.slim("cases", ["channel", "submitted_at", "due_at", "closed_at", *(["sla_days"] if needs_standard else [])])
+        frame, zone = self.slim("cases", ["channel", "submitted_at", "due_at", "closed_at", "cancelled", *(["sla_days"] if needs_standard else [])])
+        frame = frame.with_columns(pl.col("cancelled").fill_null(False))
         self._zone = zone
         due = frame["due_at"]
         if needs_standard:
@@ -405,7 +406,8 @@ class _Context:
                         standard = standard.scatter(rows, subset[rows].select(_standard_due(each)).to_series())
                 due = due.clone().scatter(missing, standard)
             frame = frame.drop("sla_days")
-        admin = exact_seconds(pl.col("closed_at") - pl.col("submitted_at")) < self.thresholds.admin_close_seconds
+        # A cancelled case is not handled work at all, so never also an administrative close.
+        admin = (exact_seconds(pl.col("closed_at") - pl.col("submitted_at")) < self.thresholds.admin_close_seconds) & ~pl.col("cancelled")
         due_or_closed = pl.when(pl.col("closed_at").is_not_null() & pl.col("due").is_not_null()).then(pl.max_horizontal("due", "closed_at"))
         lazy = frame.lazy().with_columns(due.alias("due")).drop("due_at").with_columns(
             (admin.fill_null(False) & pl.lit("admin_close_60s" in self.rules)).alias("_excluded"),
@@ -437,7 +439,7 @@ class _Context:
         return self.cases(), "_submitted"
 
     def _rows_closed(self) -> tuple[pl.LazyFrame, str]:
-        regular = ~pl.col("_excluded")
+        regular = ~pl.col("_excluded") & ~pl.col("cancelled")
         has_due = regular & pl.col("due").is_not_null()
         return self.cases().lazy().with_columns(
             regular.alias("regular"),

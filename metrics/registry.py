@@ -72,7 +72,7 @@ class Group:
 GROUPS: dict[str, Group] = {
     "submitted": Group("cases", "each case, in the period it was submitted", {}),
     "closed": Group("cases", "each case, in the period it was closed", {
-        "regular": "not left out by the admin-close rule (closed within the admin-close threshold of its submission)",
+        "regular": "handled (not cancelled) and not left out by the admin-close rule (closed within the admin-close threshold of its submission)",
         "has_due": "regular, with a due date (its own due_at, else the service standard's sla_days)",
         "on_time": "has_due and closed by its due moment",
         "processing_days": "closed_at - submitted_at, in days",
@@ -152,8 +152,9 @@ _MEASURES = (
     # cases
     Measure("submitted", "submitted", "cases submitted in the period", _LEN, _event("submitted")),
     Measure("submitted_digital", "submitted", "cases submitted through a digital channel", pl.col("channel").is_in(DIGITAL_CHANNELS).sum(), _flag("digital")),
-    Measure("closed_all", "closed", "cases closed in the period, administrative closes included", _LEN, _event("closed")),
-    Measure("closed", "closed", "cases closed in the period, administrative closes left out", _all("regular"), _event("closed")),
+    Measure("closed_all", "closed", "cases that ended in the period (left the backlog), administrative closes and cancellations included", _LEN, _event("closed")),
+    Measure("closed", "closed", "cases closed (handled) in the period, administrative closes and cancelled cases left out", _all("regular"), _event("closed")),
+    Measure("cancelled", "closed", "cases cancelled or withdrawn in the period", _all("cancelled")),
     Measure("closed_with_due", "closed", "cases closed in the period that have a due date", _all("has_due")),
     Measure("closed_on_time", "closed", "cases closed in the period by their due date", _all("on_time"), _flag("on_time")),
     Measure("processing_days", "closed", "closed_at - submitted_at of cases closed, in days", pl.col("processing_days").filter(pl.col("regular")), pl.col("processing_days"), distribution=True),

@@ -14,6 +14,7 @@
 --   submitted_at  Datetime
 --   due_at        Datetime
 --   closed_at     Datetime
+--   cancelled     Boolean
 WITH service_codes AS (
     SELECT s.service_id, CAST(ROW_NUMBER() OVER (ORDER BY s.service_id) - 1 AS INTEGER) AS code
     FROM services s WHERE s.department_id IN :departments
@@ -24,7 +25,7 @@ WITH service_codes AS (
 SELECT sc.code AS service_code, oc.code AS office_code,
        CASE c.channel WHEN 'online' THEN 0 WHEN 'mobile_app' THEN 1 WHEN 'phone' THEN 2
                       WHEN 'in_person' THEN 3 WHEN 'mail' THEN 4 ELSE 5 END AS channel_code,
-       c.submitted_at, c.due_at, c.closed_at
+       c.submitted_at, c.due_at, c.closed_at, c.status = 'cancelled' AS cancelled
 FROM cases c
 JOIN service_codes sc ON sc.service_id = c.service_id
 JOIN office_codes oc ON oc.office_id = c.office_id

@@ -6,8 +6,9 @@
 --   :with_left_out, and left_out_by names the rule. Times are shown in the office's
 --   local time. Pages with :limit and :offset, by event (submitted, closed, open,
 --   overdue) and then its time, or in another :order_by over all rows, not one page;
---   triage is the case's state at the cell's end (overdue, late, open, on time, or
---   closed where it has no due date), days_late how long past due it closed or was at
+--   triage is the case's state at the cell's end (overdue, late, open, on time,
+--   closed where it has no due date, or cancelled; a cancelled case is among the closed
+--   only for net flow, where it left the backlog), days_late how long past due it closed or was at
 --   the cell's end (late and overdue only). total_rows counts the rows behind the figure (as
 --   shown, with or without those left out), left_out_rows those the rules left out,
 --   filtered_rows those the :triage filter keeps (the rows being paged).
@@ -29,7 +30,7 @@
 --                   open, then on time, oldest submission first), 'age' (oldest open
 --                   first) or 'duration' (longest to close first)
 --   :all_triage     true: every row; false: only rows whose triage is in :triage
---   :triage         triage states to keep (list: overdue, late, open, on time, closed)
+--   :triage         triage states to keep (list: overdue, late, open, on time, closed, cancelled)
 --   :limit          rows per page
 --   :offset         rows skipped before the page
 -- columns:
@@ -93,6 +94,8 @@ events AS (
     FROM dated d
     WHERE :population IN ('closed', 'closed_or_overdue', 'submitted_or_closed')
       AND d.closed_day BETWEEN :first_day AND :last_day
+      -- a cancelled case left the backlog (net flow) but was not handled work
+      AND (d.status <> 'cancelled' OR :population = 'submitted_or_closed')
     UNION ALL
     SELECT 'open at the end' AS event, submitted_at AS event_at, d.*
     FROM dated d
@@ -137,19 +140,21 @@ listed AS (
            END AS age_days,
            CASE
                WHEN due_utc IS NULL THEN NULL
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day AND status = 'cancelled' THEN NULL
                WHEN closed_at IS NOT NULL AND closed_day <= :last_day THEN closed_at <= due_utc
                WHEN due_day <= :last_day THEN FALSE
            END AS on_time,
            channel IN ('online', 'mobile_app') AS digital,
            left_out_by,
            CASE
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day AND status = 'cancelled' THEN 'cancelled'
                WHEN closed_at IS NOT NULL AND closed_day <= :last_day THEN
                    CASE WHEN due_utc IS NULL THEN 'closed' WHEN closed_at <= due_utc THEN 'on time' ELSE 'late' END
                WHEN due_day <= :last_day THEN 'overdue'
                ELSE 'open'
            END AS triage,
            CASE
-               WHEN closed_at IS NOT NULL AND closed_day <= :last_day AND closed_at > due_utc
+               WHEN closed_at IS NOT NULL AND closed_day <= :last_day AND closed_at > due_utc AND status <> 'cancelled'
                    THEN CAST(EXTRACT(EPOCH FROM (closed_at - due_utc)) AS DOUBLE PRECISION) / 86400
                WHEN (closed_at IS NULL OR closed_day > :last_day) AND due_day <= :last_day
                    THEN CAST(EXTRACT(EPOCH FROM (span_end_utc - due_utc)) AS DOUBLE PRECISION) / 86400

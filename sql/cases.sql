@@ -15,7 +15,8 @@
 --   submitted_at  Datetime
 --   due_at        Datetime
 --   closed_at     Datetime
-SELECT c.case_id, c.service_id, c.office_id, c.channel, c.submitted_at, c.due_at, c.closed_at
+--   cancelled     Boolean
+SELECT c.case_id, c.service_id, c.office_id, c.channel, c.submitted_at, c.due_at, c.closed_at, c.status = 'cancelled' AS cancelled
 FROM cases c
 JOIN services s ON s.service_id = c.service_id
 WHERE s.department_id IN :departments

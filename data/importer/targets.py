@@ -84,7 +84,7 @@ TARGETS: dict[str, Target] = {
         },
         checks=(
             Check("closed_before_submitted", "closed_at IS NULL OR closed_at >= submitted_at", "closed_at"),
-            Check("status_disagrees_with_closed_at", "(status = 'closed') = (closed_at IS NOT NULL)", "status"),
+            Check("status_disagrees_with_closed_at", "(status = 'open') = (closed_at IS NULL)", "status"),
             Check("due_before_submitted", "due_at IS NULL OR due_at >= submitted_at", "due_at"),
         ),
         references={"service_id": "services", "office_id": "offices"},

@@ -21,12 +21,15 @@ CREATE TABLE IF NOT EXISTS services (
     digital       BOOLEAN NOT NULL
 );
 
+-- An office is where a case or contact is handled: a service centre, a contact centre,
+-- the online service, or an area (a council district, a ward) for sources that place
+-- requests by where they are rather than by who handles them.
 CREATE TABLE IF NOT EXISTS offices (
     office_id VARCHAR(64) PRIMARY KEY,
     name      VARCHAR(200) NOT NULL,
     region    VARCHAR(100) NOT NULL,
     kind      VARCHAR(20) NOT NULL
-              CHECK (kind IN ('service_centre', 'contact_centre', 'online')),
+              CHECK (kind IN ('service_centre', 'contact_centre', 'online', 'area')),
     timezone  VARCHAR(64) NOT NULL
 );
 
@@ -50,6 +53,10 @@ CREATE TABLE IF NOT EXISTS office_closures (
     PRIMARY KEY (office_id, closed_on)
 );
 
+-- A case ends closed (handled: approved, rejected, resolved ...) or cancelled (withdrawn by
+-- the applicant or cancelled before it was handled); closed_at is when it ended either way,
+-- so it leaves the backlog then. A cancelled case counts in the volume received, never as
+-- completed work (processing time, on-time rate, cost per transaction).
 CREATE TABLE IF NOT EXISTS cases (
     case_id      BIGINT PRIMARY KEY,
     service_id   VARCHAR(64) NOT NULL,
@@ -59,10 +66,10 @@ CREATE TABLE IF NOT EXISTS cases (
     submitted_at TIMESTAMP NOT NULL,
     due_at       TIMESTAMP,
     closed_at    TIMESTAMP,
-    status       VARCHAR(16) NOT NULL CHECK (status IN ('open', 'closed')),
+    status       VARCHAR(16) NOT NULL CHECK (status IN ('open', 'closed', 'cancelled')),
     outcome      VARCHAR(32),
     CHECK (closed_at IS NULL OR closed_at >= submitted_at),
-    CHECK ((status = 'closed') = (closed_at IS NOT NULL)),
+    CHECK ((status = 'open') = (closed_at IS NULL)),
     CHECK (due_at IS NULL OR due_at >= submitted_at)
 );
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 # Each query counts the rows that break one rule; every count must be zero.
 VIOLATIONS = {
     "case closed before it was submitted": "SELECT COUNT(*) FROM cases WHERE closed_at < submitted_at",
-    "case status disagrees with closed_at": "SELECT COUNT(*) FROM cases WHERE (status = 'closed') <> (closed_at IS NOT NULL)",
+    "case status disagrees with closed_at": "SELECT COUNT(*) FROM cases WHERE (status = 'open') <> (closed_at IS NULL)",
     "case due before it was submitted": "SELECT COUNT(*) FROM cases WHERE due_at < submitted_at",
     "case of an unknown service": "SELECT COUNT(*) FROM cases c LEFT JOIN services s ON s.service_id = c.service_id WHERE s.service_id IS NULL",
     "case at an unknown office": "SELECT COUNT(*) FROM cases c LEFT JOIN offices o ON o.office_id = c.office_id WHERE o.office_id IS NULL",

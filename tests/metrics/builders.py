@@ -23,6 +23,9 @@ def utc(local: str | None) -> datetime | None:
 
 
 def cases(*rows: dict) -> pl.DataFrame:
+    """Rows give submitted_at, closed_at, due_at (local), and cancelled=True for a case that
+    ended cancelled or withdrawn (the frame has a cancelled column only when a row names it,
+    as an export without cancellations has none)."""
     defaults = dict(department_id="d1", service_id="s1", office_id="o1", region="r1", timezone=ZONE, channel="online", sla_days=10, due_at=None, closed_at=None)
     records = []
     for number, row in enumerate(rows, start=1):
@@ -40,8 +43,9 @@ def cases(*rows: dict) -> pl.DataFrame:
                 "submitted_at": utc(record["submitted_at"]),
                 "due_at": utc(record["due_at"]),
                 "closed_at": utc(record["closed_at"]),
-                "status": "closed" if record["closed_at"] else "open",
+                "status": ("cancelled" if record.get("cancelled") else "closed") if record["closed_at"] else "open",
                 "outcome": None,
+                **({"cancelled": bool(record.get("cancelled"))} if any("cancelled" in each for each in rows) else {}),
             }
         )
     return pl.DataFrame(
@@ -51,6 +55,7 @@ def cases(*rows: dict) -> pl.DataFrame:
             "region": pl.String, "timezone": pl.String, "channel": pl.String, "sla_days": pl.Int32,
             "submitted_at": pl.Datetime("us"), "due_at": pl.Datetime("us"), "closed_at": pl.Datetime("us"),
             "status": pl.String, "outcome": pl.String,
+            **({"cancelled": pl.Boolean} if any("cancelled" in each for each in rows) else {}),
         },
     )
 

@@ -26,7 +26,8 @@ DUE = (
     "COALESCE(c.due_at, ((((c.submitted_at AT TIME ZONE 'UTC') AT TIME ZONE o.timezone) + s.sla_days * INTERVAL '1 day')"
     " AT TIME ZONE o.timezone) AT TIME ZONE 'UTC')"
 )
-REGULAR = f"{SECONDS.format(a='c.closed_at', b='c.submitted_at')} >= 60"
+# handled work: not an administrative close, not cancelled or withdrawn
+REGULAR = f"{SECONDS.format(a='c.closed_at', b='c.submitted_at')} >= 60 AND c.status <> 'cancelled'"
 
 CASES_FROM = "FROM cases c JOIN services s ON s.service_id = c.service_id JOIN offices o ON o.office_id = c.office_id"
 
@@ -42,11 +43,11 @@ QUERIES = {
         {CASES_FROM} WHERE {IN_WEEK.format(ts='c.closed_at', zone='o.timezone')} AND {REGULAR} GROUP BY c.service_id""",
     "on_time": f"""
         SELECT c.service_id,
-               100.0 * SUM(CASE WHEN c.closed_at IS NOT NULL AND {IN_WEEK.format(ts='c.closed_at', zone='o.timezone')} AND c.closed_at <= {DUE} THEN 1 ELSE 0 END)
-               / SUM(CASE WHEN c.closed_at IS NOT NULL AND {IN_WEEK.format(ts='c.closed_at', zone='o.timezone')} THEN 1
+               100.0 * SUM(CASE WHEN c.closed_at IS NOT NULL AND {IN_WEEK.format(ts='c.closed_at', zone='o.timezone')} AND {REGULAR} AND c.closed_at <= {DUE} THEN 1 ELSE 0 END)
+               / SUM(CASE WHEN c.closed_at IS NOT NULL AND {IN_WEEK.format(ts='c.closed_at', zone='o.timezone')} AND {REGULAR} THEN 1
                           WHEN c.submitted_at < :period_end AND (c.closed_at IS NULL OR c.closed_at >= :period_end) AND {DUE} < :period_end THEN 1
                           ELSE 0 END) AS on_time_rate
-        {CASES_FROM} WHERE {DUE} IS NOT NULL AND (c.closed_at IS NULL OR {REGULAR}) GROUP BY c.service_id""",
+        {CASES_FROM} WHERE {DUE} IS NOT NULL GROUP BY c.service_id""",
     "stock": f"""
         SELECT c.service_id,
                COUNT(*) AS backlog,

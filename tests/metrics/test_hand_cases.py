@@ -104,6 +104,30 @@ def test_administrative_closes_are_left_out_and_counted_and_the_rule_can_be_swit
     assert off.rule_counts["admin_close_60s"] == 0
 
 
+def test_cancelled_cases_are_received_volume_leave_the_backlog_and_are_never_handled_work():
+    """Five handled closes in W10 (1, 2, 3, 4 and 10 days, each by its 10-day standard) and
+    two cancellations: one withdrawn after 20 days, long past its due date (it would have
+    been late), one cancelled 30 s after submission (not an administrative close). The
+    cancelled cases are in the volume and the net flow and leave the backlog when
+    cancelled, but not in processing time, the on-time rate or the cost per transaction."""
+    withdrawn = {"submitted_at": "2026-02-12 09:00", "closed_at": "2026-03-04 09:00", "cancelled": True}
+    quick = {"submitted_at": "2026-03-05 09:00:00", "closed_at": "2026-03-05 09:00:30", "cancelled": True}
+    data = facts(cases=make_cases(*five_closes_in_w10(), withdrawn, quick), costs=costs(("2026-03-02", "2026-03-08", 700.0)))
+    metrics = ["volume", "processing_time_median", "on_time_rate", "cost_per_transaction", "net_flow", "backlog"]
+    result = compute(data, metrics, by=["week"], first_day=date(2026, 2, 23), last_day=date(2026, 3, 8))
+    w10 = dict(period="2026-W10")
+    assert value(result, "processing_time_median", **w10) == pytest.approx(3.0)
+    assert row(result, "processing_time_median", **w10)["n"] == 5
+    on_time = row(result, "on_time_rate", **w10)
+    assert (on_time["numerator"], on_time["denominator"]) == (5, 5)
+    assert value(result, "cost_per_transaction", **w10) == pytest.approx(140.0)  # 700 / 5 handled
+    assert value(result, "volume", **w10) == 4  # submitted 2, 3 and 4 March, and the quick cancellation
+    assert value(result, "net_flow", **w10) == 4 - 7  # seven cases left the backlog
+    assert value(result, "backlog", period="2026-W09") == 3  # the withdrawn one still open then
+    assert value(result, "backlog", **w10) == 0
+    assert result.rule_counts["admin_close_60s"] == 0
+
+
 def test_a_case_crossing_midnight_and_the_week_boundary():
     # Submitted Sunday 23:50 of W10, closed Monday 00:10 of W11: counted in W10's volume,
     # in W11's closures, and it took 20 minutes.

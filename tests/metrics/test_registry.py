@@ -129,7 +129,7 @@ def test_a_kpi_on_a_new_column_is_a_registry_entry_and_the_engine_computes_it_un
     in the week of 2 March 2026 four cases close; one is reopened 3 days later, one 40 days
     later (not within 30), one not at all, and one is an administrative close (reopened,
     but left out by admin_close_60s) -> 1 of 3 = 33.3%."""
-    monkeypatch.setitem(OPTIONAL, "cases", {"reopened_at": pl.Datetime("us")})
+    monkeypatch.setitem(OPTIONAL, "cases", {**OPTIONAL["cases"], "reopened_at": pl.Datetime("us")})
     reopened = registry.Measure(
         "closed_reopened_30d", "closed", "regular cases closed in the period and reopened within 30 days",
         (pl.col("regular") & ((pl.col("reopened_at") - pl.col("closed_at")) <= pl.duration(days=30))).fill_null(False).sum(),

@@ -109,11 +109,12 @@ def test_numbers_match_plain_sql(duckdb_url: str, release: dict) -> None:
             "SELECT count(*) FROM cases WHERE service_id = 'passport' "
             "AND submitted_at >= TIMESTAMP '2026-09-30 23:00:00' AND submitted_at < TIMESTAMP '2026-11-01 00:00:00'"
         ).scalar_one()
-        # August to October 2026: 31 Jul 23:00 UTC to 1 Nov 00:00 UTC; administrative closes (< 60 s) left out
+        # August to October 2026: 31 Jul 23:00 UTC to 1 Nov 00:00 UTC; administrative closes (< 60 s)
+        # and withdrawn applications (cancelled: never decided) left out
         median = conn.exec_driver_sql(
             "SELECT median(epoch(closed_at - submitted_at) / 86400.0), count(*) FROM cases WHERE service_id = 'passport' "
             "AND closed_at >= TIMESTAMP '2026-07-31 23:00:00' AND closed_at < TIMESTAMP '2026-11-01 00:00:00' "
-            "AND epoch(closed_at - submitted_at) >= 60"
+            "AND epoch(closed_at - submitted_at) >= 60 AND status <> 'cancelled'"
         ).one()
     engine.dispose()
     folder = Path(release["folder"])
