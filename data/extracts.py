@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Connection, Engine
 
+from data.adbc_pool import POOL
 from data.database import DatabaseError, busy_error, connect, describe, libpq_uri
 from data.row_security import setting_value, viewer_scope
 
@@ -277,14 +278,13 @@ def _check(extract: Extract, frame: pl.DataFrame, categorical: Sequence[str] = (
 
 
 def _run_adbc(engine: Engine, statement: sa.TextClause, departments: str, categorical: Sequence[str] = ()) -> pl.DataFrame:
-    """PostgreSQL through ADBC: binary COPY decoded to Arrow in C, with bound parameters.
-    ``departments``: the value of kpi.departments (row-level security), set for the
-    session of this connection of its own, which ends with the extract."""
-    import adbc_driver_postgresql.dbapi as adbc
-
+    """PostgreSQL through ADBC: binary COPY decoded to Arrow in C, with bound parameters,
+    on a connection of the process's pool (data/adbc_pool.py). ``departments``: the value
+    of kpi.departments (row-level security), set on that connection before the query; the
+    pool resets it when the extract gives the connection back."""
     compiled = statement.compile(dialect=_NUMBERED_POSTGRESQL, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[key] for key in compiled.positiontup or ()]
-    with adbc.connect(libpq_uri(engine)) as conn, conn.cursor() as cursor:
+    with POOL.borrow(libpq_uri(engine)) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT set_config('kpi.departments', $1, false)", [departments])
         cursor.fetchall()
         cursor.execute(compiled.string, params)
