@@ -73,3 +73,8 @@ def clear_by_choices(week: str) -> tuple[date, date]:
     end) and the one proposed (a quarter after it)."""
     sunday = parse_week(week) + timedelta(days=6)
     return sunday + timedelta(days=1), sunday + timedelta(weeks=CLEAR_BY_WEEKS)
+
+
+def week_end(week: str) -> date:
+    """The Sunday of an ISO week: published periods over by then are the week's."""
+    return parse_week(week) + timedelta(days=6)

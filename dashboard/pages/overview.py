@@ -6,7 +6,7 @@ import _boot  # noqa: F401  (first: makes the project importable; see dashboard/
 import streamlit as st
 
 from anomalies import links
-from dashboard import components, overview_data, overview_figures, params, state
+from dashboard import components, overview_data, overview_figures, params, published_data, published_sections, state
 from dashboard.text import plain
 from metrics.report_periods import PERIOD_KINDS, PERIOD_WORDS
 from metrics.summary import sentences
@@ -14,6 +14,8 @@ from metrics.summary import sentences
 context = state.open_or_stop()
 st.title("Weekly scorecard")
 state.data_as_of(context)
+if context.as_of is None and published_sections.overview_section(context, state.ALL, state.ALL, published_data.today(), "All departments"):
+    st.stop()  # only published series so far: no week to score
 components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 components.missing_data(
@@ -56,6 +58,7 @@ with below_column:
     st.markdown(overview_figures.ranked(rows, composite["below"]))
 
 components.tiles(rows, card.history, overview_figures.tile_hrefs(rows, week, in_department, in_service))
+published_sections.overview_section(context, department, service, overview_data.week_end(week), scope_name)
 
 st.subheader("Where", anchor=False)
 if where.ranking.height:
