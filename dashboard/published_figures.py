@@ -154,7 +154,7 @@ def section_html(rows: pl.DataFrame, where: dict[str, str]) -> str:
 def trend_figure(trend: pl.DataFrame, label: str, unit: str, grain: str) -> go.Figure:
     """The series at its own grain, with the source's target as a dashed line."""
     scale = 100 if unit == "%" else 1
-    axis = f"{label} ({unit})" if unit not in ("count",) else label
+    axis = {"%": "% of the total", "count": "Count", "£": "£"}.get(unit, unit)
     figure = charts.base(f"{label}, {PER_GRAIN[grain]}", 360, legend_above=True)
     figure.add_scatter(
         x=trend["period_start"].to_list(), y=[None if v is None else scale * v for v in trend["value"]], name=label,
@@ -166,6 +166,8 @@ def trend_figure(trend: pl.DataFrame, label: str, unit: str, grain: str) -> go.F
         charts.target_line(figure, scale * float(targets[0]), f"Target {value_text(float(targets[0]), unit)}")
     figure.update_yaxes(title=axis, rangemode="tozero")
     figure.update_xaxes(title=None)
+    # the legend (series and target) under the title, not on it
+    figure.update_layout(showlegend=True, margin={"t": charts.LEGEND_MARGIN_TOP}, height=360 + charts.LEGEND_MARGIN_TOP - 40)
     return figure
 
 

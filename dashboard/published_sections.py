@@ -19,13 +19,19 @@ NOTE = (
 )
 
 
-def overview_section(context: state.Context, department: str, service: str, day: date, scope_name: str) -> bool:
-    """Show the section when the scope has published series; True when it had some."""
+def overview_section(context: state.Context, department: str, service: str, day: date, scope_name: str, *,
+                     no_events: bool = False) -> bool:
+    """Show the section when the scope has published series; True when it had some.
+    ``no_events``: the scope has no cases, calls or ratings in the weeks shown (say so)."""
     where = published_data.scope_of(department, service)
     rows = published_data.scorecard(context, where, day)
     if rows.is_empty():
         return False
     st.subheader("Published series", anchor=False)
+    if no_events:
+        st.info(plain(f"{scope_name} has no cases, calls, visits or ratings in the 13 weeks to this week, so its weekly "
+                      "measures further down are empty: its figures are these published series, at the grain they were published."),
+                icon=":material/info:")
     st.markdown(plain(published_figures.summary(rows, scope_name)))
     st.markdown(published_figures.section_html(rows, where), unsafe_allow_html=True)
     st.dataframe(published_figures.scorecard_table(rows), hide_index=True, width="stretch")

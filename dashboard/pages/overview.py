@@ -43,6 +43,11 @@ st.markdown("\n".join(f"- {plain(sentence)}" for sentence in [*sentences(card, w
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")
 
+# A scope with no cases, calls or ratings but published series (a department that imported
+# only published figures) shows those first: its weekly measures are all empty.
+published_first = overview_data.without_events(card) and published_sections.overview_section(
+    context, department, service, overview_data.week_end(week), scope_name, no_events=True)
+
 composite = card.composite.row(0, named=True)
 score_column, above_column, below_column = st.columns([1, 2, 2])
 with score_column:
@@ -58,7 +63,8 @@ with below_column:
     st.markdown(overview_figures.ranked(rows, composite["below"]))
 
 components.tiles(rows, card.history, overview_figures.tile_hrefs(rows, week, in_department, in_service))
-published_sections.overview_section(context, department, service, overview_data.week_end(week), scope_name)
+if not published_first:
+    published_sections.overview_section(context, department, service, overview_data.week_end(week), scope_name)
 
 st.subheader("Where", anchor=False)
 if where.ranking.height:

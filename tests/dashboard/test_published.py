@@ -145,3 +145,19 @@ def test_nhs_englands_a_and_e_on_the_overview_and_its_page(nhs_url, monkeypatch)
     assert "lowest 84.23% in Feb 2019, highest 90.98% in Aug 2016" in _text(page)
     services = _table(page, "Service")
     assert len(services) == 3 and set(services["Status"]) <= {"✖ Off target", "▲ Near target", "✔ On target"}
+
+
+def test_a_department_with_only_published_series_sees_them_first(duckdb_url, tmp_path, monkeypatch):
+    """NHS England A&E imported beside the small world: its weekly measures are empty, so
+    the Overview says so and shows its published series before them."""
+    if not NHS_AE_FILE.is_file():
+        pytest.skip(f"the real file is not at {NHS_AE_FILE}")
+    path = tmp_path / "beside.duckdb"
+    shutil.copy(duckdb_url.removeprefix("duckdb:///"), path)
+    import_file(NHS_AE_FILE, "nhs_ae", f"duckdb:///{path}")
+    with app_on(f"duckdb:///{path}", monkeypatch):
+        nhs = _open(department="nhs_england_ae")
+        civil = _open(department="civil")
+    assert [i.value for i in nhs.info][0].startswith(plain("NHS England A&E has no cases, calls, visits or ratings in the 13 weeks to this week"))
+    assert "Published series" in [s.value for s in nhs.subheader]
+    assert "Published series" not in [s.value for s in civil.subheader]  # civil has none
