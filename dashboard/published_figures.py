@@ -224,3 +224,9 @@ def peers_summary(peers: pl.DataFrame, column: str, names: dict[str, str], unit:
         return f"In {period}, one {noun}: {names.get(low[column], low[column])} ({value_text(low['value'], unit)}){met}."
     return (f"In {period}, {present.height} {noun}{'s' if present.height != 1 else ''}: lowest {names.get(low[column], low[column])} "
             f"({value_text(low['value'], unit)}), highest {names.get(high[column], high[column])} ({value_text(high['value'], unit)}){met}.")
+
+
+def go_down(noun: str) -> str:
+    """'Pick an office above to go down a level. '"""
+    article = "an" if noun[:1] in "aeiou" else "a"
+    return f"Pick {article} {noun} above to go down a level. "

@@ -59,11 +59,12 @@ else:
     noun = published.DIMENSION_WORDS[below]
     st.subheader(f"By {noun}", anchor=False)
     starts = published_data.period_starts(trend)
+    period_column, _rest = st.columns([1, 3])
     start = params.choice("Period", "at", [s.isoformat() for s in starts], starts[0].isoformat(),
-                          format_func=lambda s: published_figures.period_label(published_data.as_date(s), grain))
+                          format_func=lambda s: published_figures.period_label(published_data.as_date(s), grain), container=period_column)
     period = published_figures.period_label(published_data.as_date(start), grain)
     peers = published_data.peers(scoped, below, published_data.as_date(start))
     names = published_data.names(context, below)
     st.markdown(f"**{plain(published_figures.peers_summary(peers, below, names, unit, period))}**")
     components.table(published_figures.peers_table(peers, below, names, unit), f"published-{series}-{noun}-{start}")
-    st.caption(plain(f"Pick a {noun} above to go down a level. " + published.stops_here(chosen, label)))
+    st.caption(plain(published_figures.go_down(noun) + published.stops_here(chosen, label)))
