@@ -27,6 +27,7 @@ PAGES = {
     "catalogue": "catalogue",
     "tables": "tables",
     "audit": "audit",
+    "published": "published",
 }
 
 # URL parameters shared by links and pages.

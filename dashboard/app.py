@@ -52,6 +52,7 @@ def run() -> None:
             "Performance": [
                 st.Page(PAGES / "overview.py", url_path=PATHS["overview"], title="Weekly scorecard", icon=":material/dashboard:", default=True),
                 st.Page(PAGES / "drilldown.py", url_path=PATHS["drilldown"], title="Drill-down", icon=":material/account_tree:"),
+                st.Page(PAGES / "published.py", url_path=PATHS["published"], title="Published series", icon=":material/query_stats:"),
                 st.Page(PAGES / "queues.py", url_path=PATHS["queues"], title="Queues", icon=":material/groups:"),
                 st.Page(PAGES / "satisfaction.py", url_path=PATHS["satisfaction"], title="Satisfaction and digital", icon=":material/sentiment_satisfied:"),
                 st.Page(PAGES / "anomalies.py", url_path=PATHS["anomalies"], title="Anomalies", icon=":material/notifications_active:"),

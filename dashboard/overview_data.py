@@ -73,3 +73,13 @@ def clear_by_choices(week: str) -> tuple[date, date]:
     end) and the one proposed (a quarter after it)."""
     sunday = parse_week(week) + timedelta(days=6)
     return sunday + timedelta(days=1), sunday + timedelta(weeks=CLEAR_BY_WEEKS)
+
+
+def week_end(week: str) -> date:
+    """The Sunday of an ISO week: published periods over by then are the week's."""
+    return parse_week(week) + timedelta(days=6)
+
+
+def without_events(card: Scorecard) -> bool:
+    """No case, call, visit or rating behind any measure in the card's 13 weeks."""
+    return int(card.history["n"].fill_null(0).sum()) == 0

@@ -42,16 +42,19 @@ def choice(
     format_func: Callable[[str], str] = str,
     container=st,
     help: str | None = None,
+    widget: str | None = None,
 ) -> str:
     """A select box whose value is ``?key=value`` in the URL (an unknown value falls back
-    to the default: a shared link never breaks the page)."""
+    to the default: a shared link never breaks the page). ``widget``: the widget's own
+    name, where another page's select box of the same ``key`` offers other options (a
+    widget whose options change starts again from its first option, whatever the URL)."""
     options = list(options)
     if not options:
         return default
     wanted = st.query_params.get(key, default)
     if wanted not in options:
         wanted = default if default in options else options[0]
-    widget_key = f"param-{key}"
+    widget_key = f"param-{widget or key}"
     if widget_key in st.session_state and st.session_state[widget_key] not in options:
         del st.session_state[widget_key]
     if widget_key not in st.session_state:

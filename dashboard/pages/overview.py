@@ -6,7 +6,7 @@ import _boot  # noqa: F401  (first: makes the project importable; see dashboard/
 import streamlit as st
 
 from anomalies import links
-from dashboard import components, overview_data, overview_figures, params, state
+from dashboard import components, overview_data, overview_figures, params, published_data, published_sections, state
 from dashboard.text import plain
 from metrics.report_periods import PERIOD_KINDS, PERIOD_WORDS
 from metrics.summary import sentences
@@ -14,6 +14,8 @@ from metrics.summary import sentences
 context = state.open_or_stop()
 st.title("Weekly scorecard")
 state.data_as_of(context)
+if context.as_of is None and published_sections.overview_section(context, state.ALL, state.ALL, published_data.today(), "All departments"):
+    st.stop()  # only published series so far: no week to score
 components.stop_without_data(context, "There are no cases or contacts in the database yet.")
 
 components.missing_data(
@@ -41,6 +43,11 @@ st.markdown("\n".join(f"- {plain(sentence)}" for sentence in [*sentences(card, w
 if card.partial:
     st.warning(f"{week} is not over yet: its figures are partial and are not compared or judged.", icon=":material/schedule:")
 
+# A scope with no cases, calls or ratings but published series (a department that imported
+# only published figures) shows those first: its weekly measures are all empty.
+published_first = overview_data.without_events(card) and published_sections.overview_section(
+    context, department, service, overview_data.week_end(week), scope_name, no_events=True)
+
 composite = card.composite.row(0, named=True)
 score_column, above_column, below_column = st.columns([1, 2, 2])
 with score_column:
@@ -56,6 +63,8 @@ with below_column:
     st.markdown(overview_figures.ranked(rows, composite["below"]))
 
 components.tiles(rows, card.history, overview_figures.tile_hrefs(rows, week, in_department, in_service))
+if not published_first:
+    published_sections.overview_section(context, department, service, overview_data.week_end(week), scope_name)
 
 st.subheader("Where", anchor=False)
 if where.ranking.height:

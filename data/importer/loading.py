@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -420,3 +421,22 @@ def database_file_missing(engine: Engine) -> bool:
         return False
     path = duckdb_path(str(engine.url))
     return path is not None and not Path(path).exists()
+
+
+def known_series(engine: Engine) -> dict[str, tuple[str, str]]:
+    """{series id: (kind, unit)} of the database's series table, for the observations'
+    share check. A database not made yet (no file, or no series table) knows the series
+    its first import will create it with (the registry's, sql/schema/061), read from
+    the schema made in memory."""
+    if not database_file_missing(engine):
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT series_id, kind, unit FROM series")).all()
+            return {series_id: (kind, unit) for series_id, kind, unit in rows}
+        except sa.exc.DBAPIError:  # no series table yet
+            pass
+    with duckdb.connect() as empty:  # in memory, gone at the end
+        for statement in schema_statements(include_indexes=False, dialect="duckdb"):
+            empty.execute(statement)
+        rows = empty.execute("SELECT series_id, kind, unit FROM series").fetchall()
+    return {series_id: (kind, unit) for series_id, kind, unit in rows}

@@ -66,6 +66,7 @@ RESERVED_RULES = {
     "answered_before_arrival", "ended_before_arrival", "ended_before_answer", "abandoned_but_answered",
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
     "negative_cost", "no_figure", "negative_numerator", "denominator_not_positive", "negative_n",
+    "numerator_above_denominator",
 }
 _MISSING = object()
 

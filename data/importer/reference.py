@@ -11,7 +11,7 @@ output, kept equal to it by tests/imports/test_reference.py.
 from __future__ import annotations
 
 from data.importer.mapping import FIELD_OPTIONS, RESERVED_RULES, RULE_OPTIONS, SOURCE_OPTIONS, UNPIVOT_OPTIONS
-from data.importer.targets import DIMENSIONS, TARGETS, Column
+from data.importer.targets import DIMENSIONS, SHARE_CHECK, TARGETS, Column
 
 SOURCE_KEYS = {
     "name": "required: the source's stable name; ties its imports together (a newer export updates the rows an earlier one made)",
@@ -124,6 +124,8 @@ def targets_reference() -> str:
         if target.checks:
             out += ["Invariants (a row that breaks one is quarantined under that name):", ""]
             out += [f"- `{check.rule}`: `{check.condition}` (points at `{check.column}`)" for check in target.checks]
+            if target.table == "observations":
+                out += [f"- {SHARE_CHECK}"]
             out += [""]
         if target.references:
             out += ["Must exist (or be made by `[dimensions.*]`): " + ", ".join(f"`{c}` in `{t}`" for c, t in target.references.items()) + ".", ""]

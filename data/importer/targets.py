@@ -37,6 +37,15 @@ class Check:
     column: str  # the column the message points at
 
 
+# An invariant over a row and its series: an observation of a share (a ratio series in %)
+# whose numerator is above its denominator, above 100%, is quarantined under this name
+# (data/importer/validating.py). Other ratios (cost per transaction in £, speed of answer
+# in seconds) may well have a numerator above the denominator.
+SHARE_RULE = "numerator_above_denominator"
+SHARE_CHECK = (f"`{SHARE_RULE}`: `numerator <= denominator` where the row's series is a share (kind ratio, unit %), "
+               "read from the database's series table, or else from the mapping's [dimensions.series] (points at `numerator`)")
+
+
 @dataclass(frozen=True)
 class Target:
     """A fact table an import can write."""

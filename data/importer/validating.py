@@ -14,7 +14,13 @@ A record takes the first fate that applies, in this order:
    its column or its dimension's (``wrong_type``, ``too_long``, ``not_allowed_value``);
 7. an event before [source] earliest_date or after the import's time plus the tolerance
    (``before_earliest_date``, ``after_import_time``);
-8. the table's own invariants (e.g. ``closed_before_submitted``).
+8. the table's own invariants (e.g. ``closed_before_submitted``); for observations also
+   ``numerator_above_denominator``: a share (a ratio series in %, such as the A&E 4-hour
+   standard) whose numerator exceeds its denominator, above 100%, which no share can be.
+   Whether a series is a share is read from the database's ``series`` table (a row
+   there wins, as the import keeps existing rows) or else from the mapping's own
+   [dimensions.series]; ratios in other units (cost per transaction in £, speed of
+   answer in seconds) may well have a numerator above the denominator.
 
 Repairs and flags are counted over the rows finally loaded, so "197 repaired" means 197
 rows in the table carry a repaired value.
@@ -34,7 +40,7 @@ from data.importer.errors import ImportFailed
 from data.importer.fields import compute_fields
 from data.importer.mapping import Mapping, Source, Unpivot
 from data.importer.reading import RawBatch, normalise
-from data.importer.targets import DIMENSIONS, Column
+from data.importer.targets import DIMENSIONS, SHARE_RULE, Column
 
 KEY_SEPARATOR = "\x1f"
 REJECT_SCHEMA = {
@@ -199,10 +205,13 @@ def unpivot_frame(frame: pl.DataFrame, unpivot: Unpivot) -> pl.DataFrame:
     return long.sort("_line", CELL_COLUMN)
 
 
-def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None) -> BatchOutcome:
+def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None,
+             known_series: dict[str, tuple[str, str]] | None = None) -> BatchOutcome:
     """Compute the fields of a batch and give every record exactly one fate.
 
     ``plausible``: the window events must fall in (default: ``plausible_window`` now).
+    ``known_series``: {series id: (kind, unit)} of the database's series table, for the
+    observations' share check (None: only the mapping's [dimensions.series] is known).
     """
     plausible = plausible or plausible_window(mapping.source)
     source = mapping.source
@@ -334,7 +343,41 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
                      lambda rows, cond=check.condition, names=names: pl.select(pl.concat_str(
                          [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
 
+    if target.table == "observations":
+        _check_shares(fates, typed, frame, mapping, known_series or {}, sources)
+
     return _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label)
+
+
+
+def _series_attribute(frame: pl.DataFrame, mapping: Mapping, column: str) -> pl.Series:
+    """The mapping's [dimensions.series] ``column`` (kind, unit) per row; null without one."""
+    for dimension in mapping.dimensions:
+        if dimension.table == "series" and column in dimension.columns:
+            kind, value = dimension.columns[column]
+            if kind == "field":
+                return frame.get_column(value).cast(pl.String)
+            return pl.repeat(None if value is None else str(value), frame.height, eager=True, dtype=pl.String)
+    return pl.repeat(None, frame.height, eager=True, dtype=pl.String)
+
+
+def _check_shares(fates: _Fates, typed: pl.DataFrame, frame: pl.DataFrame, mapping: Mapping,
+                  known_series: dict[str, tuple[str, str]], sources: dict[str, str]) -> None:
+    """Quarantine a share's observation whose numerator is above its denominator."""
+    series = typed.get_column("series")
+    known_kind = series.replace_strict({k: v[0] for k, v in known_series.items()}, default=None, return_dtype=pl.String)
+    known_unit = series.replace_strict({k: v[1] for k, v in known_series.items()}, default=None, return_dtype=pl.String)
+    is_known = series.is_in(list(known_series))
+    kind = pl.select(pl.when(pl.lit(is_known)).then(pl.lit(known_kind)).otherwise(pl.lit(_series_attribute(frame, mapping, "kind")))).to_series()
+    unit = pl.select(pl.when(pl.lit(is_known)).then(pl.lit(known_unit)).otherwise(pl.lit(_series_attribute(frame, mapping, "unit")))).to_series()
+    numerator, denominator = typed.get_column("numerator"), typed.get_column("denominator")
+    above = ((kind == "ratio") & (unit == "%") & (numerator > denominator)).fill_null(False)
+    if not above.any():
+        return
+    fates.assign(above, SHARE_RULE, "quarantined", sources.get("numerator", "numerator"),
+                 lambda rows: pl.select(pl.format(
+                     "numerator {} is above denominator {}: {} is a share (%), which cannot be above 100%",
+                     pl.lit(numerator.filter(rows)), pl.lit(denominator.filter(rows)), pl.lit(series.filter(rows)))).to_series())
 
 
 def _check_plausible(fates: _Fates, typed: pl.DataFrame, events: tuple[str, ...], plausible: Plausible,

@@ -132,15 +132,15 @@ def test_periods_counts_and_invariants_of_an_aggregate_file(tmp_path):
     url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
     result = import_file(export, mapping, url)
     r = result.reconciliation
-    assert (r.read, r.loaded) == (6, 3)
-    assert r.quarantined == {"bad_number": 1, "bad_period": 1, "denominator_not_positive": 1}
+    assert (r.read, r.loaded) == (6, 2)
+    assert r.quarantined == {"bad_number": 1, "bad_period": 1, "denominator_not_positive": 1, "numerator_above_denominator": 1}
     assert r.excluded == {}
-    # A numerator above its denominator is the mapping's to refuse (a cost per transaction
-    # is such a ratio): here 100 of 90 loads; "21,289.0" is a whole number.
+    assert r.balanced
+    # 100 met of 90 is above 100% for a share (a ratio in %): the target itself refuses it.
+    # "21,289.0" is a whole number.
     assert rows(url, "SELECT source, series, service_id, grain, period_start, period_end, numerator, denominator, target "
                      "FROM observations ORDER BY period_start") == [
         ("standards", "standard_met", "passports", "financial_year", date(2016, 4, 1), date(2017, 3, 31), 21_289.0, 25_000.0, 0.9),
-        ("standards", "standard_met", "passports", "financial_year", date(2018, 4, 1), date(2019, 3, 31), 100.0, 90.0, 0.9),
         ("standards", "standard_met", "passports", "financial_year", date(2019, 4, 1), date(2020, 3, 31), 80.0, 100.0, None),
     ]
     rejects = {rule: (line, column, message) for line, column, rule, message in
@@ -148,13 +148,15 @@ def test_periods_counts_and_invariants_of_an_aggregate_file(tmp_path):
     assert rejects["bad_number"] == (3, "met", "met '21289.5' is not a whole number")
     assert rejects["bad_period"] == (5, "year", "year 'Q3 2017' is not a financial year like 2016-17 or 2016/17")
     assert rejects["denominator_not_positive"][:2] == (6, "total")  # the column it came from
+    assert rejects["numerator_above_denominator"] == (
+        4, "numerator", "numerator 100.0 is above denominator 90.0: standard_met is a share (%), which cannot be above 100%")
     assert json.loads(rows(url, "SELECT raw_row FROM import_rejects WHERE rule = 'bad_period'")[0][0])["year"] == "Q3 2017"
     # No department_id of their own: the observations belong to their service's department.
     engine = create_engine(url)
     try:
         window = {"first_day": date(2016, 1, 1), "last_day": date(2020, 12, 31)}
         seen = run_extract(engine, "observations", departments=["ircc"], **window)
-        assert seen.get_column("department_id").to_list() == ["ircc"] * 3
+        assert seen.get_column("department_id").to_list() == ["ircc"] * 2
         assert seen.get_column("kind").unique().to_list() == ["ratio"]
         assert run_extract(engine, "observations", departments=["transport"], **window).height == 0
     finally:
@@ -168,7 +170,7 @@ def test_a_period_field_with_when_is_empty_where_it_is_not_true(tmp_path):
     url = f"duckdb:///{tmp_path / 'kpi.duckdb'}"
     r = import_file(export, mapping, url).reconciliation
     # Q3 2017 is not read, so not bad_period: its period is empty instead (missing_value).
-    assert r.quarantined == {"bad_number": 1, "missing_value": 1, "denominator_not_positive": 1}
+    assert r.quarantined == {"bad_number": 1, "missing_value": 1, "denominator_not_positive": 1, "numerator_above_denominator": 1}
 
 
 def test_a_field_the_target_does_not_take_is_an_error_unless_ignored(tmp_path):
@@ -317,3 +319,21 @@ def test_a_registry_kpi_may_be_the_series(tmp_path):
     mapping.write_text(text[: text.index("[dimensions.series]")].replace('"digital_take_up"', '"no_such_kpi"'))
     with pytest.raises(ImportFailed, match=r"series 'no_such_kpi' is not in series: add a \[dimensions.series\] section"):
         import_file(export, mapping, f"duckdb:///{tmp_path / 'other.duckdb'}")
+
+
+def test_only_a_share_refuses_a_numerator_above_its_denominator(tmp_path):
+    """A ratio in £ (cost per transaction: cost over transactions) has a numerator far above
+    its denominator and loads; a share named by the registry (digital take-up, known from
+    the schema even before the database exists) does not."""
+    mapping, export = _write(tmp_path)
+    mapping.write_text(MAPPING.format(extra="").replace('unit = { value = "%" }', 'unit = { value = "£" }'))
+    export.write_text("year,service,met,total,target,note\n2018-19,Passports,3800.0,100.0,40.0,a\n")
+    url = f"duckdb:///{tmp_path / 'cost.duckdb'}"
+    assert import_file(export, mapping, url).reconciliation.loaded == 1
+    text = MAPPING.format(extra="").replace('value = "standard_met"', 'value = "digital_take_up"')
+    mapping.write_text(text[: text.index("[dimensions.series]")])
+    export.write_text("year,service,met,total,target,note\n2018-19,Passports,120.0,100.0,0.8,a\n2019-20,Passports,60.0,100.0,0.8,b\n")
+    url = f"duckdb:///{tmp_path / 'take_up.duckdb'}"
+    r = import_file(export, mapping, url).reconciliation
+    assert (r.read, r.loaded, r.quarantined) == (2, 1, {"numerator_above_denominator": 1})
+    assert rows(url, "SELECT numerator, denominator FROM observations") == [(60.0, 100.0)]
