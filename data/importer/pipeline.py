@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from data.database import create_engine, describe
 from data.importer.errors import ImportFailed, close_matches
-from data.importer.loading import Written, database_file_missing, write
+from data.importer.loading import Written, database_file_missing, known_references, write
 from data.importer.mapping import Mapping, load_mapping
 from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
 from data.importer.reconciling import Reconciliation
@@ -259,13 +259,14 @@ def import_file(
         from data.importer.validating import plausible_window, validate
 
         plausible = plausible_window(mapping.source)
+        known = known_references(engine, mapping)
 
         phases: dict[str, float] = {}
         with staging_folder() as (folder, notes):
             stage = Stage(folder, mapping)
             mark = time.perf_counter()
             for batch in _read_ahead(reader.batches()):
-                stage.add(validate(batch, mapping, reader.line_label, plausible))
+                stage.add(validate(batch, mapping, reader.line_label, plausible, known))
                 bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
                 _check_unparseable(stage, mapping, path, final=False)
                 _check_quarantined(stage.read, stage.quarantined, stage.examples, mapping, path, final=False)

@@ -14,7 +14,10 @@ A record takes the first fate that applies, in this order:
    its column or its dimension's (``wrong_type``, ``too_long``, ``not_allowed_value``);
 7. an event before [source] earliest_date or after the import's time plus the tolerance
    (``before_earliest_date``, ``after_import_time``);
-8. the table's own invariants (e.g. ``closed_before_submitted``).
+8. the table's own invariants (e.g. ``closed_before_submitted``);
+9. an id its dimension lacks, for the columns a target quarantines them in (a roster's
+   ``unknown_office``). Then, over the whole file (staging.py), a repeated key and an
+   overlapping span (``overlapping_shift``).
 
 Repairs and flags are counted over the rows finally loaded, so "197 repaired" means 197
 rows in the table carry a repaired value.
@@ -199,10 +202,13 @@ def unpivot_frame(frame: pl.DataFrame, unpivot: Unpivot) -> pl.DataFrame:
     return long.sort("_line", CELL_COLUMN)
 
 
-def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None) -> BatchOutcome:
+def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None,
+             known: dict[str, frozenset[str]] | None = None) -> BatchOutcome:
     """Compute the fields of a batch and give every record exactly one fate.
 
     ``plausible``: the window events must fall in (default: ``plausible_window`` now).
+    ``known``: for the target's ``quarantine_unknown`` columns, the ids their dimension
+    holds (read by the pipeline); a row naming another is quarantined under the rule's name.
     """
     plausible = plausible or plausible_window(mapping.source)
     source = mapping.source
@@ -333,6 +339,14 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
         fates.assign(mask, check.rule, "quarantined", sources.get(check.column, check.column),
                      lambda rows, cond=check.condition, names=names: pl.select(pl.concat_str(
                          [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
+    for name, rule in target.quarantine_unknown.items():
+        if known is None or name not in known:
+            continue
+        table = target.references[name]
+        values = typed.get_column(name)
+        fates.assign(values.is_not_null() & ~values.is_in(sorted(known[name])), rule, "quarantined", sources.get(name, name),
+                     lambda rows, v=values, n=name, t=table: _as_messages(
+                         v, rows, f"{n} {{}} is not in {t}: add it to {t} first (or correct the id in the file)"))
 
     return _outcome(batch, raw, mapping, fates, typed, frame, key, marks, parse_stats, line_label)
 
