@@ -135,18 +135,23 @@ class Problem:
 
 
 def shift_problems(edited: pl.DataFrame) -> list[Problem]:
-    """Every problem of an edited week (EDIT_COLUMNS, local times), by row: the importer's
-    rules for rosters (targets.TARGETS['rosters'] and the overlap rule), and empty cells.
-    Rows left wholly empty are ignored (an editor's blank new row)."""
+    """The problem of each bad row of an edited week (EDIT_COLUMNS, local times), by row:
+    as in the importer, the first rule a row breaks, in the importer's order (empty cells,
+    too long an id, targets.TARGETS['rosters'] checks, then overlaps among the rows that
+    pass). Rows left wholly empty are ignored (an editor's blank new row)."""
     problems: list[Problem] = []
     rows = edited.with_row_index("_row", offset=1)
-    blank = pl.all_horizontal(pl.col("person_or_team", "shift_start", "shift_end").is_null())
-    rows = rows.filter(~blank)
+    rows = rows.filter(~pl.all_horizontal(pl.col("person_or_team", "shift_start", "shift_end").is_null()))
+
+    def mark(condition: pl.Expr, rule: str, message: str) -> None:
+        nonlocal rows
+        bad = rows.filter(condition.fill_null(False))
+        problems.extend(Problem(row, rule, message) for row in bad.get_column("_row").to_list())
+        rows = rows.filter(~condition.fill_null(False))
+
     for name, label in (("person_or_team", "the person or team"), ("shift_start", "the start"), ("shift_end", "the end")):
-        for row in rows.filter(pl.col(name).is_null()).get_column("_row").to_list():
-            problems.append(Problem(row, "missing_value", f"{label} is empty"))
-    long = rows.filter(pl.col("person_or_team").str.len_chars() > 64).get_column("_row").to_list()
-    problems += [Problem(row, "too_long", "the person or team id is longer than 64 characters") for row in long]
+        mark(pl.col(name).is_null(), "missing_value", f"{label} is empty")
+    mark(pl.col("person_or_team").str.len_chars() > 64, "too_long", "the person or team id is longer than 64 characters")
     words = {
         "shift_ends_before_start": "the shift ends before (or when) it starts",
         "shift_longer_than_16_hours": "the shift is longer than 16 hours",
@@ -154,14 +159,13 @@ def shift_problems(edited: pl.DataFrame) -> list[Problem]:
         "break_not_shorter_than_shift": "the break is as long as the shift or longer",
     }
     for check in TARGET.checks:
-        broken = rows.filter(~pl.sql_expr(check.condition).fill_null(True)).get_column("_row").to_list()
-        problems += [Problem(row, check.rule, words.get(check.rule, f"breaks {check.condition}")) for row in broken]
+        mark(~pl.sql_expr(check.condition), check.rule, words.get(check.rule, f"breaks {check.condition}"))
     assert TARGET.no_overlap is not None
     who, start, end = TARGET.no_overlap
     for row, other, other_start, other_end in overlapping(rows, who, start, end, "_row").iter_rows():
         problems.append(Problem(row, "overlapping_shift", f"it overlaps row {other} ({other_start:%a %d %b %H:%M}-{other_end:%H:%M}) "
                                 "of the same person or team"))
-    return sorted(problems, key=lambda p: (p.row, p.rule))
+    return sorted(problems, key=lambda p: p.row)
 
 
 def save_week(engine: Engine, viewer: Viewer, *, office_id: str, timezone: str, first_day: dt.date, edited: pl.DataFrame,
@@ -187,20 +191,22 @@ def save_week(engine: Engine, viewer: Viewer, *, office_id: str, timezone: str, 
     with scoped_transaction(engine, departments) as conn:
         bounds = pl.DataFrame({"d": [dt.datetime.combine(first_day, dt.time()), dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())]})
         start, end = bounds.select(to_utc("d", timezone)).to_series().to_list()
-        existing = set(conn.execute(sa.text(
-            "SELECT shift_id FROM roster_shifts WHERE office_id = :office AND shift_start >= :start AND shift_start < :end"),
-            {"office": office_id, "start": start, "end": end}).scalars())
+        existing = {row[0]: tuple(row[1:]) for row in conn.execute(sa.text(
+            "SELECT shift_id, person_or_team, shift_start, shift_end, break_minutes FROM roster_shifts "
+            "WHERE office_id = :office AND shift_start >= :start AND shift_start < :end"),
+            {"office": office_id, "start": start, "end": end})}
         kept = {i for i in rows.get_column("shift_id").drop_nulls().to_list() if i in existing}
-        removed = existing - kept
+        removed = set(existing) - kept
         for shift_id in sorted(removed):
             conn.execute(sa.text("DELETE FROM roster_shifts WHERE shift_id = :id"), {"id": shift_id})
         changed = 0
         for row in rows.filter(pl.col("shift_id").is_in(sorted(kept))).iter_rows(named=True):
-            changed += conn.execute(sa.text(
+            if existing[row["shift_id"]] == (row["person_or_team"], row["shift_start"], row["shift_end"], row["break_minutes"]):
+                continue
+            conn.execute(sa.text(
                 "UPDATE roster_shifts SET person_or_team = :person_or_team, shift_start = :shift_start, shift_end = :shift_end, "
-                "break_minutes = :break_minutes WHERE shift_id = :shift_id AND (person_or_team <> :person_or_team OR "
-                "shift_start <> :shift_start OR shift_end <> :shift_end OR COALESCE(break_minutes, -1) <> COALESCE(:break_minutes, -1))"),
-                row).rowcount
+                "break_minutes = :break_minutes WHERE shift_id = :shift_id"), row)
+            changed += 1
         new = rows.filter(pl.col("shift_id").is_null() | ~pl.col("shift_id").is_in(sorted(kept)))
         if new.height:
             # above every id a shift has had, imported (import_keys) or not, so that no

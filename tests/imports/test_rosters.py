@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 
 from data.build import build
+from data.database import create_engine
+from data.extracts import run_extract
 from data.generate import Scenario
 from data.importer import import_file
 from tests.conftest import BACKENDS
@@ -84,3 +86,23 @@ def test_the_example_roster_imports_whole(world):
     result = import_file(EXAMPLE, "rosters_example", world)
     assert (result.reconciliation.read, result.reconciliation.loaded, result.reconciliation.quarantined_total) == (32, 32, 0)
     assert scalar(world, "SELECT SUM(break_minutes) FROM roster_shifts") == 30 * 30
+
+
+def test_the_extract_reads_an_offices_shifts_for_a_viewer_of_every_department_only(world):
+    import_file(EXAMPLE, "rosters_example", world)
+    engine = create_engine(world)
+    try:
+        everyone = run_extract(engine, "departments", departments=["benefits", "civil", "revenue", "transport"])["department_id"].to_list()
+        monday = dict(office_id="sheffield_cc", start=dt.datetime(2026, 11, 23), end=dt.datetime(2026, 11, 24))
+        shifts = run_extract(engine, "roster_shifts", departments=everyone, **monday)
+        assert shifts.select("person_or_team", "shift_start", "shift_end", "break_minutes").rows() == [
+            *[(f"agent-00{n}", dt.datetime(2026, 11, 23, 8), dt.datetime(2026, 11, 23, 16), 30) for n in (1, 2, 3)],
+            *[(f"agent-00{n}", dt.datetime(2026, 11, 23, 12), dt.datetime(2026, 11, 23, 20), 30) for n in (4, 5, 6)],
+        ]
+        assert run_extract(engine, "roster_shifts", departments=everyone[:-1], **monday).height == 0
+        assert run_extract(engine, "roster_shifts", departments=everyone, **{**monday, "office_id": "leeds"}).height == 0
+        week = run_extract(engine, "roster_shifts", departments=everyone, office_id="sheffield_cc",
+                           start=dt.datetime(2026, 11, 23), end=dt.datetime(2026, 11, 30))
+        assert week.height == 32
+    finally:
+        engine.dispose()
