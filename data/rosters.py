@@ -42,10 +42,6 @@ EDIT_COLUMNS = {"shift_id": pl.Int64(), "person_or_team": pl.String(), "shift_st
                 "shift_end": pl.Datetime("us"), "break_minutes": pl.Int32()}
 
 
-class RosterError(ValueError):
-    """A roster that cannot be saved, and why, in words for the planner."""
-
-
 def local(column: str, timezone: str) -> pl.Expr:
     """A UTC timestamp column as naive local time of ``timezone``."""
     return pl.col(column).dt.replace_time_zone("UTC").dt.convert_time_zone(timezone).dt.replace_time_zone(None)
@@ -134,6 +130,15 @@ class Problem:
         return f"Row {self.row}: {self.message}"
 
 
+class RosterError(ValueError):
+    """A roster that cannot be saved, and why, in words for the planner (``problems``:
+    the bad rows, each with its own sentence)."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
 def shift_problems(edited: pl.DataFrame) -> list[Problem]:
     """The problem of each bad row of an edited week (EDIT_COLUMNS, local times), by row:
     as in the importer, the first rule a row breaks, in the importer's order (empty cells,
@@ -186,7 +191,8 @@ def save_week(engine: Engine, viewer: Viewer, *, office_id: str, timezone: str, 
     problems += [Problem(row, "outside_week", f"it starts outside the week {first_day:%d %b} to {last_day:%d %b %Y}")
                  for row in outside.get_column("_row").to_list()]
     if problems:
-        raise RosterError("Nothing was saved. " + " ".join(p.text() + "." for p in sorted(problems, key=lambda p: p.row)))
+        problems = sorted(problems, key=lambda p: p.row)
+        raise RosterError("Nothing was saved. " + " ".join(p.text() + "." for p in problems), problems)
     rows = edited.with_columns(to_utc("shift_start", timezone), to_utc("shift_end", timezone))
     with scoped_transaction(engine, departments) as conn:
         bounds = pl.DataFrame({"d": [dt.datetime.combine(first_day, dt.time()), dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())]})
