@@ -194,6 +194,11 @@ def save_week(engine: Engine, viewer: Viewer, *, office_id: str, timezone: str, 
         problems = sorted(problems, key=lambda p: p.row)
         raise RosterError("Nothing was saved. " + " ".join(p.text() + "." for p in problems), problems)
     rows = edited.with_columns(to_utc("shift_start", timezone), to_utc("shift_end", timezone))
+    gap = rows.with_row_index("_row", offset=1).filter(pl.col("shift_start").is_null() | pl.col("shift_end").is_null())
+    if gap.height:  # the hour the clocks go forward has no such local time
+        problems = [Problem(row, "nonexistent_local_time", f"its start or end falls when the clocks go forward, a time that does not exist in {timezone}")
+                    for row in gap.get_column("_row").to_list()]
+        raise RosterError("Nothing was saved. " + " ".join(p.text() + "." for p in problems), problems)
     with scoped_transaction(engine, departments) as conn:
         bounds = pl.DataFrame({"d": [dt.datetime.combine(first_day, dt.time()), dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())]})
         start, end = bounds.select(to_utc("d", timezone)).to_series().to_list()

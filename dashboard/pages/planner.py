@@ -273,24 +273,25 @@ with right:
         f"staffing-plan-by-half-hour-{office}-{first_day}-{last_day}", label="Plan by half hour (CSV)",
     )
 
-st.subheader("Edit a week's roster")
-roster_week = st.selectbox("Week", roster.weeks, format_func=lambda monday: f"Week of {figures.day_label(monday, year=True)}",
-                           key=f"roster-week-{office}")
-if saved := st.session_state.pop(planner_data.SAVED_KEY, None):
-    st.success(saved, icon=":material/check:")
-edited = st.data_editor(
-    planner_data.week_editor(roster, roster_week, timezone), num_rows="dynamic", hide_index=True, width="stretch",
-    key=f"roster-editor-{office}-{roster_week}-{roster.key}",
-    column_config=planner_data.ROSTER_EDITOR_COLUMNS,
-)
-planner_data.note("Times are the office's local time. A new row needs a person or team id (such as agent-017, never a name), "
-                  "a start and an end; the break is in minutes. Saving checks every row with the importer's rules first.")
-if st.button("Save the week's roster", icon=":material/save:"):
-    try:
-        planner_data.save_roster(context.engine, context.viewer, context.departments, office_id=office, timezone=timezone,
-                                 week=roster_week, edited=planner_data.edited_frame(edited))
-        st.rerun()
-    except RosterError as error:
-        st.error("Nothing was saved: correct these rows and save again (your changes are still in the table).", icon=":material/error:")
-        for problem in error.problems:
-            st.text(problem.text())
+if context.viewer.can("plan"):  # the page needs it already; the editor never shows without it
+    st.subheader("Edit a week's roster")
+    roster_week = st.selectbox("Week", roster.weeks, format_func=lambda monday: f"Week of {figures.day_label(monday, year=True)}",
+                               key=f"roster-week-{office}")
+    if saved := st.session_state.pop(planner_data.SAVED_KEY, None):
+        st.success(saved, icon=":material/check:")
+    edited = st.data_editor(
+        planner_data.week_editor(roster, roster_week, timezone), num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"roster-editor-{office}-{roster_week}-{roster.key}",
+        column_config=planner_data.ROSTER_EDITOR_COLUMNS,
+    )
+    planner_data.note("Times are the office's local time. A new row needs a person or team id (such as agent-017, never a name), "
+                      "a start and an end; the break is in minutes. Saving checks every row with the importer's rules first.")
+    if st.button("Save the week's roster", icon=":material/save:"):
+        try:
+            planner_data.save_roster(context.engine, context.viewer, context.departments, office_id=office, timezone=timezone,
+                                     week=roster_week, edited=planner_data.edited_frame(edited))
+            st.rerun()
+        except RosterError as error:
+            st.error("Nothing was saved: correct these rows and save again (your changes are still in the table).", icon=":material/error:")
+            for problem in error.problems:
+                st.text(problem.text())

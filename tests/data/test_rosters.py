@@ -132,3 +132,12 @@ def test_a_bad_row_saves_nothing_and_says_which(engine):
     with pytest.raises(RosterError, match="Only a planner or administrator may change a roster"):
         save_week(engine, Viewer("eve", {"civil"}, {"analyst"}), office_id="o", timezone="Europe/London", first_day=MONDAY,
                   edited=before, departments=["civil"])
+
+
+def test_a_local_time_the_clocks_skip_saves_nothing(engine):
+    spring = dt.date(2027, 3, 28)  # London's clocks go from 01:00 to 02:00
+    with pytest.raises(RosterError) as raised:
+        save_week(engine, PLANNER, office_id="o", timezone="Europe/London", first_day=dt.date(2027, 3, 22),
+                  edited=edited((None, "agent-001", at(1, 30, day=spring), at(6, day=spring), 0)), departments=["civil"])
+    assert [p.rule for p in raised.value.problems] == ["nonexistent_local_time"]
+    assert str(raised.value) == "Nothing was saved. Row 1: its start or end falls when the clocks go forward, a time that does not exist in Europe/London."
