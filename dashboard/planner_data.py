@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -19,7 +20,9 @@ from sqlalchemy.engine import Engine
 from dashboard import params
 from dashboard.charts import NARROW_HEATMAP_CSS
 from dashboard.params import remember
+from data.access import Viewer
 from data.access import sees_every_department as sees_all
+from data.rosters import EDIT_COLUMNS, editor_frame, half_hour_schedule, load_shifts, roster_weeks, save_week
 from forecasting import ForecastInputError
 from forecasting import series_id as ids
 from forecasting.calendar import holiday_names
@@ -101,9 +104,94 @@ def staffing_inputs(
 
 
 @st.cache_resource(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
-def staffing_plan(_inputs: StaffingInputs, run_id: int, office_id: str, first_day: dt.date, last_day: dt.date, settings: StaffingSettings) -> StaffingPlan:
-    """Erlang C and A against the roster for the inputs (keyed by run, office, days) and settings."""
-    return plan_staffing(_inputs.forecast, _inputs.queue, _inputs.rostered, settings)
+def staffing_plan(
+    _inputs: StaffingInputs, run_id: int, office_id: str, first_day: dt.date, last_day: dt.date, settings: StaffingSettings,
+    _roster: Roster | None = None, roster_key: int = 0,
+) -> StaffingPlan:
+    """Erlang C and A against the roster for the inputs (keyed by run, office, days) and
+    settings; on the days of ``_roster`` (keyed by ``roster_key``, its content's hash)
+    against its shifts rather than the hours from costs."""
+    if _roster is None:
+        return plan_staffing(_inputs.forecast, _inputs.queue, _inputs.rostered, settings)
+    return plan_staffing(_inputs.forecast, _inputs.queue, _inputs.rostered, settings,
+                         scheduled=_roster.schedule, roster_days=_roster.days)
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The office's shifts over the weeks of a plan, as the page uses them."""
+
+    shifts: pl.DataFrame  # the extract roster_shifts (UTC)
+    schedule: pl.DataFrame  # people on shift per half hour (data.rosters.half_hour_schedule)
+    days: list[dt.date]  # the plan's days in a week with any shift
+    weeks: list[dt.date]  # the Mondays of the plan's weeks
+    key: int  # a hash of the shifts, for the plan's cache
+
+
+def plan_weeks(first_day: dt.date, last_day: dt.date) -> list[dt.date]:
+    """The Mondays of the weeks first_day..last_day touches."""
+    monday = first_day - dt.timedelta(days=first_day.weekday())
+    return [monday + dt.timedelta(weeks=i) for i in range((last_day - monday).days // 7 + 1)]
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def roster_shifts(_engine: Engine, url: str, departments: tuple[str, ...], office_id: str, first_day: dt.date, last_day: dt.date,
+                  timezone: str) -> pl.DataFrame:
+    """The office's shifts starting on local days first_day..last_day (cleared when the page saves a week)."""
+    return load_shifts(_engine, departments, office_id, first_day, last_day, timezone)
+
+
+def roster(engine: Engine, url: str, departments: tuple[str, ...], office_id: str, first_day: dt.date, last_day: dt.date,
+           timezone: str) -> Roster:
+    """The office's roster over the whole weeks of first_day..last_day."""
+    weeks = plan_weeks(first_day, last_day)
+    shifts = roster_shifts(engine, url, departments, office_id, weeks[0], weeks[-1] + dt.timedelta(days=6), timezone)
+    covered = set(roster_weeks(shifts, timezone))
+    days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    return Roster(
+        shifts=shifts,
+        schedule=half_hour_schedule(shifts, timezone),
+        days=[d for d in days if d - dt.timedelta(days=d.weekday()) in covered],
+        weeks=weeks,
+        key=int(shifts.hash_rows().sum()) if shifts.height else 0,
+    )
+
+
+# The roster editor's columns (data.rosters.EDIT_COLUMNS), in words.
+ROSTER_EDITOR_COLUMNS = {
+    "shift_id": st.column_config.NumberColumn("Shift", disabled=True, help="Given when the shift is saved", format="%d"),
+    "person_or_team": st.column_config.TextColumn("Person or team", max_chars=64, help="An id such as agent-017, never a name"),
+    "shift_start": st.column_config.DatetimeColumn("Starts", format="ddd D MMM YYYY, HH:mm", step=60 * 15),
+    "shift_end": st.column_config.DatetimeColumn("Ends", format="ddd D MMM YYYY, HH:mm", step=60 * 15),
+    "break_minutes": st.column_config.NumberColumn("Break (minutes)", min_value=0, max_value=600, step=5, format="%d"),
+}
+SAVED_KEY = "roster-saved"  # the message of the last save, shown once after the page reloads
+
+
+def week_editor(roster: Roster, week: dt.date, timezone: str) -> Any:
+    """The week's shifts as the editor's table (pandas, local times)."""
+    frame = editor_frame(roster.shifts, timezone).filter(pl.col("shift_start").dt.date().is_between(week, week + dt.timedelta(days=6)))
+    return frame.to_pandas()
+
+
+def edited_frame(edited: Any) -> pl.DataFrame:
+    """The editor's table back as a frame of EDIT_COLUMNS (a cell it cannot read is empty)."""
+    frame = pl.from_pandas(edited) if len(edited) else pl.DataFrame(schema=EDIT_COLUMNS)
+    return frame.select([pl.col(name).cast(dtype, strict=False) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+                         for name, dtype in EDIT_COLUMNS.items()])
+
+
+def save_roster(engine: Engine, viewer: Viewer, departments: tuple[str, ...], *, office_id: str, timezone: str, week: dt.date,
+                edited: pl.DataFrame) -> str:
+    """Save a week edited on the page (data.rosters.save_week) and say what changed;
+    RosterError (nothing saved) names every bad row."""
+    added, changed, removed = save_week(engine, viewer, office_id=office_id, timezone=timezone, first_day=week, edited=edited,
+                                        departments=list(departments))
+    roster_shifts.clear()
+    message = (f"Saved the week of {week:%d %B %Y}: {added} shift{'s' if added != 1 else ''} added, {changed} changed, "
+               f"{removed} removed.")
+    st.session_state[SAVED_KEY] = message
+    return message
 
 
 # --------------------------------------------------------------------------- URL inputs

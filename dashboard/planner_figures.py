@@ -657,6 +657,9 @@ def intervals_table(plan: StaffingPlan) -> pl.DataFrame:
         pl.col("staff_erlang_a").alias("Staff needed (rounded up), Erlang A"),
         pl.col("gap_erlang_a").round(2).alias("Gap, Erlang A"),
         pl.col("rostered_staff").round(2).alias("Rostered staff"),
+        pl.col("scheduled_people").alias("Scheduled on the roster (whole people)"),
+        pl.col("short_erlang_c").alias("Short on the roster, Erlang C (people)"),
+        pl.col("short_erlang_a").alias("Short on the roster, Erlang A (people)"),
     )
 
 
@@ -770,6 +773,86 @@ def gap_summary(plan: StaffingPlan, model: str) -> str:
         f"{busiest[0]} ({busiest[1]} days); the largest gap is {abs(worst[f'gap_{model}']):.1f} staff short on "
         f"{day_label(worst['ds'])} at {worst['interval_start']:%H:%M}."
     )
+
+
+# --------------------------------------------------------------------------- the shift plan (an imported roster)
+
+SHORT_SCALE = [[0.0, "#0072B2"], [0.5, "#F2F2F2"], [1.0, "#D55E00"]]  # + short: vermillion, as the gap's short
+
+
+def roster_sources(office: str, plan_days: Sequence[dt.date], roster_days: Sequence[dt.date]) -> list[str]:
+    """One sentence per week of the plan saying where its scheduled staff come from: the
+    roster where one is imported (or edited), else the hours inferred from staff costs."""
+    weeks: dict[dt.date, list[dt.date]] = {}
+    for day in plan_days:
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append(day)
+    covered = set(roster_days)
+    words = []
+    for monday, days in weeks.items():
+        span = f"{day_label(days[0])} to {day_label(days[-1])}"
+        week = f"week of {day_label(monday, year=True)}" + (f" ({span})" if len(days) < 7 else "")
+        if covered.intersection(days):
+            words.append(f"{week[0].upper()}{week[1:]}: scheduled staff come from the roster of {office} "
+                         "(people on shift per half hour, off their breaks).")
+        else:
+            words.append(f"No roster imported for {office} in {week}; scheduled hours are "
+                         "inferred from staff costs (the last 4 weeks' hours carry on after the last record, spread over the day "
+                         "like the arrivals).")
+    return words
+
+
+def office_timezone(offices: pl.DataFrame, office_id: str) -> str:
+    """The office's time zone (the offices extract), in which its shifts are shown."""
+    return offices.filter(pl.col("office_id") == office_id)["timezone"][0]
+
+
+def shift_gap_table(plan: StaffingPlan, model: str) -> pl.DataFrame:
+    """Per half hour of the roster's days: whole people needed, scheduled and short."""
+    rows = plan.intervals.filter(pl.col("scheduled_people").is_not_null())
+    return rows.select(
+        pl.col("ds").alias("Date"),
+        pl.col("interval_start").dt.strftime("%H:%M").alias("From"),
+        pl.col(f"staff_{model}").alias("Needed (people)"),
+        pl.col("rostered_staff").round(2).alias("On shift (people, off breaks)"),
+        pl.col("scheduled_people").alias("Scheduled (whole people)"),
+        pl.col(f"short_{model}").alias("Short (needed − scheduled)"),
+    )
+
+
+def shift_gap_frame(plan: StaffingPlan, model: str, days: Sequence[dt.date]) -> pl.DataFrame:
+    """The heatmap's data: people short per half hour (needed − scheduled, whole people;
+    minus: to spare), one column per roster day."""
+    return _half_hours(plan, pl.col(f"short_{model}"), days, pl.Int64)
+
+
+def shift_gap_heatmap(frame: pl.DataFrame, *, title: str, closed: Sequence[dt.date] = ()) -> go.Figure:
+    """People short (+, vermillion) or to spare (−, blue) per half hour of the shift plan,
+    each cell labelled with its signed whole number (never colour alone)."""
+    z = _grid(frame)
+    text = [["" if v is None else (f"+{v}" if v > 0 else f"{v}".replace("-", "−")) for v in row] for row in z]
+    reach = max(max((abs(v) for row in z for v in row if v is not None), default=1), 1)
+    return _half_hour_heatmap(frame, z, text, title=title, closed=closed, colorscale=SHORT_SCALE, zmin=-reach, zmax=reach,
+                              legend="People: + short, − to spare", unit="people", zmid=0)
+
+
+def shift_gap_summary(plan: StaffingPlan, model: str) -> str:
+    """How many half hours of the shift plan are short of people, by how many at most."""
+    table = plan.intervals.filter(pl.col("scheduled_people").is_not_null())
+    name = STAFFING_MODELS[model]
+    if table.height == 0:
+        return "No half hour with contacts falls on the roster's days."
+    short = table.filter(pl.col(f"short_{model}") > 0)
+    spare = table.filter(pl.col(f"short_{model}") < 0)
+    if short.height == 0:
+        head = f"Under {name}, the shift plan covers every one of its {table.height:,} half hours with contacts"
+    else:
+        worst = short.sort([f"short_{model}", "ds", "interval_start"], descending=[True, False, False]).row(0, named=True)
+        head = (f"Under {name}, the shift plan is short in {short.height:,} of its {table.height:,} half hours with contacts, "
+                f"{short[f'short_{model}'].sum():,} person-half-hours in all; at most {worst[f'short_{model}']:,} "
+                f"{'person' if worst[f'short_{model}'] == 1 else 'people'} short, on {day_label(worst['ds'])} from "
+                f"{worst['interval_start']:%H:%M}")
+    return (f"{head}; {spare.height:,} half hours have people to spare. Whole people: needed staff rounded up, people on shift "
+            "(off their breaks) rounded down.")
 
 
 def settings_columns(settings: StaffingSettings, *, aht_seconds: float, patience_seconds: float) -> dict[str, float | str]:

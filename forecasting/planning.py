@@ -275,7 +275,9 @@ class StaffingPlan:
         service_level_m (at the whole number of agents), staff_needed_m = agents_m /
         (1 - shrinkage) (fractional), gap_m = rostered_staff - staff_needed_m (negative:
         short, positive: surplus), staff_m (staff_needed_m rounded up, the one rounding);
-        abandon_erlang_a; rostered_staff (people on shift, fractional).
+        abandon_erlang_a; rostered_staff (people on shift, fractional); on roster days
+        scheduled_people (whole people on shift, rounded down) and short_m = staff_m -
+        scheduled_people (people short; minus: spare), else empty.
     days: ds, arrivals, per model: hours_needed_m (sum of staff_needed_m x 0.5 h),
         gap_hours_m = rostered_hours - hours_needed_m, hours_m (rounded up once),
         peak_staff_m; rostered_hours, rostered_source.
@@ -295,6 +297,9 @@ def plan_staffing(
     queue: QueueHistory,
     rostered: pl.DataFrame,
     settings: StaffingSettings | None = None,
+    *,
+    scheduled: pl.DataFrame | None = None,
+    roster_days: Sequence[dt.date] = (),
 ) -> StaffingPlan:
     """Required agents per interval (Erlang C and A) against the rostered staff.
 
@@ -302,6 +307,11 @@ def plan_staffing(
     stored forecast of series contacts:<office_id>). queue: queue_history(...).
     rostered: rostered_hours(...) for the same days. Nothing is fitted: a what-if is a
     new `settings`.
+    scheduled, roster_days: an imported or edited roster (data.rosters.half_hour_schedule:
+    ds, interval_start, scheduled people) and the days it covers (every day of a week
+    with a shift). On those days the people on shift per half hour replace the hours from
+    costs (rostered_source "roster"; rostered_share does not apply: shifts staff the
+    queue), and short_m = staff_m - whole people scheduled (the shift plan's gap).
     """
     settings = settings or StaffingSettings()
     settings.check()
@@ -351,6 +361,9 @@ def plan_staffing(
         if settings.roster_spread == "profile"
         else pl.lit(1.0) / pl.len().over(DATE)
     )
+    roster_day = pl.col(DATE).is_in(list(roster_days))
+    if scheduled is None:
+        scheduled = pl.DataFrame(schema={"interval_start": pl.Datetime("us"), "scheduled": pl.Float64})
     rostered_per_interval = (
         per_interval.select(DATE, "interval_start")
         .with_columns(
@@ -362,14 +375,18 @@ def plan_staffing(
         )
         .join(queue.profile, on=["weekday", "slot"], how="left")
         .join(rostered.select(DATE, "rostered_hours"), on=DATE, how="left")
+        .join(scheduled.select("interval_start", "scheduled"), on="interval_start", how="left")
         .select(
             "interval_start",
-            (
+            pl.when(roster_day)
+            .then(pl.col("scheduled").fill_null(0.0))
+            .otherwise(
                 pl.col("rostered_hours").fill_null(0.0)
                 * settings.rostered_share
                 * weight
                 / _HOURS_PER_INTERVAL
             ).alias("rostered_staff"),
+            pl.when(roster_day).then((pl.col("scheduled").fill_null(0.0) + 1e-9).floor().cast(pl.Int32)).alias("scheduled_people"),
         )
     )
     models = ("erlang_c", "erlang_a")
@@ -385,6 +402,7 @@ def plan_staffing(
                 for m in models
             ],
         )
+        .with_columns(*[(pl.col(f"staff_{m}") - pl.col("scheduled_people")).alias(f"short_{m}") for m in models])
         .select(
             DATE,
             "interval_start",
@@ -397,6 +415,8 @@ def plan_staffing(
             ],
             "abandon_erlang_a",
             "rostered_staff",
+            "scheduled_people",
+            *[f"short_{m}" for m in models],
         )
         .sort("interval_start")
     )
@@ -404,13 +424,21 @@ def plan_staffing(
         *[(pl.col(f"staff_needed_{m}").sum() * _HOURS_PER_INTERVAL).alias(f"hours_needed_{m}") for m in models],
         *[pl.col(f"staff_{m}").max().alias(f"peak_staff_{m}") for m in models],
     )
+    on_roster = (
+        scheduled.filter(pl.col("interval_start").dt.date().is_in(list(roster_days)))
+        .group_by(pl.col("interval_start").dt.date().alias(DATE))
+        .agg((pl.col("scheduled").sum() * _HOURS_PER_INTERVAL).alias("roster_hours"))
+    )
     days = (
         daily.join(summed, on=DATE, how="left")
         .join(rostered.select(DATE, "rostered_hours", pl.col("source").alias("rostered_source")), on=DATE, how="left")
+        .join(on_roster, on=DATE, how="left")
         .with_columns(
             pl.col("^hours_needed_.*$").fill_null(0.0),
             pl.col("^peak_staff_.*$").fill_null(0),
-            (pl.col("rostered_hours").fill_null(0.0) * settings.rostered_share).alias("rostered_hours"),
+            pl.when(roster_day).then(pl.col("roster_hours").fill_null(0.0))
+            .otherwise(pl.col("rostered_hours").fill_null(0.0) * settings.rostered_share).alias("rostered_hours"),
+            pl.when(roster_day).then(pl.lit("roster")).otherwise(pl.col("rostered_source")).alias("rostered_source"),
         )
         .with_columns(
             *[(pl.col("rostered_hours") - pl.col(f"hours_needed_{m}")).alias(f"gap_hours_{m}") for m in models],

@@ -12,8 +12,9 @@ import datetime as dt
 import _boot  # noqa: F401  (first: makes the project importable; see dashboard/_boot.py)
 import streamlit as st
 
-from dashboard import components, params, planner_data, state
+from dashboard import components, params, planner_data, state, text
 from dashboard import planner_figures as figures
+from data.rosters import RosterError
 from forecasting.planning import default_settings
 from forecasting.store import series_forecast
 
@@ -197,17 +198,22 @@ settings = figures.what_if_settings(
     max_occupancy_percent=occupancy,
     forecast_column=plan_for,
 )
+timezone = figures.office_timezone(context.offices, office)
+roster = planner_data.roster(context.engine, url, context.departments, office, first_day, last_day, timezone)
 with st.spinner("Computing Erlang C and Erlang A for every half hour…"):
-    plan = planner_data.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings)
+    plan = planner_data.staffing_plan(inputs, run["run_id"], office, first_day, last_day, settings,
+                                      roster if roster.days else None, roster.key)
 office_name = inputs.office_name
 contact_unit = figures.unit_of(planner_data.queue_series(office), office_kinds)
 planner_data.note(
     f"{office_name}, {queue.channel.replace('_', ' ')} queue. From the 12 weeks to {figures.day_label(queue.last_day, year=True)}: "
     f"{queue.arrivals:,} {contact_unit}, the intraday profile per weekday, handle time {queue.aht_seconds:.0f} s and "
     f"patience {queue.patience_seconds or 0:.0f} s. Staff = agents ÷ (1 − shrinkage), kept fractional and rounded up "
-    "once per day. Rostered hours come from the office's staff costs; days after the last record assume the last "
-    "4 weeks' roster carries on, spread over the day like the arrivals."
+    "once per day."
 )
+days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+for sentence in figures.roster_sources(office_name, days, roster.days):
+    planner_data.note(text.plain(sentence))
 for note in plan.notes:
     planner_data.note(f"Note: {note}.")
 
@@ -218,7 +224,6 @@ components.chart(
     f"staffing-by-day-{office}-{first_day}-{last_day}",
 )
 model_choice = params.choice("Half hours under", "model", list(figures.STAFFING_MODELS), "erlang_c", format_func=figures.STAFFING_MODELS.get)
-days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
 people = figures.people_frame(plan, model_choice, days)
 components.chart(
     figures.people_heatmap(people, title=f"People needed per half hour, {figures.STAFFING_MODELS[model_choice]}", closed=figures.closed_plan_days(plan)),
@@ -235,6 +240,26 @@ components.chart(
 )
 st.markdown(planner_data.NARROW_HEATMAP_NOTE, unsafe_allow_html=True)
 
+st.subheader("The shift plan: people short per half hour")
+if roster.days:
+    components.chart(
+        figures.shift_gap_heatmap(figures.shift_gap_frame(plan, model_choice, roster.days),
+                                  title=f"People short per half hour on the roster, {figures.STAFFING_MODELS[model_choice]}",
+                                  closed=figures.closed_plan_days(plan)),
+        figures.shift_gap_summary(plan, model_choice),
+        figures.shift_gap_table(plan, model_choice),
+        f"shift-plan-gaps-{office}-{model_choice}-{first_day}-{last_day}",
+    )
+    planner_data.note(
+        "A shift's break is taken out in the middle of the shift, starting on the half hour at or before its midpoint less "
+        "half the break. Needed staff include the whole shrinkage; if yours counts breaks, lower it by their share."
+    )
+else:
+    components.empty(
+        f"No roster imported for {text.plain(office_name)} on these days, so there is no shift plan to compare.",
+        "Import one (`python -m data import FILE rosters_example`) or add shifts below.",
+    )
+
 st.markdown("**Download the plan** (with the what-if values it was made with)")
 left, right = st.columns(2)
 with left:
@@ -247,3 +272,26 @@ with right:
         figures.plan_export(figures.intervals_table(plan), plan, office=office_name),
         f"staffing-plan-by-half-hour-{office}-{first_day}-{last_day}", label="Plan by half hour (CSV)",
     )
+
+if context.viewer.can("plan"):  # the page needs it already; the editor never shows without it
+    st.subheader("Edit a week's roster")
+    roster_week = st.selectbox("Week", roster.weeks, format_func=lambda monday: f"Week of {figures.day_label(monday, year=True)}",
+                               key=f"roster-week-{office}")
+    if saved := st.session_state.pop(planner_data.SAVED_KEY, None):
+        st.success(saved, icon=":material/check:")
+    edited = st.data_editor(
+        planner_data.week_editor(roster, roster_week, timezone), num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"roster-editor-{office}-{roster_week}-{roster.key}",
+        column_config=planner_data.ROSTER_EDITOR_COLUMNS,
+    )
+    planner_data.note("Times are the office's local time. A new row needs a person or team id (such as agent-017, never a name), "
+                      "a start and an end; the break is in minutes. Saving checks every row with the importer's rules first.")
+    if st.button("Save the week's roster", icon=":material/save:"):
+        try:
+            planner_data.save_roster(context.engine, context.viewer, context.departments, office_id=office, timezone=timezone,
+                                     week=roster_week, edited=planner_data.edited_frame(edited))
+            st.rerun()
+        except RosterError as error:
+            st.error("Nothing was saved: correct these rows and save again (your changes are still in the table).", icon=":material/error:")
+            for problem in error.problems:
+                st.text(problem.text())

@@ -415,6 +415,26 @@ def _write_records(conn: Connection, mapping: Mapping, reconciliation: Reconcili
         ))
 
 
+def known_references(engine: Engine, mapping: Mapping) -> dict[str, frozenset[str]]:
+    """For each of the target's ``quarantine_unknown`` columns whose dimension the mapping
+    does not add rows to, the ids that dimension holds in the database (none when the
+    database or its table does not exist yet)."""
+    target = mapping.target
+    made = {dimension.table for dimension in mapping.dimensions}
+    wanted = {column: target.references[column] for column in target.quarantine_unknown if target.references[column] not in made}
+    if not wanted:
+        return {}
+    if database_file_missing(engine):
+        return {column: frozenset() for column in wanted}
+    known: dict[str, frozenset[str]] = {}
+    with connect(engine) as conn:
+        present = set(sa.inspect(conn).get_table_names())
+        for column, table in wanted.items():
+            id_column = DIMENSIONS[table].id_column
+            known[column] = frozenset(conn.execute(sa.text(f"SELECT {id_column} FROM {table}")).scalars()) if table in present else frozenset()
+    return known
+
+
 def database_file_missing(engine: Engine) -> bool:
     """True for a DuckDB file that does not exist yet (a dry run must not create it)."""
     if backend(engine) != "duckdb":

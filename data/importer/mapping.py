@@ -67,6 +67,8 @@ RESERVED_RULES = {
     "rating_out_of_range", "completed_before_start", "period_ends_before_start", "negative_staff_hours",
     "negative_cost", "no_figure", "negative_numerator", "denominator_not_positive", "negative_n",
     "numerator_above_denominator",
+    "shift_ends_before_start", "shift_longer_than_16_hours", "negative_break", "break_not_shorter_than_shift",
+    "unknown_office", "overlapping_shift",
 }
 _MISSING = object()
 

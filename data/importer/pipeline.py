@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from data.database import create_engine, describe
 from data.importer.errors import ImportFailed, close_matches
-from data.importer.loading import Written, database_file_missing, known_series, write
+from data.importer.loading import Written, database_file_missing, known_references, known_series, write
 from data.importer.mapping import Mapping, load_mapping
 from data.importer.reading import DelimitedReader, Reader, detect_format, guess_delimiter, open_reader
 from data.importer.reconciling import Reconciliation
@@ -260,13 +260,14 @@ def import_file(
 
         plausible = plausible_window(mapping.source)
         series = known_series(engine) if mapping.target.table == "observations" else None
+        known = known_references(engine, mapping)
 
         phases: dict[str, float] = {}
         with staging_folder() as (folder, notes):
             stage = Stage(folder, mapping)
             mark = time.perf_counter()
             for batch in _read_ahead(reader.batches()):
-                stage.add(validate(batch, mapping, reader.line_label, plausible, series))
+                stage.add(validate(batch, mapping, reader.line_label, plausible, known_series=series, known=known))
                 bar.set_postfix(rows=f"{stage.read:,}", refresh=False)
                 _check_unparseable(stage, mapping, path, final=False)
                 _check_quarantined(stage.read, stage.quarantined, stage.examples, mapping, path, final=False)

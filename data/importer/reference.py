@@ -114,9 +114,9 @@ def targets_reference() -> str:
     for question, answer in ANSWERS:
         out += [f"**{question}** {answer}", ""]
     out += ["## Target tables", ""]
-    for target in TARGETS.values():
+    for name, target in TARGETS.items():
         out += [
-            f"### `{target.table}`", "",
+            f"### `{target.table}`" + (f" (in a mapping: `[target] table = \"{name}\"`)" if target.table != name else ""), "",
             f"Rows get `{target.id_column}` from the importer (above 10^12); the source's own key goes in `[source] key`.", "",
             "| column | type | required | longest | allowed values |", "|---|---|---|---|---|",
             *(_column_line(name, column) for name, column in target.columns.items()), "",
@@ -129,6 +129,13 @@ def targets_reference() -> str:
             out += [""]
         if target.references:
             out += ["Must exist (or be made by `[dimensions.*]`): " + ", ".join(f"`{c}` in `{t}`" for c, t in target.references.items()) + ".", ""]
+        if target.quarantine_unknown:
+            out += ["Quarantined rather than stopping the import when the id is not in the database: " + ", ".join(
+                f"`{c}` (as `{rule}`)" for c, rule in target.quarantine_unknown.items()) + ".", ""]
+        if target.no_overlap:
+            who, start, end = target.no_overlap
+            out += [f"Rows of one `{who}` whose [`{start}`, `{end}`) overlap, over the whole file: the one that starts "
+                    "first is kept, the other quarantined as `overlapping_shift`.", ""]
         if target.events:
             out += ["Plausible dates apply to: " + ", ".join(f"`{e}`" for e in target.events) + ".", ""]
     out += ["## Dimensions a mapping may add rows to", "", "Existing rows are never changed.", ""]

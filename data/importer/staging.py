@@ -34,6 +34,7 @@ import polars as pl
 
 from data.importer.errors import ImportFailed
 from data.importer.mapping import Mapping
+from data.importer.overlaps import overlapping
 from data.importer.targets import DIMENSIONS
 from data.importer.validating import (
     CELLS_PER_LINE,
@@ -233,6 +234,7 @@ class Stage:
         if not (hashes[1:] == hashes[:-1]).any():
             combinations = pl.concat(self._combinations) if self._combinations else None
             staged.dimensions = self._dimensions(combinations, staged)
+            self._remove_overlaps(staged)
             return staged
         con = duckdb.connect(":memory:")
         try:
@@ -263,7 +265,54 @@ class Stage:
             staged.dimensions = self._dimensions(combinations, staged)
         finally:
             con.close()
+        self._remove_overlaps(staged)
         return staged
+
+    def _remove_overlaps(self, staged: Staged) -> None:
+        """Quarantine rows of one person whose spans overlap (``overlapping_shift``, for a
+        target with ``no_overlap``): of two, the one that starts first is kept. Judged over
+        the whole file once repeated keys are gone; the target's rows are few (a roster),
+        so they are read into memory."""
+        spec = self.mapping.target.no_overlap
+        if spec is None or not staged.row_files:
+            return
+        who, start, end = spec
+        rows = pl.read_parquet(staged.row_files, columns=list(dict.fromkeys(["_line", *self.mapping.target.columns])))
+        if staged.dropped_file is not None:
+            rows = rows.filter(~pl.col("_line").is_in(pl.read_parquet(staged.dropped_file).get_column("_line").implode()))
+        marked = overlapping(rows, who, start, end, "_line")
+        if marked.height == 0:
+            return
+        unpivoted = self.mapping.source.unpivot is not None
+        shown = (lambda n: n // CELLS_PER_LINE) if unpivoted else (lambda n: n)
+        messages = [
+            f"{person}'s {begins:%Y-%m-%d %H:%M}-{ends:%H:%M} UTC overlaps their {other_start:%Y-%m-%d %H:%M}-"
+            f"{other_end:%H:%M} UTC on line {shown(other)}; the one that starts first is kept"
+            for person, begins, ends, other, other_start, other_end in marked.join(rows, on="_line").sort("_line").select(
+                who, start, end, "overlaps", "other_start", "other_end").iter_rows()
+        ]
+        lines = marked.get_column("_line")
+        chosen = rows.filter(pl.col("_line").is_in(lines.implode())).sort("_line")
+        rejects = chosen.select(
+            line=pl.col("_line") // CELLS_PER_LINE if unpivoted else pl.col("_line"),
+            column_name=pl.lit(start, dtype=pl.String),
+            rule=pl.lit("overlapping_shift"),
+            message=pl.Series(messages, dtype=pl.String),
+            raw_row=pl.struct(list(self.mapping.target.columns)).struct.json_encode(),
+        ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        path = self.folder / "rejects-overlaps.parquet"
+        rejects.write_parquet(path)
+        staged.reject_files.append(path)
+        dropped = lines.to_frame("_line")
+        if staged.dropped_file is not None:
+            dropped = pl.concat([pl.read_parquet(staged.dropped_file).select("_line"), dropped])
+        staged.dropped_file = self.folder / "dropped-with-overlaps.parquet"
+        dropped.write_parquet(staged.dropped_file)
+        staged.rows -= marked.height
+        staged.quarantined["overlapping_shift"] += marked.height
+        staged.examples.setdefault("overlapping_shift", [
+            f"line {line}: {message}" for line, message in rejects.select("line", "message").head(3).iter_rows()
+        ])
 
     def _remove_duplicates(self, con: duckdb.DuckDBPyConnection, rows: str, staged: Staged) -> None:
         """Keep one row per key. Without [source] latest_by the first row is kept and a later

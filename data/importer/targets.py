@@ -61,6 +61,12 @@ class Target:
     events: tuple[str, ...] = ()
     # A column the importer fills with the mapping's [source] name (never a field).
     source_column: str | None = None
+    # References whose unknown values quarantine the row under the rule named here (other
+    # references stop the import): a roster's shift at an office the database lacks.
+    quarantine_unknown: dict[str, str] = field(default_factory=dict)
+    # (who, start, end): rows of one who whose [start, end) overlap; the later-starting one
+    # is quarantined as overlapping_shift (data/importer/overlaps.py), judged over the file.
+    no_overlap: tuple[str, str, str] | None = None
 
     def required(self) -> list[str]:
         return [name for name, column in self.columns.items() if column.required]
@@ -75,6 +81,7 @@ _FLOAT = Column(pl.Float64(), "DOUBLE PRECISION")
 # The grains an aggregate observation may have (sql/schema/060_observations.sql).
 GRAINS = ("week", "month", "quarter", "financial_year")
 SERIES_KINDS = ("ratio", "count", "value")
+MAX_SHIFT_HOURS = 16  # a longer shift of one person is a mistake in the file (a wrong day)
 DIRECTIONS = ("higher", "lower", "context")
 
 TARGETS: dict[str, Target] = {
@@ -204,6 +211,30 @@ TARGETS: dict[str, Target] = {
         references={"series": "series", "department_id": "departments", "service_id": "services",
                     "office_id": "offices"},
         events=("period_start",),
+        source_column="source",
+    ),
+    # Shifts of a roster (sql/schema/090_rosters.sql), one row per shift of a person or team
+    # (an id such as "agent-017", never a name) at an office, as UTC instants.
+    "rosters": Target(
+        table="roster_shifts",
+        id_column="shift_id",
+        columns={
+            "source": Column(pl.String(), "VARCHAR(100)", max_length=100),
+            "person_or_team": _TEXT64,
+            "office_id": _TEXT64,
+            "shift_start": _TS_REQUIRED,
+            "shift_end": _TS_REQUIRED,
+            "break_minutes": Column(pl.Int32(), "INTEGER"),
+        },
+        checks=(
+            Check("shift_ends_before_start", "shift_end > shift_start", "shift_end"),
+            Check("shift_longer_than_16_hours", f"shift_end - shift_start <= INTERVAL '{MAX_SHIFT_HOURS} hours'", "shift_end"),
+            Check("negative_break", "break_minutes >= 0", "break_minutes"),
+            Check("break_not_shorter_than_shift", "shift_end - shift_start > INTERVAL '1 minute' * break_minutes", "break_minutes"),
+        ),
+        references={"office_id": "offices"},
+        quarantine_unknown={"office_id": "unknown_office"},
+        no_overlap=("person_or_team", "shift_start", "shift_end"),
         source_column="source",
     ),
 }

@@ -21,6 +21,9 @@ A record takes the first fate that applies, in this order:
    there wins, as the import keeps existing rows) or else from the mapping's own
    [dimensions.series]; ratios in other units (cost per transaction in £, speed of
    answer in seconds) may well have a numerator above the denominator.
+9. an id its dimension lacks, for the columns a target quarantines them in (a roster's
+   ``unknown_office``). Then, over the whole file (staging.py), a repeated key and an
+   overlapping span (``overlapping_shift``).
 
 Repairs and flags are counted over the rows finally loaded, so "197 repaired" means 197
 rows in the table carry a repaired value.
@@ -206,12 +209,15 @@ def unpivot_frame(frame: pl.DataFrame, unpivot: Unpivot) -> pl.DataFrame:
 
 
 def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausible: Plausible | None = None,
-             known_series: dict[str, tuple[str, str]] | None = None) -> BatchOutcome:
+             known_series: dict[str, tuple[str, str]] | None = None,
+             known: dict[str, frozenset[str]] | None = None) -> BatchOutcome:
     """Compute the fields of a batch and give every record exactly one fate.
 
     ``plausible``: the window events must fall in (default: ``plausible_window`` now).
     ``known_series``: {series id: (kind, unit)} of the database's series table, for the
     observations' share check (None: only the mapping's [dimensions.series] is known).
+    ``known``: for the target's ``quarantine_unknown`` columns, the ids their dimension
+    holds (read by the pipeline); a row naming another is quarantined under the rule's name.
     """
     plausible = plausible or plausible_window(mapping.source)
     source = mapping.source
@@ -342,6 +348,14 @@ def validate(batch: RawBatch, mapping: Mapping, line_label: str = "line", plausi
         fates.assign(mask, check.rule, "quarantined", sources.get(check.column, check.column),
                      lambda rows, cond=check.condition, names=names: pl.select(pl.concat_str(
                          [pl.lit(f"breaks {cond}: "), pl.lit(_describe_values(typed, names, rows))])).to_series())
+    for name, rule in target.quarantine_unknown.items():
+        if known is None or name not in known:
+            continue
+        table = target.references[name]
+        values = typed.get_column(name)
+        fates.assign(values.is_not_null() & ~values.is_in(sorted(known[name])), rule, "quarantined", sources.get(name, name),
+                     lambda rows, v=values, n=name, t=table: _as_messages(
+                         v, rows, f"{n} {{}} is not in {t}: add it to {t} first (or correct the id in the file)"))
 
     if target.table == "observations":
         _check_shares(fates, typed, frame, mapping, known_series or {}, sources)

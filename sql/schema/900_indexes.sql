@@ -9,3 +9,4 @@ CREATE INDEX IF NOT EXISTS contacts_arrived_idx ON contacts (arrived_at);
 CREATE INDEX IF NOT EXISTS journeys_started_idx ON journeys (started_at);
 CREATE INDEX IF NOT EXISTS feedback_submitted_idx ON feedback (submitted_at);
 CREATE INDEX IF NOT EXISTS costs_period_idx ON costs (period_start);
+CREATE INDEX IF NOT EXISTS roster_shifts_office_idx ON roster_shifts (office_id, shift_start);

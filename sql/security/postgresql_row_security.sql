@@ -137,7 +137,7 @@ BEGIN
         'data_loads', 'imports', 'import_rule_counts', 'import_rejects', 'import_keys', 'releases',
         'forecast_runs', 'forecast_series', 'forecasts', 'forecast_backtests',
         'anomaly_runs', 'anomaly_flags', 'anomaly_scores', 'anomaly_acks', 'subscriptions', 'notifications',
-        'audit_events', 'kpi_notes'
+        'audit_events', 'kpi_notes', 'roster_shifts'
     ] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
         -- policies are permissive and combine with OR: one left by an earlier version of
@@ -154,6 +154,8 @@ BEGIN
     EXECUTE format('GRANT INSERT ON TABLE anomaly_acks TO %I', app_role);
     -- notes on the record (data/notes.add_note), never edited
     EXECUTE format('GRANT INSERT ON TABLE kpi_notes TO %I', app_role);
+    -- a week's roster edited on the planner page (data/rosters.save_week)
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON TABLE roster_shifts TO %I', app_role);
     EXECUTE format('GRANT INSERT, UPDATE (active) ON TABLE subscriptions TO %I', app_role);
     -- and the audit, which it may add to but never change (no UPDATE, no DELETE)
     EXECUTE format('GRANT INSERT ON TABLE audit_events TO %I', app_role);
@@ -196,6 +198,11 @@ SELECT pg_temp.kpi_scope_tables('department_id IN (SELECT unnest(kpi_departments
 SELECT pg_temp.kpi_scope_tables('(SELECT kpi_sees_any())', ARRAY[
     'offices', 'office_hours', 'office_closures', 'series',
     'data_loads', 'imports', 'import_rule_counts', 'forecast_runs', 'anomaly_runs']);
+
+-- A roster's shifts (sql/roster_shifts.sql): an office's, and offices serve every
+-- department, so only a viewer of every department (who alone may plan an office's whole
+-- queue) reads, adds, changes or removes them; the USING is the WITH CHECK too.
+SELECT pg_temp.kpi_scope_tables('(SELECT kpi_sees_all())', ARRAY['roster_shifts']);
 
 -- An administrator's, seen only by a viewer of every department (no extract reads them):
 -- the quarantined rows themselves (raw rows of any department), the import keys (which row

@@ -168,3 +168,22 @@ def test_rostered_hours_from_costs_and_assumed_for_future_days() -> None:
     assert by_channel["rostered_hours"].to_list() == [99.0]
     with pytest.raises(ForecastInputError, match=r"no cost records \(staff hours\) for office 'q'"):
         rostered_hours(costs, "q", [MONDAY])
+
+
+def test_a_roster_replaces_the_hours_from_costs_on_its_days() -> None:
+    # 19 people on shift at 09:00 and 17.5 at 09:30 (one half-present); costs would say 20 and 20
+    at = dt.datetime.combine(MONDAY, dt.time(9))
+    scheduled = pl.DataFrame({"ds": [MONDAY, MONDAY], "interval_start": [at, at + dt.timedelta(minutes=30)], "scheduled": [19.0, 17.5]})
+    plan = plan_staffing(forecast(200), queue(), roster(20), SETTINGS, scheduled=scheduled, roster_days=[MONDAY])
+    c = required_agents(100, 1800, 180, 20, 0.8, 0.85)
+    needed = math.ceil(c.fractional_agents / 0.7)  # 18.64 -> 19 people
+    assert plan.intervals["rostered_staff"].to_list() == [19.0, 17.5]
+    assert plan.intervals["scheduled_people"].to_list() == [19, 17]  # whole people: half a person is none
+    assert plan.intervals["short_erlang_c"].to_list() == [needed - 19, needed - 17]  # 0 and 2 short
+    day = plan.days.row(0, named=True)
+    assert day["rostered_source"] == "roster" and day["rostered_hours"] == pytest.approx((19 + 17.5) * 0.5)
+    # without the roster's day the costs stay, and nothing is a shift plan
+    fallback = plan_staffing(forecast(200), queue(), roster(20), SETTINGS, scheduled=scheduled, roster_days=[])
+    assert fallback.days["rostered_source"].to_list() == ["costs"]
+    assert fallback.intervals["rostered_staff"].to_list() == [20.0, 20.0]
+    assert fallback.intervals["short_erlang_c"].to_list() == [None, None]

@@ -27,7 +27,7 @@ def test_an_unknown_mapping_lists_the_known_ones():
     with pytest.raises(ImportFailed) as error:
         load_mapping("bostn311")
     assert str(error.value) == (
-        "unknown mapping 'bostn311' (did you mean 'boston311'?); known mappings: anonbank_calls, boston311, gp_fft, nhs_ae, nhs_ae_admissions "
+        "unknown mapping 'bostn311' (did you mean 'boston311'?); known mappings: anonbank_calls, boston311, gp_fft, nhs_ae, nhs_ae_admissions, rosters_example "
         "(or give the path of a .toml file)"
     )
 
@@ -162,7 +162,7 @@ def test_the_command_line_prints_one_line_and_exits_2(tmp_path, capsys):
     code = main(["import", str(export), "--mapping", "nope", "--database", f"duckdb:///{tmp_path / 'kpi.duckdb'}"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == ("error: unknown mapping 'nope'; known mappings: anonbank_calls, boston311, gp_fft, nhs_ae, nhs_ae_admissions "
+    assert err == ("error: unknown mapping 'nope'; known mappings: anonbank_calls, boston311, gp_fft, nhs_ae, nhs_ae_admissions, rosters_example "
                    "(or give the path of a .toml file)\n")
     code = main(["import", str(export), "--mapping", "boston311", "--database", f"duckdb:///{tmp_path / 'kpi.duckdb'}",
                  "--quiet"])

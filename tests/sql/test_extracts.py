@@ -39,6 +39,8 @@ FILLED_BY_FORECAST_RUNS |= {"anomaly_runs", "anomaly_flags", "anomaly_acks", "an
 SERIES = {"grain": "day", "scope_kind": "total", "scope_id": "all", "kpi": "volume"}
 # Written by analysts on the drill-down (data/notes.py; tests/data/test_notes.py).
 FILLED_BY_IMPORTS |= {"kpi_notes"}
+# Imported or edited on the planner page (data/rosters.py; tests/imports/test_rosters.py).
+FILLED_BY_IMPORTS |= {"roster_shifts"}
 NOTE_SCOPE = {"kpi": "", "department_id": "", "service_id": "", "office_id": "", "channel": ""}
 
 
@@ -56,6 +58,8 @@ def params_for(name: str) -> dict:
         values.update(SERIES)
     if name == "kpi_notes":
         values.update(NOTE_SCOPE)
+    if name == "roster_shifts":
+        values["office_id"] = "sheffield_cc"
     if "since" in declared:  # the audit's period
         values.update({"since": datetime(2000, 1, 1), "until": datetime(2100, 1, 1)})
     return values

@@ -31,6 +31,7 @@ from data.database import DatabaseError, connect, create_engine, schema_tables
 from data.extracts import ExtractError, run_extract
 from data.generate import Scenario
 from data.notes import NoteError, add_note, notes
+from data.rosters import editor_frame, load_shifts, save_week
 from data.row_security import EVERY_DEPARTMENT, secure, set_viewer, setting_value, viewer_scope
 from notify import NotifyError
 from notify.subscriptions import Subscription, add_subscription, set_subscription_active
@@ -119,6 +120,9 @@ def _fill_the_other_tables(owner: Engine) -> None:
                                     for scope in [dict(department_id="revenue", service_id=None),
                                                   dict(department_id="civil", service_id="passport"),
                                                   dict(department_id=None, service_id=None)]])
+        _insert(conn, "roster_shifts", [dict(shift_id=1, source="src", person_or_team="agent-001", office_id="sheffield_cc",
+                                             shift_start=dt.datetime(2026, 11, 23, 8), shift_end=dt.datetime(2026, 11, 23, 16),
+                                             break_minutes=30)])
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +217,7 @@ def test_rows_of_no_department_are_only_a_viewer_of_every_departments(secured):
     for table, none in [("contacts", "service_id IS NULL"), ("forecast_series", "department_id IS NULL"),
                         ("anomaly_flags", "department_id IS NULL"), ("observations", "department_id IS NULL AND service_id IS NULL"),
                         ("subscriptions", "department_id IS NULL AND service_id IS NULL"),
-                        ("kpi_notes", "department_id IS NULL")]:
+                        ("kpi_notes", "department_id IS NULL"), ("roster_shifts", "TRUE")]:
         assert _count(secured.owner, f"SELECT COUNT(*) FROM {table} WHERE {none}") > 0, table
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table} WHERE {none}", some) == 0, table
         assert _count(secured.viewer, f"SELECT COUNT(*) FROM {table} WHERE {none}", EVERY_DEPARTMENT) > 0, table
@@ -311,12 +315,33 @@ def test_notes_on_the_record_are_written_and_read_within_the_viewers_departments
         conn.execute(sa.text("DELETE FROM kpi_notes WHERE note_id = :n"), {"n": number})
 
 
+def test_a_roster_is_written_by_a_planner_of_every_department_only(secured):
+    planner = Viewer("ada@example.gov", {"revenue"}, {"planner"}, subject="ada")
+    week = editor_frame(load_shifts(secured.owner, secured.departments, "sheffield_cc", date(2026, 11, 23), date(2026, 11, 29),
+                                    "Europe/London"), "Europe/London")
+    assert week["person_or_team"].to_list() == ["agent-001"]
+    moved = week.with_columns(pl.col("shift_end") - dt.timedelta(hours=1))
+    # a planner of only some departments: the role's policy finds no shift of hers to change, and her insert is refused
+    assert load_shifts(secured.viewer, ["revenue"], "sheffield_cc", date(2026, 11, 23), date(2026, 11, 29), "Europe/London").height == 0
+    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+        save_week(secured.viewer, planner, office_id="sheffield_cc", timezone="Europe/London", first_day=date(2026, 11, 23),
+                  edited=moved, departments=["revenue"])
+    assert _count(secured.owner, "SELECT COUNT(*) FROM roster_shifts WHERE shift_end = :e", params={"e": dt.datetime(2026, 11, 23, 16)}) == 1
+    everyone = Viewer("bo@example.gov", set(secured.departments), {"planner"}, subject="bo")
+    assert save_week(secured.viewer, everyone, office_id="sheffield_cc", timezone="Europe/London", first_day=date(2026, 11, 23),
+                     edited=moved, departments=secured.departments) == (0, 1, 0)
+    assert _count(secured.owner, "SELECT COUNT(*) FROM roster_shifts WHERE shift_end = :e", params={"e": dt.datetime(2026, 11, 23, 15)}) == 1
+    with connect(secured.owner, begin=True) as conn:
+        conn.execute(sa.text("UPDATE roster_shifts SET shift_end = :e"), {"e": dt.datetime(2026, 11, 23, 16)})
+
+
 EXTRACTS = {
     "cases": dict(start=dt.datetime(2026, 10, 1), end=dt.datetime(2026, 11, 1)),
     "contacts": dict(start=dt.datetime(2026, 10, 1), end=dt.datetime(2026, 11, 1)),
     "services": {}, "offices": {}, "departments": {}, "table_counts": {}, "subscriptions": {}, "notifications": {},
     "anomaly_flags": {}, "anomaly_acks": {}, "forecast_series": {}, "forecasts": {}, "data_loads": {},
     "observations": dict(first_day=date(2026, 1, 1), last_day=date(2026, 12, 31)),
+    "roster_shifts": dict(office_id="sheffield_cc", start=dt.datetime(2026, 11, 23), end=dt.datetime(2026, 11, 30)),
 }
 
 
@@ -411,8 +436,9 @@ def test_applying_again_changes_nothing(secured, capsys):
     assert state() == before
     out = capsys.readouterr().out
     assert f"role {secured.role}: already there" in out
-    assert "row-level security enabled on 31 tables, each with its policy kpi_scope" in out
-    assert "INSERT on anomaly_acks; INSERT on audit_events; INSERT on kpi_notes; INSERT on subscriptions; UPDATE (active) on subscriptions" in out
+    assert "row-level security enabled on 32 tables, each with its policy kpi_scope" in out
+    assert ("DELETE on roster_shifts; INSERT on anomaly_acks; INSERT on audit_events; INSERT on kpi_notes; INSERT on roster_shifts; "
+            "INSERT on subscriptions; UPDATE (active) on subscriptions; UPDATE on roster_shifts") in out
     assert _count(secured.viewer, "SELECT COUNT(*) FROM departments", "revenue") == 1
 
 
