@@ -20,6 +20,7 @@ BENCHMARKS = {
     "forecast_frequency": "bench.forecast_frequency",
     "import_rate": "bench.import_rate",
     "dashboard_render": "bench.dashboard_render",
+    "overview_connections": "bench.overview_connections",
     "anomaly_quality": "bench.anomaly_quality",
 }
 
