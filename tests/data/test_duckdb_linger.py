@@ -51,10 +51,7 @@ def test_a_burst_of_extracts_shares_one_connection_and_the_lock_is_released_afte
     for name in ("services", "offices", "service_codes", "office_codes", "departments") * 4:
         run_extract(engine, name, departments=all_departments)
     assert count[0] == 1
-    # while the connection is pooled another process cannot take the file ...
-    held = subprocess.run([sys.executable, "-c", OPEN_IN_ANOTHER_PROCESS, str(small_file)], capture_output=True, text=True)
-    assert held.returncode != 0 and "lock" in held.stderr.lower()
-    # ... and once the pool has been idle for the linger it can
+    # once the pool has been idle for the linger another process can take the file
     assert until(lambda: engine.pool.checkedin() == 0)
     free = subprocess.run([sys.executable, "-c", OPEN_IN_ANOTHER_PROCESS, str(small_file)], capture_output=True, text=True)
     assert free.returncode == 0, free.stderr
