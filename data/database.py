@@ -16,15 +16,17 @@ import contextlib
 import io
 import os
 import re
+import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 ENV_VAR = "KPI_DATABASE_URL"
 DATA_DIR = Path(__file__).resolve().parent
@@ -33,6 +35,8 @@ SCHEMA_DIR = DATA_DIR.parent / "sql" / "schema"
 # Files in sql/schema/ run in name order; the indexes file runs after a bulk load.
 INDEX_FILE = "900_indexes.sql"
 LOCK_RETRY_SECONDS = 30.0
+LINGER_VAR = "KPI_DUCKDB_LINGER_SECONDS"
+DEFAULT_LINGER_SECONDS = 1.0
 # The dashboard's PostgreSQL sessions: a query running longer, or waiting longer for a
 # lock another session holds, is stopped and said to be "busy" (0 turns a limit off).
 # Imports, generation and the batch commands run without them.
@@ -124,6 +128,55 @@ def libpq_uri(engine: Engine) -> str:
     return text
 
 
+def duckdb_linger_seconds() -> float:
+    """How long an idle DuckDB connection stays open (KPI_DUCKDB_LINGER_SECONDS, default
+    1; 0: a connection per unit of work)."""
+    raw = os.environ.get(LINGER_VAR, "").strip()
+    if not raw:
+        return DEFAULT_LINGER_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise DatabaseError(f"{LINGER_VAR}={raw!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise DatabaseError(f"{LINGER_VAR}={raw!r}: a linger cannot be negative")
+    return seconds
+
+
+def _close_when_idle(engine: Engine, linger: float) -> None:
+    """Close the engine's pooled DuckDB connections (releasing the file's lock) once none has
+    been checked out for ``linger`` seconds. Opening a DuckDB file costs 40-60 ms, and a
+    cold drill-down ran 26 extracts, each on a connection of its own; pooled, a page's
+    burst of extracts shares one or two, and another process waits at most about the
+    linger (``connect`` retries a locked file for LOCK_RETRY_SECONDS)."""
+    last_used = [time.monotonic()]
+    wake = threading.Event()
+
+    def used(*_args) -> None:
+        last_used[0] = time.monotonic()
+        wake.set()
+
+    # pool events on the engine: they follow its pool through engine.dispose()
+    sa.event.listen(engine, "checkout", used)
+    sa.event.listen(engine, "checkin", used)
+
+    def watch(engine_ref: weakref.ref) -> None:
+        while True:
+            woken = wake.wait(timeout=30)
+            if woken:
+                time.sleep(linger / 2)
+            watched = engine_ref()
+            if watched is None:  # the engine is gone, and with it its pool
+                return
+            pool = watched.pool
+            if woken and pool.checkedout() == 0 and time.monotonic() - last_used[0] >= linger:
+                wake.clear()
+                pool.dispose()  # closes the idle connections; a checked-out one is untouched
+            del watched, pool
+
+    threading.Thread(target=watch, args=(weakref.ref(engine),), name="duckdb-linger", daemon=True).start()
+
+
 def create_engine(url: str | None = None, *, timeouts: bool = False) -> Engine:
     """A SQLAlchemy engine for the URL, checked enough to fail with a clear message.
 
@@ -146,9 +199,15 @@ def create_engine(url: str | None = None, *, timeouts: bool = False) -> Engine:
                 f"{source} {url!r}: the folder {path.parent} does not exist; create it or "
                 "point the URL at an existing folder"
             )
-        # NullPool: a connection per unit of work, so that the file's lock is held only
-        # while working and other processes (an import, the forecast run) can take turns.
-        return sa.create_engine(url, poolclass=NullPool)
+        # The file's lock is held only while working, so that other processes (an import,
+        # the forecast run) can take turns: connections are pooled while a page works
+        # through its extracts and closed once the pool has been idle for the linger.
+        linger = duckdb_linger_seconds()
+        if not linger:
+            return sa.create_engine(url, poolclass=NullPool)
+        engine = sa.create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=16, pool_timeout=LOCK_RETRY_SECONDS)
+        _close_when_idle(engine, linger)
+        return engine
     if scheme in ("postgresql+psycopg",):
         if timeouts:
             statement, lock = busy_timeouts()
