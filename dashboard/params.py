@@ -70,7 +70,7 @@ def not_yours(key: str, raw: str) -> None:
     """Say that the link's ``?key=raw`` names nothing this viewer may see. The same words
     whether it exists in another department or nowhere: the page tells nothing of it."""
     shown = raw if len(raw) <= SHOWN_CHARACTERS else raw[:SHOWN_CHARACTERS] + "…"
-    st.info(plain(f"The link's {key}={shown} is not yours or not found: it is left out."), icon=":material/link_off:")
+    st.info(f"The link's {key}={plain(shown)} is not yours or not found: it is left out.", icon=":material/link_off:")  # the value is the visitor's text
 
 
 def choices(
