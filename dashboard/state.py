@@ -218,6 +218,8 @@ def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
     ABILITIES; ``what`` names what the page holds, for the message)."""
     mend_streamlit_accessibility()
     who = viewer()
+    if not (has_departments(who) and who.roles):
+        _audit_arrival_of_nobody(who)  # say_who stops the page: their sign-in is still recorded
     say_who(who)
     refuse_unless(who, needs, what)
     try:
@@ -229,10 +231,27 @@ def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
         faults.show(error)
         st.stop()
     audit_trail.remember(current, who, departments)
+    _note_sign_in()
+    return replace(context, viewer=who)
+
+
+def _note_sign_in() -> None:
+    """Audit the signed-in user's sign-in, once per ID token (audit_trail.signed_in)."""
     if sign_in_configured() and getattr(st.user, "is_logged_in", False):
         user = st.user.to_dict()
         audit_trail.signed_in((user.get("sub"), user.get("iat"), user.get("nonce")))
-    return replace(context, viewer=who)
+
+
+def _audit_arrival_of_nobody(who: Viewer) -> None:
+    """A viewer given no department or no role sees nothing, but an administrator reading
+    the audit must see that they signed in (and out): their session is remembered with no
+    departments, and a database that cannot be reached leaves it at that."""
+    try:
+        current = engine()
+    except faults.DATABASE_FAULTS:
+        return
+    audit_trail.remember(current, who, ())
+    _note_sign_in()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

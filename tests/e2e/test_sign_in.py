@@ -176,6 +176,7 @@ def test_a_head_sees_their_department_only_and_no_rows(signed_server, provider, 
     # the scorecard's department choice offers theirs only
     box = visitor.get_by_role("combobox", name="Department", exact=True).first
     box.click()
+    visitor.get_by_role("option").first.wait_for()  # the list is drawn after the click
     offered = [option.strip() for option in visitor.get_by_role("option").all_inner_texts()]
     visitor.keyboard.press("Escape")
     assert offered == ["All departments", OWN_NAME]
@@ -214,6 +215,9 @@ def test_a_head_sees_their_department_only_and_no_rows(signed_server, provider, 
     dialog.wait_for(state="hidden")
 
     sign_out(visitor, signed_server)
+    audit = audit_rows(duckdb_url, subject)  # who signed in to see nothing is recorded too
+    assert (len(audit.get("sign_in", [])), len(audit.get("sign_out", []))) == (1, 1), audit
+    assert set(audit) <= {"sign_in", "sign_out", "page"}, audit
     screenshot(visitor, "sign-in-signed-out")
     # one sign-in however many pages were opened (each address typed is a session of its
     # own), one sign-out, and no rows behind a number
@@ -240,6 +244,7 @@ def test_an_analyst_gets_the_rows_of_their_department_only(signed_server, provid
         visitor.locator(".st-key-drill-csv button").click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
+    wait_for_app(visitor)  # the download button's rerun, which writes its audit row, is over
     screenshot(visitor, "sign-in-analyst-drilldown")
 
     rows = pl.read_csv(path, infer_schema_length=None)
@@ -255,7 +260,7 @@ def test_an_analyst_gets_the_rows_of_their_department_only(signed_server, provid
     assert rows["Case"].to_list() == expected["case_id"].to_list()
 
 
-def test_someone_with_no_departments_sees_only_that_and_can_sign_out(signed_server, provider, visitor):
+def test_someone_with_no_departments_sees_only_that_and_can_sign_out(signed_server, provider, visitor, duckdb_url):
     subject = "nobody@example.gov"
     give_claims(provider, subject, roles=["head"])  # no departments claim
     visitor.goto(signed_server)
@@ -270,3 +275,6 @@ def test_someone_with_no_departments_sees_only_that_and_can_sign_out(signed_serv
     screenshot(visitor, "sign-in-no-departments")
 
     sign_out(visitor, signed_server)
+    audit = audit_rows(duckdb_url, subject)  # who signed in to see nothing is recorded too
+    assert (len(audit.get("sign_in", [])), len(audit.get("sign_out", []))) == (1, 1), audit
+    assert set(audit) <= {"sign_in", "sign_out", "page"}, audit
