@@ -15,8 +15,10 @@ another department says "not yours or not found" and shows nothing of it, the pa
 the rows behind a number that need the analyst role are not offered and refuse by
 address); an analyst of that department gets the rows behind a number, of that
 department only (the CSV compared with a direct count); someone signed in with no
-departments gets the page that says so and nothing else; signing out returns to the
-sign-in page.
+departments gets the page that says so and nothing else; someone the token gives no
+claims gets a department and a role from the administrators' access file; signing out
+returns to the sign-in page. The audit is read directly: one sign-in per sign-in, however
+many pages were opened, one sign-out, one row per download.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ OTHERS = {department: name for department, name in DEPARTMENTS if department != 
 OTHER_SERVICES = [spec.name for spec in SERVICES if spec.department_id != OWN]
 OWN_SERVICES = [spec.name for spec in SERVICES if spec.department_id == OWN]
 SIGN_IN_HEADING = "Public service KPIs"
+PLANNER = "civil.planner@example.gov"  # given a department and a role by the access file alone
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,10 @@ def signed_server(provider: str, duckdb_url: str, tmp_path_factory: pytest.TempP
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    environment = {"KPI_ACCESS_FILE": str(folder / "no-access-file.toml")}  # claims alone, whatever config/ holds
+    # the administrators' access file (whatever config/ holds): one person the provider gives no claims
+    access_file = folder / "access.toml"
+    access_file.write_text(f'[[person]]\nemail = "{PLANNER}"\ndepartments = ["{OWN}"]\nroles = ["planner"]\n', encoding="utf-8")
+    environment = {"KPI_ACCESS_FILE": str(access_file)}
     with serve(duckdb_url, folder / "server.log", "--secrets.files", str(secrets_file), environment=environment) as base:
         yield base
 
@@ -278,3 +284,13 @@ def test_someone_with_no_departments_sees_only_that_and_can_sign_out(signed_serv
     audit = audit_rows(duckdb_url, subject)  # who signed in to see nothing is recorded too
     assert (len(audit.get("sign_in", [])), len(audit.get("sign_out", []))) == (1, 1), audit
     assert set(audit) <= {"sign_in", "sign_out", "page"}, audit
+
+
+def test_the_access_file_gives_departments_and_a_role_to_someone_the_token_gives_none(signed_server, provider, visitor):
+    give_claims(provider, PLANNER)  # an email and nothing else
+    visitor.goto(signed_server)
+    wait_for_app(visitor, has_heading(SIGN_IN_HEADING))
+    sign_in(visitor, signed_server, PLANNER, then="Weekly scorecard")
+    assert_nothing_of_others(main_text(visitor))
+    links = sidebar_links(visitor)
+    assert "/planner" in links and not {"/tables", "/audit"} & set(links), links
