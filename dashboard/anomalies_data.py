@@ -28,6 +28,7 @@ from notify.subscriptions import (
     notification_log,
     set_subscription_active,
     subscriptions,
+    whose_subscriptions,
 )
 
 DIMENSIONS = {"department": "department_id", "service": "service_id", "office": "office_id", "channel": "channel"}
@@ -199,8 +200,12 @@ def acknowledge_flag(context: state.Context, flag_key: str, status: str, who: st
 
 
 def subscriptions_of(context: state.Context) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(subscriptions, notifications sent or failed) the viewer may see."""
-    return stored_subscriptions(context.engine, str(context.engine.url), context.departments)
+    """(subscriptions, notifications sent or failed) the viewer may see: of their
+    departments, and only their own unless they are an administrator
+    (notify.subscriptions.whose_subscriptions)."""
+    subscribed, sent = stored_subscriptions(context.engine, str(context.engine.url), context.departments)
+    own = whose_subscriptions(context.viewer, subscribed)
+    return own, sent.filter(pl.col("subscription_id").is_in(own["subscription_id"].to_list()))
 
 
 def subscription_scope(context: state.Context, row: dict) -> str:
@@ -214,6 +219,9 @@ def subscription(subscribed: pl.DataFrame, subscription_id: int) -> dict:
 
 
 def set_active(context: state.Context, subscription_id: int, active: bool) -> None:
+    """Pause or resume one of the viewer's subscriptions (another's is not found)."""
+    if subscription_id not in subscriptions_of(context)[0]["subscription_id"].to_list():
+        raise NotifyError(f"no subscription {subscription_id} of yours")
     set_subscription_active(context.engine, int(subscription_id), active, departments=context.departments)
     audit_trail.note("subscribe" if active else "unsubscribe", page="anomalies", detail={"subscription": int(subscription_id), "active": active})
     forget_writes()

@@ -15,6 +15,7 @@ from anomalies.links import drilldown_url
 from dashboard.charts import PALETTE, base
 from metrics.formatting import axis_title, number
 from metrics.registry import METRICS, Metric
+from notify.subscriptions import shown_address
 
 FLAG_STATUS_WORDS = {"open": "Open", "acknowledged": "Acknowledged", "known": "Known cause"}
 FLAG_STATUS_BADGE = {"open": "red", "acknowledged": "amber", "known": "grey"}  # components.status_badge colours
@@ -224,7 +225,8 @@ def subscriptions_table(subscribed: pl.DataFrame, scopes: list[str]) -> pl.DataF
     """The subscriptions as a table; ``scopes``: each row's scope in words."""
     return subscribed.select(
         pl.col("subscription_id").alias("Id"), pl.col("subscriber").alias("Who"), pl.col("rule").replace_strict(RULE_WORDS).alias("Rule"),
-        pl.col("channel").alias("Channel"), pl.col("address").alias("Address"),
+        pl.col("channel").alias("Channel"),
+        pl.Series("Address", [shown_address(channel, address) for channel, address in zip(subscribed["channel"], subscribed["address"], strict=True)], dtype=pl.String),
         pl.Series("Scope", scopes),
         pl.col("kpis").fill_null("every measure").alias("Measures"), pl.when(pl.col("active")).then(pl.lit("Active")).otherwise(pl.lit("Paused")).alias("State"),
     )

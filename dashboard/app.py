@@ -26,7 +26,11 @@ NEEDS = {"planner": "plan", "tables": "rows", "audit": "administer"}
 
 
 def offered(sections: dict[str, list[st.Page]], who) -> dict[str, list[st.Page]]:
-    """The sections and pages ``who`` may open (a section left empty is dropped)."""
+    """The sections and pages ``who`` may open (a section left empty is dropped); a viewer
+    of no department, or of no role, keeps only the default page, which says so
+    (state.say_who)."""
+    if not state.has_departments(who):
+        return {name: pages[:1] for name, pages in list(sections.items())[:1]}
     kept = {name: [page for page in pages if who.can(NEEDS.get(page.url_path, "figures"))] for name, pages in sections.items()}
     kept = {name: pages for name, pages in kept.items() if pages}
     # a viewer without a role keeps the default page, which says so (state.say_who)

@@ -12,6 +12,7 @@ it: the figures are still the viewer's own, and the fault is reported like any o
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import streamlit as st
@@ -34,25 +35,42 @@ def current_page() -> str | None:
     return st.session_state.get(PAGE_KEY)
 
 
-def note(action: str, *, once_per: Any = None, page: str | None = None, detail: dict | None = None, row_count: int | None = None) -> None:
+def note(action: str, *, once_per: Any = None, page: str | None = None, detail: dict | None = None, row_count: int | None = None) -> bool:
     """Record ``action`` for this session's viewer. ``once_per``: what makes the action
     the same one (a page with the same filters): while it stays the same, reruns are not
-    recorded again."""
+    recorded again. Whether a row was written."""
     session = st.session_state.get(SESSION_KEY)
     if session is None:
-        return  # before open_or_stop: nothing has been shown yet
+        return False  # before open_or_stop: nothing has been shown yet
     last = st.session_state.setdefault(SEEN_KEY, {})
     if once_per is not None and last.get(action) == once_per:
-        return
+        return False
     engine, viewer, departments = session
     try:
         audit.record(engine, viewer, action, page=page or current_page(), detail=detail, row_count=row_count, departments=departments)
     except Exception as error:  # noqa: BLE001 - the audit must not hide the page; say it instead
         LOG.warning("audit write failed: %s", error)
         st.caption(f"This action could not be written to the audit ({type(error).__name__}); an administrator will see it in the server log.")
-        return
+        return False
     if once_per is not None:
         last[action] = once_per
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _sign_ins() -> tuple[set, threading.Lock]:
+    return set(), threading.Lock()
+
+
+def signed_in(token: tuple) -> None:
+    """Record a sign-in once per ID token (``token``: its subject, time of issue and
+    nonce), not once per session: every page opened in a new tab, every reload, starts a
+    session of its own with the same identity cookie. Kept per server process: after a
+    restart, a cookie still valid is recorded once more."""
+    seen, lock = _sign_ins()
+    with lock:
+        if token not in seen and note("sign_in"):
+            seen.add(token)
 
 
 def page_viewed() -> None:

@@ -34,11 +34,17 @@ FACTS_WEEKS = 52  # facts are loaded a year back, as the overview loads them: on
 
 
 def scope(context: state.Context) -> drill.Scope:
-    """The scope named in the URL, limited to what the viewer may see."""
+    """The scope named in the URL, limited to what the viewer may see: a value outside it
+    is said to be "not yours or not found" and taken out of the URL."""
     values = {key: st.query_params.get(key) for key in URL_KEYS.values()}
-    return drill.scope_from(
+    where = drill.scope_from(
         values, departments=context.departments, services=context.services, offices=context.offices["office_id"].to_list()
     )
+    for level, key in URL_KEYS.items():
+        if values[key] and getattr(where, level) is None:
+            params.not_yours(key, values[key])
+            del st.query_params[key]
+    return where
 
 
 def go_to(target: drill.Scope) -> None:

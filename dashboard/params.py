@@ -43,18 +43,24 @@ def choice(
     container=st,
     help: str | None = None,
     widget: str | None = None,
+    scoped: bool = False,
 ) -> str:
     """A select box whose value is ``?key=value`` in the URL (an unknown value falls back
     to the default: a shared link never breaks the page). ``widget``: the widget's own
     name, where another page's select box of the same ``key`` offers other options (a
-    widget whose options change starts again from its first option, whatever the URL)."""
+    widget whose options change starts again from its first option, whatever the URL).
+    ``scoped``: the options are what the viewer may see (their departments, services), so
+    a link's value outside them is said to be "not yours or not found", without telling
+    which."""
     options = list(options)
     if not options:
         return default
+    widget_key = f"param-{widget or key}"
     wanted = st.query_params.get(key, default)
     if wanted not in options:
+        if scoped and widget_key not in st.session_state:  # the link's own value, not one a change of another filter left behind
+            not_yours(key, wanted)
         wanted = default if default in options else options[0]
-    widget_key = f"param-{widget or key}"
     if widget_key in st.session_state and st.session_state[widget_key] not in options:
         del st.session_state[widget_key]
     if widget_key not in st.session_state:
@@ -62,6 +68,13 @@ def choice(
     value = container.selectbox(label, options, format_func=format_func, key=widget_key, help=help)
     remember(key, None if value == default else value)
     return value
+
+
+def not_yours(key: str, raw: str) -> None:
+    """Say that the link's ``?key=raw`` names nothing this viewer may see. The same words
+    whether it exists in another department or nowhere: the page tells nothing of it."""
+    shown = raw if len(raw) <= SHOWN_CHARACTERS else raw[:SHOWN_CHARACTERS] + "…"
+    st.info(f"The link's {key}={plain(shown)} is not yours or not found: it is left out.", icon=":material/link_off:")  # the value is the visitor's text
 
 
 def choices(
@@ -125,6 +138,7 @@ def department(context: state.Context, *, container=st) -> str:
     return choice(
         "Department", links.DEPARTMENT, [state.ALL, *context.departments], state.ALL,
         format_func=lambda d: "All departments" if d == state.ALL else context.department_names.get(d, d), container=container,
+        scoped=True,
     )
 
 
@@ -133,6 +147,7 @@ def service(context: state.Context, department: str, *, container=st) -> str:
     return choice(
         "Service", links.SERVICE, [state.ALL, *state.services_of(context, department)["service_id"].to_list()], state.ALL,
         format_func=lambda s: "All services" if s == state.ALL else context.service_names.get(s, s), container=container,
+        scoped=True,
     )
 
 

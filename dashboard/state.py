@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import audit_trail, faults
 from dashboard.components import mend_streamlit_accessibility
+from dashboard.text import plain
 from data.access import ALL as EVERY_DEPARTMENT
 from data.access import AccessError, AccessFile, AccessFileError, Viewer, access_file_path, roles_that_can
 from data.access import visible_departments as departments_of_viewer
@@ -42,6 +43,7 @@ def engine() -> Engine:
 
 
 VIEWER_KEY = "viewer"  # where a session's Viewer is kept (no widget has this key)
+TITLE = "Public service KPIs"  # the title of the pages that show nothing of the data (sign-in, no departments)
 
 
 def sign_in_configured() -> bool:
@@ -87,13 +89,14 @@ def viewer() -> Viewer:
     if not sign_in_configured():
         return Viewer.local_admin()
     if not getattr(st.user, "is_logged_in", False):  # absent when no provider has answered yet
-        st.title("Public service KPIs")
+        st.title(TITLE, anchor=False)
         st.markdown("Sign in with your organisation's account to see the figures of your departments.")
         st.button("Sign in", on_click=st.login, icon=":material/login:", type="primary")
         st.stop()
     try:
         return Viewer.from_claims(_claims(), access=access_file())
     except AccessFileError:
+        st.title(TITLE, anchor=False)
         st.error(
             "The access file that says who may see what has mistakes, so nobody can be let in until an administrator corrects it "
             "(`python -m dashboard --check-access` lists them with their lines).",
@@ -101,7 +104,8 @@ def viewer() -> Viewer:
         )
         st.stop()
     except AccessError as problem:
-        st.error(f"Your account cannot be used here: {problem}. Ask an administrator to correct it.", icon=":material/error:")
+        st.title(TITLE, anchor=False)
+        st.error(f"Your account cannot be used here: {plain(str(problem))}. Ask an administrator to correct it.", icon=":material/error:")
         st.stop()
 
 
@@ -120,22 +124,29 @@ def say_who(who: Viewer) -> None:
         )
     elif sign_in_configured():
         with st.sidebar:
-            st.caption(f"Signed in as {who.name}")
+            st.caption(f"Signed in as {plain(who.name)}")  # the name is the provider's text
             st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
-    if who.departments is not EVERY_DEPARTMENT and not who.departments:
+    if not has_departments(who):
+        st.title(TITLE, anchor=False)  # the page's own title is never reached: this one says where they are
         st.warning(
-            f"You are signed in as {who.name}, but no department has been given to you, so there is nothing to show. "
+            f"You are signed in as {plain(who.name)}, but no department has been given to you, so there is nothing to show. "
             "Ask an administrator to add your departments to your account.",
             icon=":material/lock:",
         )
         st.stop()
     if not who.roles:
+        st.title(TITLE, anchor=False)
         st.warning(
-            f"You are signed in as {who.name}, but no role (department head, analyst, planner or administrator) has been given to you, "
+            f"You are signed in as {plain(who.name)}, but no role (department head, analyst, planner or administrator) has been given to you, "
             "so there is nothing to show. Ask an administrator to give you one.",
             icon=":material/lock:",
         )
         st.stop()
+
+
+def has_departments(who: Viewer) -> bool:
+    """Whether ``who`` has been given any department (every department counts)."""
+    return who.departments is EVERY_DEPARTMENT or bool(who.departments)
 
 
 def refuse_unless(who: Viewer, ability: str, what: str) -> None:
@@ -207,6 +218,8 @@ def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
     ABILITIES; ``what`` names what the page holds, for the message)."""
     mend_streamlit_accessibility()
     who = viewer()
+    if not (has_departments(who) and who.roles):
+        _audit_arrival_of_nobody(who)  # say_who stops the page: their sign-in is still recorded
     say_who(who)
     refuse_unless(who, needs, what)
     try:
@@ -218,9 +231,27 @@ def open_or_stop(needs: str = "figures", what: str = "These pages") -> Context:
         faults.show(error)
         st.stop()
     audit_trail.remember(current, who, departments)
-    if sign_in_configured():
-        audit_trail.note("sign_in", once_per=who.key)
+    _note_sign_in()
     return replace(context, viewer=who)
+
+
+def _note_sign_in() -> None:
+    """Audit the signed-in user's sign-in, once per ID token (audit_trail.signed_in)."""
+    if sign_in_configured() and getattr(st.user, "is_logged_in", False):
+        user = st.user.to_dict()
+        audit_trail.signed_in((user.get("sub"), user.get("iat"), user.get("nonce")))
+
+
+def _audit_arrival_of_nobody(who: Viewer) -> None:
+    """A viewer given no department or no role sees nothing, but an administrator reading
+    the audit must see that they signed in (and out): their session is remembered with no
+    departments, and a database that cannot be reached leaves it at that."""
+    try:
+        current = engine()
+    except faults.DATABASE_FAULTS:
+        return
+    audit_trail.remember(current, who, ())
+    _note_sign_in()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import polars as pl
 import sqlalchemy as sa
@@ -145,7 +146,7 @@ def notification_log(engine: Engine, departments: Sequence[str]) -> pl.DataFrame
     return stored_extract(engine, "notifications", departments, table="notifications")
 
 
-__all__ = ["CHANNELS", "RULES", "Subscription", "add_subscription", "notification_log", "set_subscription_active", "subscriptions"]
+__all__ = ["CHANNELS", "RULES", "Subscription", "add_subscription", "notification_log", "set_subscription_active", "shown_address", "subscriptions", "whose_subscriptions"]
 
 
 def may_subscribe(viewer: Viewer, subscription: Subscription, visible: Sequence[str], services: Mapping[str, str]) -> list[str]:
@@ -169,3 +170,23 @@ def may_subscribe(viewer: Viewer, subscription: Subscription, visible: Sequence[
     elif department is not None and department not in visible:
         found.append("that scope is not one of your departments")
     return found
+
+
+def whose_subscriptions(viewer: Viewer, subscribed: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``subscribed`` that ``viewer`` may see and manage: every one for an
+    administrator; anyone else only their own, by email to their signed-in address (the
+    others' addresses, and webhooks, are not theirs to read or to pause)."""
+    if may(viewer, "admin"):
+        return subscribed
+    return subscribed.filter(
+        (pl.col("channel") == "email") & (pl.col("address").str.strip_chars(" ").str.to_lowercase() == viewer.name.strip().lower())
+    )
+
+
+def shown_address(channel: str, address: str) -> str:
+    """An address as a page may show it: an email as it is; a webhook by its scheme and
+    host only, since its path and query often hold the token that lets anyone post."""
+    if channel != "webhook":
+        return address
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "(a webhook)"

@@ -62,3 +62,39 @@ def test_a_viewer_of_no_department_sees_only_that(app_env):
     assert not at.exception
     assert [w.value for w in at.warning][0].startswith("You are signed in as new starter, but no department has been given to you")
     assert not at.selectbox and not at.dataframe and not at.metric
+
+
+NOT_YOURS = "The link's {key}={value} is not yours or not found: it is left out."
+
+
+def open_page(page: str | None, viewer: Viewer, query: dict) -> AppTest:
+    """``page`` opened straight from a link (None: the app's default page, the scorecard)."""
+    if page is None:
+        return open_app(viewer, query=query)
+    at = AppTest.from_file(page_file(page), default_timeout=120)
+    at.session_state["viewer"] = viewer
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("page", [None, "pages/drilldown.py", "pages/satisfaction.py"])
+def test_a_link_naming_another_departments_ids_says_not_yours_or_not_found_and_nothing_of_them(app_env, page):
+    # revenue and vehicle_tax exist (another department's), no_such_service nowhere: the same words
+    at = open_page(page, Viewer("civil head", {"civil"}, {"head"}), {"department": "revenue", "service": "vehicle_tax"})
+    assert not at.exception
+    said = [info.value for info in at.info]
+    assert NOT_YOURS.format(key="department", value="revenue") in said
+    assert NOT_YOURS.format(key="service", value="vehicle\\_tax") in said  # plain text: the underscore escaped
+    shown = " ".join(element.value for element in (*at.markdown, *at.subheader, *at.caption, *at.info))
+    for other in ("Revenue and Tax", "Vehicle tax", "Transport and Licensing", "Benefits and Pensions"):
+        assert other not in shown, other
+    nowhere = open_page(page, Viewer("civil head", {"civil"}, {"head"}), {"service": "no_such_service"})
+    assert NOT_YOURS.format(key="service", value="no\\_such\\_service") in [info.value for info in nowhere.info]
+
+
+def test_the_departments_own_ids_in_a_link_are_not_refused(app_env):
+    at = open_app(Viewer("civil head", {"civil"}, {"head"}), query={"department": "civil", "service": "passport"})
+    assert not at.exception
+    assert not [info.value for info in at.info if "not yours or not found" in info.value]
+    assert at.subheader[0].value.startswith("Passport application")

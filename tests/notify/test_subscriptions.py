@@ -66,6 +66,7 @@ def test_spaces_around_an_address_are_dropped_not_stored(stored, all_departments
     ("*.example.gov", "http://127.0.0.1:9/hook", "127.0.0.1 is not a host"),
     ("*.example.gov, 10.0.0.0/8", "http://169.254.169.254/latest/meta-data", "169.254.169.254 is not a host"),
     ("hooks.example.gov", "http://[::1]:9/hook", "::1 is not a host"),
+    ("hooks.example.gov", "http://10.0.0.1/hook", "10.0.0.1 is not a host"),  # a private address, not listed
 ])
 def test_a_webhook_to_a_host_not_allowed_or_internal_is_refused(stored, monkeypatch, allowed, url, refusal):
     monkeypatch.setenv("KPI_WEBHOOK_ALLOWED_HOSTS", allowed)
@@ -106,3 +107,25 @@ def test_who_may_subscribe_what():
         "only an administrator may add a webhook"]
     admin = Viewer.local_admin()
     assert may_subscribe(admin, Subscription("Bob", "anomaly", "email", "bob@example.gov"), ["civil", "transport"], services) == []
+
+
+def test_a_viewer_sees_and_manages_only_their_own_subscriptions_an_administrator_every_one(stored):
+    from data.access import Viewer
+    from notify.subscriptions import whose_subscriptions
+
+    ada = add_subscription(stored, Subscription("Ada", "anomaly", "email", "Ada@Example.gov", department_id="civil"))
+    bob = add_subscription(stored, Subscription("Bob", "anomaly", "email", "bob@example.gov", department_id="civil"))
+    hook = add_subscription(stored, Subscription("Ops", "anomaly", "webhook", "http://127.0.0.1:9/hook?token=s3cret", department_id="civil"))
+    civil = subscriptions(stored, ["civil"]).filter(pl.col("subscription_id").is_in([ada, bob, hook]))
+    analyst = Viewer("ada@example.gov", {"civil"}, {"analyst"})
+    assert whose_subscriptions(analyst, civil)["subscription_id"].to_list() == [ada]  # not Bob's address, not the webhook
+    assert whose_subscriptions(Viewer("carol@example.gov", {"civil"}, {"head"}), civil).height == 0
+    assert sorted(whose_subscriptions(Viewer("root@example.gov", {"civil"}, {"admin"}), civil)["subscription_id"].to_list()) == sorted([ada, bob, hook])
+
+
+def test_a_webhook_is_shown_by_its_host_never_its_token():
+    from notify.subscriptions import shown_address
+
+    assert shown_address("webhook", "https://hooks.example.gov/services/T0/B0/s3cret?token=abc") == "https://hooks.example.gov/…"
+    assert shown_address("webhook", "not a url") == "(a webhook)"
+    assert shown_address("email", "ada@example.gov") == "ada@example.gov"
