@@ -679,6 +679,8 @@ def send_briefings(engine: Engine, settings, *, week: str | None = None, dry_run
     from data.database import connect, create_schema
     from notify.briefing_render import Renderer
     from notify.send import Event, _record
+    from notify.smtp import SmtpSettingsError
+    from notify.smtp import session as smtp_session
     from notify.subscriptions import address_problems, subscriptions
 
     create_schema(engine)
@@ -732,9 +734,9 @@ def send_briefings(engine: Engine, settings, *, week: str | None = None, dry_run
             stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
             attempts, first = tried.get(number_, (0, None))
             try:
-                with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
-                    smtp.send_message(message)
-            except (OSError, smtplib.SMTPException) as failure:
+                with smtp_session(settings) as server:
+                    server.send_message(message)
+            except (OSError, smtplib.SMTPException, SmtpSettingsError) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:1900]
                 _record(engine, event, "failed", attempts + 1, error, stamp, first)
                 report.failed.append((number_, error))

@@ -19,7 +19,7 @@ from notify import NotifyError
 
 def configure_send(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default=None, help=DATABASE_HELP)
-    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else localhost)")
+    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else [smtp] host in .streamlit/secrets.toml, else localhost; login and TLS: see README)")
     parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default $KPI_SMTP_PORT, else 25)")
     parser.add_argument("--sender", default=None, help="From address (default $KPI_SMTP_FROM, else kpi-dashboard@localhost)")
     parser.add_argument("--dashboard-url", default=None, help="base URL of links (default $KPI_DASHBOARD_URL, else http://localhost:8501)")
@@ -28,16 +28,25 @@ def configure_send(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send and record nothing")
 
 
+def _settings(settings_class, args: argparse.Namespace, **more):
+    """The SMTP and link settings (notify/smtp.py says where each comes from); a setting
+    that cannot be used is one line."""
+    from notify.smtp import SmtpSettingsError
+
+    try:
+        return settings_class.from_environment(smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender,
+                                               dashboard_url=args.dashboard_url, **more)
+    except SmtpSettingsError as problem:
+        raise ForecastInputError(str(problem)) from None
+
+
 def run_send(args: argparse.Namespace) -> int:
     from data.database import create_engine
     from notify.send import NotifySettings, notify
 
     if args.since_days < 0 or args.attempts < 1:
         raise ForecastInputError("--since-days must be 0 or more and --attempts at least 1.")
-    settings = NotifySettings.from_environment(
-        smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender, dashboard_url=args.dashboard_url,
-        since_days=args.since_days, attempts=args.attempts,
-    )
+    settings = _settings(NotifySettings, args, since_days=args.since_days, attempts=args.attempts)
     engine = create_engine(args.database)
     try:
         report = notify(engine, settings, dry_run=args.dry_run)
@@ -50,7 +59,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 def configure_briefing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default=None, help=DATABASE_HELP)
-    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else localhost)")
+    parser.add_argument("--smtp-host", default=None, help="SMTP server (default $KPI_SMTP_HOST, else [smtp] host in .streamlit/secrets.toml, else localhost; login and TLS: see README)")
     parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default $KPI_SMTP_PORT, else 25)")
     parser.add_argument("--sender", default=None, help="From address (default $KPI_SMTP_FROM, else kpi-dashboard@localhost)")
     parser.add_argument("--dashboard-url", default=None, help="base URL of links (default $KPI_DASHBOARD_URL, else http://localhost:8501)")
@@ -76,8 +85,7 @@ def run_briefing(args: argparse.Namespace) -> int:
             every = Every.parse(" ".join(args.every))
         except ValueError as problem:
             raise ForecastInputError(str(problem)) from None
-    settings = NotifySettings.from_environment(smtp_host=args.smtp_host, smtp_port=args.smtp_port, sender=args.sender,
-                                               dashboard_url=args.dashboard_url)
+    settings = _settings(NotifySettings, args)
 
     def once() -> int:
         engine = create_engine(args.database)

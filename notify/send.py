@@ -63,6 +63,7 @@ from metrics.periods import parse_week, week_label
 from metrics.registry import METRICS
 from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
+from notify import smtp
 from notify.subscriptions import address_problems, subscriptions
 from notify.webhooks import resolved_problem
 
@@ -82,20 +83,22 @@ class NotifySettings:
     max_runs: int = 5  # runs that may fail an event before it is given up (and still reported)
     backoff_seconds: float = 0.2  # before the second try; doubles
     timeout_seconds: float = 10.0
+    # the login and TLS (notify/smtp.py): from the environment or Streamlit's secrets file only
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_security: str | None = None  # none, starttls or ssl; None: by the port
+    smtp_ca_file: str | None = None
 
     @classmethod
     def from_environment(cls, **given) -> NotifySettings:
-        """Settings from arguments, else KPI_SMTP_HOST, KPI_SMTP_PORT, KPI_SMTP_FROM and
-        KPI_DASHBOARD_URL, else the defaults."""
-        environment = {
-            "smtp_host": os.environ.get("KPI_SMTP_HOST"),
-            "smtp_port": int(os.environ["KPI_SMTP_PORT"]) if os.environ.get("KPI_SMTP_PORT") else None,
-            "sender": os.environ.get("KPI_SMTP_FROM"),
-            "dashboard_url": os.environ.get("KPI_DASHBOARD_URL"),
-        }
-        chosen = {key: value for key, value in environment.items() if value}
-        chosen.update({key: value for key, value in given.items() if value is not None})
-        return cls(**chosen)
+        """Settings from arguments, else the environment (KPI_SMTP_HOST, KPI_SMTP_PORT,
+        KPI_SMTP_FROM, KPI_SMTP_USER, KPI_SMTP_PASSWORD, KPI_SMTP_SECURITY,
+        KPI_SMTP_CA_FILE, KPI_DASHBOARD_URL), else the [smtp] section of Streamlit's
+        secrets file, else the defaults (notify/smtp.py says which wins)."""
+        environment = smtp.from_environment()
+        if os.environ.get("KPI_DASHBOARD_URL"):
+            environment["dashboard_url"] = os.environ["KPI_DASHBOARD_URL"]
+        return cls(**smtp.resolved(given, environment, smtp.from_secrets()))
 
 
 @dataclass(frozen=True)
@@ -377,8 +380,8 @@ def send_email(event: Event, settings: NotifySettings) -> None:
     message["X-KPI-Event"] = event.key
     message.set_content(event.text)
     message.add_alternative(event.html, subtype="html")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
-        smtp.send_message(message)
+    with smtp.session(settings) as server:
+        server.send_message(message)
 
 
 def send_webhook(event: Event, settings: NotifySettings) -> None:
