@@ -65,7 +65,12 @@ else:
         st.caption("Choose a row to see the flag, its series and its drill-down; click a column's heading to sort by it.")
         ordered = anomalies_data.triage_order(shown)
         picked = st.dataframe(anomalies_figures.picker_table(ordered), key="flag-picker", on_select="rerun", selection_mode="single-row",
-                              hide_index=True, width="stretch", height=min(38 + 35 * ordered.height, 400))
+                              hide_index=True, width="stretch", height=min(38 + 35 * ordered.height, 400), column_config={
+                                  # typed, so that a click on a heading sorts by number and by date
+                                  "Severity": st.column_config.NumberColumn("Severity", format="%.1f spreads", help="How far from expected, in noise spreads; empty for a combination of measures"),
+                                  "First day": st.column_config.DateColumn("First day", format="ddd D MMM YYYY"),
+                                  "Outside until": st.column_config.DateColumn("Outside until", format="ddd D MMM YYYY"),
+                              })
         chosen = anomalies_data.chosen_flag(ordered, list(picked.selection.rows), st.query_params.get(links.FLAG))
         params.keep(links.FLAG, chosen)
         flag = anomalies_data.flag_row(ordered, chosen)
