@@ -174,6 +174,8 @@ def explanation(row: dict, date_col: str) -> str:
     if row["direction"] == "down" and row["expected"] > 0 and row["actual"] <= 0.5 * row["expected"]:
         text += f"; {row['actual'] / row['expected']:.0%} of the expected level"
     text += ")"
+    if row["detector"] == "level_shift":
+        text += f"; a step {'up' if row['direction'] == 'up' else 'down'} from the level of the weeks before"
     if row["recovered_on"] is None:
         return text + f"; still outside since {row[date_col]}."
     if row["last_date"] > row[date_col]:

@@ -74,4 +74,5 @@ def test_a_thirty_percent_shift_for_two_weeks_is_flagged_when_it_starts(seed):
     assert START + timedelta(days=200) <= first["ds"] <= START + timedelta(days=204)
     assert first["detector"] == "level_shift"
     assert first["last_date"] >= START + timedelta(days=209)
+    assert "a step down from the level of the weeks before" in first["explanation"]
     assert "outside to" in first["explanation"] and "back on" in first["explanation"]
