@@ -107,8 +107,11 @@ else:
         )
 
         with st.expander(f"Every flag shown ({shown.height})", expanded=False):
+            # A link inside a table always opens a new tab (Streamlit's LinkColumn): the
+            # addresses are text to copy, and the flag chosen above links in this tab.
+            st.caption("Choose a flag in the table above for its link into the drill-down in this tab; the addresses below are to copy.")
             components.table(anomalies_figures.flags_table(shown), f"anomaly-flags-{grain}", column_config={
-                "Drill-down": st.column_config.LinkColumn("Drill-down", display_text="Open", help="The drill-down at this scope and week"),
+                "Drill-down": st.column_config.TextColumn("Drill-down", help="The drill-down's address at this scope and week"),
             })
 
 # --------------------------------------------------------------------------- sustained breaches

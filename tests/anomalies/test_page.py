@@ -63,6 +63,10 @@ def test_the_page_lists_the_stored_flags_with_their_explanation_and_drilldown_li
     assert chosen["explanation"] in [m.value for m in at.markdown]
     link = next(m.value for m in at.markdown if "Open the drill-down" in m.value)
     assert f'href="/drilldown?kpi={chosen["kpi"]}' in link and 'target="_self"' in link and f"week={chosen['week']}" in link
+    # no link in a table, which would open a new tab: the list of every flag gives the addresses as text
+    listed = next(f for f in at.dataframe if "Drill-down" in pl.from_pandas(f.value).columns)
+    assert json.loads(listed.proto.columns)["Drill-down"]["type_config"]["type"] == "text"
+    assert pl.from_pandas(listed.value)["Drill-down"].str.starts_with("/drilldown?").all()
 
 
 def shown_flag(at: AppTest) -> str:
