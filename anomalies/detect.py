@@ -33,7 +33,14 @@ net flow, handle time and cost per transaction), when
   consecutive scored periods;
 - ``sustained_shift`` (back-office flows only): a one-sided CUSUM of z (the excess over
   ``cusum_k`` summed over consecutive periods) reaches ``cusum_h``: a smaller shift that
-  lasts, as when a back office works at a fraction of its capacity.
+  lasts, as when a back office works at a fraction of its capacity;
+- ``level_shift`` (an analyst's CSV, ``shift_z``; off on the dashboard's series): a step,
+  the mean standardised residual of the last 3 to 14 periods against that of the 21
+  before them (``level_shifts``), at ``shift_z`` standard errors; the flag starts at the
+  step's first period past half of it, and a flag that closed inside the step reopens.
+  Judged against the level just before the step, a slow seasonal drift (which the
+  same-weekday median lags) cancels; the series' return from a flag of the other
+  direction is not a shift of its own.
 
 Counter queues overflow for a day now and then (staff are rostered from expected
 demand): their waits flag alone only at ``family_z_alone['counter']``, or on two days
@@ -70,7 +77,7 @@ import polars as pl
 from forecasting.series_id import SCOPE_KINDS as SCOPE_ID_KINDS
 from metrics.registry import METRICS, Aggregation, Direction
 
-DETECTORS = ("robust_z", "forecast_interval", "sustained_shift", "isolation_forest")
+DETECTORS = ("robust_z", "forecast_interval", "sustained_shift", "level_shift", "isolation_forest")
 GRAINS = ("day", "week")
 SCOPE_KINDS = SCOPE_ID_KINDS  # the kinds of forecasting.series_id's anomaly scopes
 SCOPE_DIMENSION = {"department": "department_id", "service": "service_id", "office": "office_id", "channel": "channel"}
@@ -212,6 +219,16 @@ class DetectionSettings:
     # Off by default: when the periods before a flag were themselves unusual (the end of
     # a seasonal rush) the flag never closed (issue 16 item 2 is not finished).
     judge_against_before: bool = False
+    # The level-shift test (see ``level_shifts``): the mean standardised residual of the
+    # last shift_min_periods to shift_max_periods scored periods against that of the
+    # shift_before periods before them; it opens a flag at the estimated start of a step
+    # when the difference is shift_z of its standard errors and at least shift_min
+    # residual spreads. Off (shift_z inf) on the dashboard's series; on for an analyst's CSV.
+    shift_z: float = float("inf")
+    shift_min: float = 1.0
+    shift_min_periods: int = 3
+    shift_max_periods: int = 14
+    shift_before: int = 21
     directions: str = "adverse"  # "adverse": only the worse direction of KPIs that have one; "both"
     isolation: bool = True
     isolation_quantile: float = 0.002  # share of a scope's days the forest may call odd
@@ -451,6 +468,92 @@ def _sampling_noise(expected: np.ndarray, observations: np.ndarray, kind: str) -
     return np.maximum(np.abs(base), 1e-9) / np.sqrt(observations)
 
 
+# --------------------------------------------------------------------------- level shifts
+
+
+def shift_residuals(values: np.ndarray, expected: np.ndarray, z: np.ndarray, scored: np.ndarray, kind: str, grain: GrainSettings) -> np.ndarray:
+    """The standardised residuals the level-shift test reads: for counts
+    (y - e) / sqrt(e + 1 + (c e)^2), with c the relative noise beyond Poisson, from the
+    robust spread (1.4826 x MAD) of the relative residuals (y - e) / e of the last
+    ``scale_window`` scored periods less their Poisson part; for other kinds the z-score.
+
+    A busy count's days vary by a share of their level (Boston 311: 13-22% on every
+    weekday), which a Poisson scale times one spread overstates on quiet days and
+    understates on busy ones; a shift moves every day by the same share, so it is read
+    against that share. Every period with a value and an expected value has one (the
+    warm-up too: history before a step); ``values`` must hold NaN on known days. Uses
+    earlier periods only."""
+    if kind != "count":
+        return np.where(scored, z, np.nan)
+    e = np.where(np.isfinite(values), expected, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(e > 0, (values - e) / e, np.nan)
+        poisson = np.where(e > 0, 1.0 / (e + 1.0), np.nan)
+    window = _trailing_window(relative, grain.scale_window)
+    centre = _nanmedian_rows(window, grain.min_scale)
+    spread = _nanmedian_rows(np.abs(window - centre[:, None]), grain.min_scale) * MAD_TO_SD
+    extra = np.fmax(spread**2 - _nanmedian_rows(_trailing_window(poisson, grain.scale_window), grain.min_scale), 0.0)
+    with np.errstate(invalid="ignore"):
+        return (values - expected) / np.sqrt(np.maximum(expected, 0.0) + 1.0 + extra * expected**2)
+
+
+def level_shifts(residuals: np.ndarray, scored: np.ndarray, settings: DetectionSettings) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For each sign (+1 up, -1 down) and period t: the strongest step ending at t and the
+    period it starts at, as (statistic, start) arrays (NaN and -1 where none).
+
+    Over scored periods only, residuals clipped to +-4 (one spike cannot make a step): for
+    every start s with shift_min_periods to shift_max_periods periods s..t, D = mean(s..t)
+    - mean of the shift_before periods before s, judged by its standard error
+    sigma sqrt(1/n_after + 1/n_before), sigma the robust spread of the 56 periods before s
+    (at least 1). A step counts when sign x D is at least shift_min sigma; its statistic
+    is sign x D over the standard error. Against the level just before the step, not the
+    seasonal expected value alone: a slow seasonal drift, which the same-weekday median
+    lags, is in both means and cancels."""
+    size = residuals.size
+    out = {sign: (np.full(size, np.nan), np.full(size, -1, dtype=int)) for sign in (1, -1)}
+    positions = np.flatnonzero(np.isfinite(residuals))  # unscored history (the warm-up) may stand before a step
+    v = np.clip(residuals[positions], -4.0, 4.0)
+    if v.size < settings.shift_before + settings.shift_min_periods:
+        return out
+    prefix = np.concatenate([[0.0], np.cumsum(v)])
+    window = _trailing_window(v, 56)  # the 56 periods before each start
+    centre = _nanmedian_rows(window, settings.shift_before // 2)
+    sigma = np.fmax(_nanmedian_rows(np.abs(window - centre[:, None]), settings.shift_before // 2) * MAD_TO_SD, 1.0)
+    sigma = np.where(np.isnan(sigma), 1.0, sigma)
+    minimum_before = max(settings.shift_before // 2, 2)
+    p = np.arange(v.size)
+    best = {sign: (np.full(v.size, -np.inf), np.full(v.size, -1, dtype=int)) for sign in (1, -1)}
+    for after in range(settings.shift_min_periods, settings.shift_max_periods + 1):
+        start = p - after + 1
+        valid = start >= minimum_before
+        start = np.where(valid, start, minimum_before)
+        first_before = np.maximum(0, start - settings.shift_before)
+        before = start - first_before
+        difference = (prefix[p + 1] - prefix[start]) / after - (prefix[start] - prefix[first_before]) / before
+        scale = sigma[start]
+        error = scale * np.sqrt(1.0 / after + 1.0 / before)
+        for sign in (1, -1):
+            statistic = np.where(valid & (sign * difference >= settings.shift_min * scale), sign * difference / error, -np.inf)
+            better = statistic > best[sign][0]
+            best[sign][0][better] = statistic[better]
+            best[sign][1][better] = start[better]
+    for sign in (1, -1):
+        # A step's first period is the first one past half of it: the ordinary periods a
+        # longer window takes in before the step are not part of it.
+        for q in np.flatnonzero(best[sign][0] >= settings.shift_z):
+            start = best[sign][1][q]
+            first_before = max(0, start - settings.shift_before)
+            level = (prefix[start] - prefix[first_before]) / (start - first_before)
+            half = ((prefix[q + 1] - prefix[start]) / (q - start + 1) - level) / 2
+            while start < q and sign * (v[start] - level) < sign * half:
+                start += 1
+            best[sign][1][q] = start
+        found = best[sign][1] >= 0
+        out[sign][0][positions[found]] = best[sign][0][found]
+        out[sign][1][positions[found]] = positions[best[sign][1][found]]
+    return out
+
+
 # --------------------------------------------------------------------------- flags
 
 
@@ -484,13 +587,16 @@ def open_flags(
     alone: float | None = None,
     collapse: np.ndarray | None = None,
     reference: Reference | None = None,
+    shifts: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[tuple[int, int, int, int, str, int]]:
     """(first, detected, last, sign, detector, recovered) index runs of the flags of one
     series; recovered is the period that closed the flag, -1 while it is still open.
 
     support: how many other watched KPIs of the scope are off by support_z or more in
     the same period; collapse: periods that fell to collapse_share of the expected value
-    or less (see ``collapsed``), which open a downward flag whatever their z; reference:
+    or less (see ``collapsed``), which open a downward flag whatever their z;
+    shifts: ``level_shifts``, whose steps open a flag at
+    their first period (a flag closed inside the step reopens); reference:
     while a flag is open its periods are judged against the level before it started (see
     Reference), so a sustained failure stays open until the series is back there. See
     the module docstring for the rules.
@@ -507,6 +613,8 @@ def open_flags(
         outside_run: list[int] = []
         cusum = 0.0
         cusum_start = -1
+        closed = -1  # where this sign's last flag closed, and its place in flags
+        closed_at = -1
         for position, t in enumerate(index):
             zt = z[t] * sign
             if state_open and sign < 0 and collapse[t] and t != first:
@@ -524,6 +632,7 @@ def open_flags(
                 else:
                     calm += 1
                     if calm >= settings.reset_periods:
+                        closed, closed_at = t, len(flags)
                         flags.append((first, detected, last, sign, detector, t))
                         state_open = False
                         cusum, cusum_start = 0.0, -1
@@ -532,11 +641,35 @@ def open_flags(
                 state_open, first, detected, last, detector, calm = True, t, t, t, "robust_z", 0
             elif len(outside_run) >= settings.persistence:
                 state_open, first, detected, last, detector, calm = True, outside_run[0], t, t, "forecast_interval", 0
+            elif shifts is not None and shifts[sign][0][t] >= settings.shift_z:
+                start = int(shifts[sign][1][t])
+                if start > closed or flags[closed_at][2] < start:
+                    # A new step (after the last flag's last period outside; its calm periods may overlap it)
+                    state_open, first, detected, last, detector, calm = True, start, t, t, "level_shift", 0
+                else:
+                    # The step began while the last flag was still outside: that flag was its start; it reopens.
+                    first, detected, _last, _sign, _detector, _recovered = flags.pop(closed_at)
+                    state_open, last, detector, calm, closed = True, t, "level_shift", 0, -1
             elif cusum >= settings.cusum_h:
                 state_open, first, detected, last, detector, calm = True, cusum_start, t, t, "sustained_shift", 0
         if state_open:
             flags.append((first, detected, last, sign, detector, -1))
-    return flags
+    return _without_returns(flags)
+
+
+def _without_returns(flags: list[tuple[int, int, int, int, str, int]]) -> list[tuple[int, int, int, int, str, int]]:
+    """Leave out a level shift that starts while a flag of the other direction is open
+    (from its first period to the one that closed it): the series coming back from that
+    flag, not a shift of its own."""
+    kept = []
+    for flag in flags:
+        first, _detected, _last, sign, detector, _recovered = flag
+        returning = detector == "level_shift" and any(
+            other[3] != sign and other[0] <= first and (other[5] < 0 or first <= other[5]) for other in flags
+        )
+        if not returning:
+            kept.append(flag)
+    return kept
 
 
 def collapsed(values: np.ndarray, expected: np.ndarray, z: np.ndarray, scored: np.ndarray, kind: str, settings: DetectionSettings) -> np.ndarray:

@@ -30,6 +30,7 @@ DETECTOR_WORDS = {
     "robust_z": "far from expected",
     "forecast_interval": "outside the interval for days running",
     "sustained_shift": "a lasting shift",
+    "level_shift": "a step from the level before it",
     "isolation_forest": "an unusual combination of measures",
 }
 
@@ -189,23 +190,26 @@ def series_table(scores: pl.DataFrame) -> pl.DataFrame:
 
 def picker_table(ordered: pl.DataFrame) -> pl.DataFrame:
     """The flags in triage order as a person reads them, one row to choose each: status,
-    severity, measure, scope, direction in words, first day, last day outside."""
+    severity (a number of spreads, empty for a combination), measure, scope, direction in
+    words, first day, last day outside. Severity and the days keep their types, so that a
+    click on a heading sorts them as numbers and dates (the page formats them)."""
     return pl.DataFrame(
         [
             {
                 "Status": FLAG_STATUS_WORDS[row["status"]],
-                "Severity": "a combination" if row["severity"] is None else f"{row['severity']:.1f} spreads",
+                "Severity": None if row["severity"] is None else round(row["severity"], 1),
                 "Measure": METRICS[row["kpi"]].label,
                 "Scope": row["scope_label"],
                 "Moved": "▲ rose" if row["direction"] == "up" else ("▼ fell" if row["direction"] == "down" else "◆ combination"),
-                "First day": f"{row['first_day']:%a %d %b %Y}",
-                "Outside until": f"{row['last_day']:%a %d %b %Y}",
+                "First day": row["first_day"],
+                "Outside until": row["last_day"],
                 "Value": number(row["value"], METRICS[row["kpi"]]),
                 "Expected": number(row["expected"], METRICS[row["kpi"]]),
             }
             for row in ordered.iter_rows(named=True)
         ],
-        schema={key: pl.String for key in ("Status", "Severity", "Measure", "Scope", "Moved", "First day", "Outside until", "Value", "Expected")},
+        schema={"Status": pl.String, "Severity": pl.Float64, "Measure": pl.String, "Scope": pl.String, "Moved": pl.String,
+                "First day": pl.Date, "Outside until": pl.Date, "Value": pl.String, "Expected": pl.String},
     )
 
 

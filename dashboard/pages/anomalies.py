@@ -65,7 +65,12 @@ else:
         st.caption("Choose a row to see the flag, its series and its drill-down; click a column's heading to sort by it.")
         ordered = anomalies_data.triage_order(shown)
         picked = st.dataframe(anomalies_figures.picker_table(ordered), key="flag-picker", on_select="rerun", selection_mode="single-row",
-                              hide_index=True, width="stretch", height=min(38 + 35 * ordered.height, 400))
+                              hide_index=True, width="stretch", height=min(38 + 35 * ordered.height, 400), column_config={
+                                  # typed, so that a click on a heading sorts by number and by date
+                                  "Severity": st.column_config.NumberColumn("Severity", format="%.1f spreads", help="How far from expected, in noise spreads; empty for a combination of measures"),
+                                  "First day": st.column_config.DateColumn("First day", format="ddd D MMM YYYY"),
+                                  "Outside until": st.column_config.DateColumn("Outside until", format="ddd D MMM YYYY"),
+                              })
         chosen = anomalies_data.chosen_flag(ordered, list(picked.selection.rows), st.query_params.get(links.FLAG))
         params.keep(links.FLAG, chosen)
         flag = anomalies_data.flag_row(ordered, chosen)
@@ -102,8 +107,11 @@ else:
         )
 
         with st.expander(f"Every flag shown ({shown.height})", expanded=False):
+            # A link inside a table always opens a new tab (Streamlit's LinkColumn): the
+            # addresses are text to copy, and the flag chosen above links in this tab.
+            st.caption("Choose a flag in the table above for its link into the drill-down in this tab; the addresses below are to copy.")
             components.table(anomalies_figures.flags_table(shown), f"anomaly-flags-{grain}", column_config={
-                "Drill-down": st.column_config.LinkColumn("Drill-down", display_text="Open", help="The drill-down at this scope and week"),
+                "Drill-down": st.column_config.TextColumn("Drill-down", help="The drill-down's address at this scope and week"),
             })
 
 # --------------------------------------------------------------------------- sustained breaches

@@ -61,18 +61,37 @@ def test_incidents_are_drawn_on_scored_days_six_weeks_apart():
     assert all(i["first_day"] in allowed for i in incidents)
 
 
+@pytest.fixture(scope="module")
+def boston_measured():
+    """Boston 311's daily requests (2015, US/MA holidays known) and its busy channels and
+    departments, 200 injected copies each (seed 11: neither the seed 3 the thresholds
+    were chosen on nor the README's seed 0). About a minute."""
+    total, parts = harness.sources(None)[:2]
+    return harness.measure(total, runs=200, seed=11), harness.measure(parts, runs=40, seed=11)
+
+
 @pytest.mark.slow
 @needs_files
-def test_boston_with_injected_incidents_meets_the_goals():
-    """Boston 311's daily requests (2015, US/MA holidays known), 40 injected copies
-    (seed 5, not the seed 3 the thresholds were chosen on): one-day drops of 50% or more
-    and shifts of 30% or more found (recall measured in the README), at most one false
-    alarm per month on the series as it is. About 10 s."""
-    source = harness.sources(None)[0]
-    measured = harness.measure(source, runs=40, seed=5)
-    recalls = harness.goal_recalls([measured])
-    assert measured.false_alarm_rate <= 1.0
+def test_boston_with_injected_incidents_meets_the_goals(boston_measured):
+    """The issue 16 goals that are met: one-day drops of 50% or more found (measured
+    0.90 over 200 runs), at most one false alarm per month on the daily requests as they
+    are (measured 0.71: 6 flags in 8.4 scored months, 4 of them Christmas week). Shifts
+    of 30% or more: measured 0.78 (0.70 before the level-shift test), held here so that
+    a regression shows; the goal of 0.9 is the next test's."""
+    total, _parts = boston_measured
+    recalls = harness.goal_recalls([total])
+    assert total.false_alarm_rate <= 1.0
     assert recalls[("real", "drop")] >= 0.9
-    # Shifts of 30% or more: measured 0.6-0.7, under the issue's goal of 0.9 (README);
-    # held here at what the detector does so that a regression shows.
-    assert recalls[("real", "shift")] >= 0.5
+    assert recalls[("real", "shift")] >= 0.75
+
+
+@pytest.mark.slow
+@needs_files
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 16 goals not met (README): shifts of 30% or more on Boston's daily requests 0.78 < 0.9 (20 of the 32 misses "
+    "come while a flag in the same direction is already open, from a real rise or fall, or start before the shift); its channels and "
+    "departments raise 1.41 false alarms per series-month > 1 (the internal-worker channels halve from day to day)"))
+def test_boston_meets_the_shift_and_false_alarm_goals(boston_measured):
+    total, parts = boston_measured
+    assert harness.goal_recalls([total])[("real", "shift")] >= 0.9
+    assert parts.false_alarm_rate <= 1.0
