@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 import polars as pl
 import streamlit as st
@@ -27,6 +26,7 @@ from notify.subscriptions import (
     may_subscribe,
     notification_log,
     set_subscription_active,
+    shown_address,
     subscriptions,
     whose_subscriptions,
 )
@@ -237,8 +237,8 @@ def subscribe(context: state.Context, subscription: Subscription) -> int:
     number_added = add_subscription(context.engine, subscription, departments=context.departments)
     audit_trail.note("subscribe", page="anomalies", detail={
         "subscription": number_added, "rule": subscription.rule, "channel": subscription.channel,
-        # a webhook's address can hold its token: only its host is kept
-        "address": subscription.address if subscription.channel == "email" else urlsplit(subscription.address).hostname,
+        # a webhook by its configured name and host, never its URL (which holds its token)
+        "address": shown_address(subscription.channel, subscription.address),
         "department": subscription.department_id, "service": subscription.service_id, "office": subscription.office_id,
     })
     forget_writes()

@@ -65,7 +65,7 @@ from metrics.scorecard import latest_complete_week, scorecard
 from metrics.status import STATUS_ICONS, STATUS_WORDS
 from notify import smtp
 from notify.subscriptions import address_problems, subscriptions
-from notify.webhooks import resolved_problem
+from notify.webhooks import resolved_problem, webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -385,12 +385,15 @@ def send_email(event: Event, settings: NotifySettings) -> None:
 
 
 def send_webhook(event: Event, settings: NotifySettings) -> None:
-    problem = resolved_problem(event.address)
+    url, unnamed = webhook_url(event.address)
+    if url is None:
+        raise OSError(f"not sent: {unnamed}")
+    problem = resolved_problem(url)
     if problem:
         raise OSError(f"not sent: {problem}")
     body = json.dumps({"event": event.key, "rule": event.rule, "subscription_id": event.subscription_id,
                        "subscriber": event.subscriber, "subject": event.subject, **event.payload}, default=str).encode()
-    request = urllib.request.Request(event.address, data=body, method="POST", headers={"Content-Type": "application/json", "X-KPI-Event": event.key})
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json", "X-KPI-Event": event.key})
     with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as response:
         if not 200 <= response.status < 300:
             raise OSError(f"the webhook answered HTTP {response.status}")

@@ -22,7 +22,7 @@ from data.access import ALL, Viewer, may
 from data.database import create_schema
 from data.row_security import scoped_transaction
 from notify import NotifyError
-from notify.webhooks import host_problem
+from notify.webhooks import host_problem, webhook_name, webhook_url
 
 RULES = ("target_breach", "anomaly", "weekly_digest")
 _REFUSED_BY_ROW_SECURITY = "42501"  # SQLSTATE insufficient_privilege: "new row violates row-level security policy"
@@ -79,9 +79,12 @@ def address_problems(channel: str, address: str) -> list[str]:
             return [f"{address!r} is not an email address ({problem})"]
         return []
     if channel == "webhook":
-        url = address.strip(" ")
+        url, unnamed = webhook_url(address)
+        if url is None:
+            return [unnamed]
+        name = webhook_name(address)
         if not url.lower().startswith(("http://", "https://")) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-            return [f"{address!r} is not an http(s) URL for a webhook"]
+            return [f"the webhook {name}'s URL is not an http(s) URL"]
         problem = host_problem(url)
         if problem:
             return [problem]
@@ -188,5 +191,10 @@ def shown_address(channel: str, address: str) -> str:
     host only, since its path and query often hold the token that lets anyone post."""
     if channel != "webhook":
         return address
-    parts = urlsplit(address)
+    name = webhook_name(address)
+    if name is not None:
+        url, _ = webhook_url(address)
+        host = urlsplit(url).hostname if url else None
+        return f"webhook {name} ({host})" if host else f"webhook {name} (not configured)"
+    parts = urlsplit(address)  # a URL stored by an older version: never sent now, and shown by host only
     return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "(a webhook)"

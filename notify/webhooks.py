@@ -8,16 +8,28 @@ a name is allowed, an address it resolves to that is loopback, link-local (the c
 metadata service at 169.254.169.254), private, multicast or reserved is refused unless
 that address or its network is itself listed: a name that points (or is re-pointed) at an
 internal service cannot make the dashboard call it.
+
+A webhook's URL is a secret (its path or query usually holds the token that lets anyone
+post to the channel), so it is never stored in the database or shown on a page: an
+administrator names it, as ``KPI_WEBHOOK_URL_<NAME>`` in the environment or as
+``<name> = "https://..."`` under ``[webhooks]`` in Streamlit's secrets file
+(``.streamlit/secrets.toml``; the environment wins), and a subscription stores
+``secret:<name>``, read again each time a notification is sent.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
+import tomllib
 from urllib.parse import urlsplit
 
 SETTING = "KPI_WEBHOOK_ALLOWED_HOSTS"
+NAMED = "secret:"
+URL_VARIABLE = "KPI_WEBHOOK_URL_"
+NAME = re.compile(r"[a-z0-9_]{1,64}")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -94,3 +106,47 @@ def resolved_problem(url: str, entries: list[str] | None = None) -> str | None:
         if _internal(address) and not any(address in network for network in networks):
             return f"{host} resolves to the internal address {address}; webhooks call it only when {SETTING} lists it"
     return None
+
+
+def named_webhooks() -> dict[str, str]:
+    """{name: URL} of the webhooks an administrator has configured: [webhooks] of the
+    secrets file, then KPI_WEBHOOK_URL_<NAME> of the environment over it. Names are lower case."""
+    from notify.smtp import secrets_files
+
+    found: dict[str, str] = {}
+    for path in reversed(secrets_files()):  # the working folder's file over the home folder's
+        if not path.is_file():
+            continue
+        try:
+            section = tomllib.loads(path.read_text(encoding="utf-8")).get("webhooks", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue  # said by the SMTP settings' reader, which reads the same file
+        if isinstance(section, dict):
+            found.update({str(key).lower(): str(value) for key, value in section.items()})
+    for variable, value in os.environ.items():
+        if variable.startswith(URL_VARIABLE) and value.strip():
+            found[variable.removeprefix(URL_VARIABLE).lower()] = value.strip()
+    return found
+
+
+def webhook_name(address: str) -> str | None:
+    """The name in ``secret:<name>``, or None for anything else."""
+    stripped = address.strip()
+    return stripped[len(NAMED):].strip().lower() if stripped.lower().startswith(NAMED) else None
+
+
+def webhook_url(address: str) -> tuple[str | None, str | None]:
+    """(the URL a stored webhook address stands for, None) or (None, why it has none)."""
+    name = webhook_name(address)
+    if name is None:
+        return None, (
+            "a webhook's URL is not kept in the database (it holds the token that lets anyone post): an administrator "
+            f"names it as {URL_VARIABLE}<NAME> in the environment or under [webhooks] in .streamlit/secrets.toml, "
+            "and the subscription says secret:<name>"
+        )
+    if not NAME.fullmatch(name):
+        return None, f"{address.strip()!r}: a webhook's name has only letters, digits and _ (at most 64)"
+    url = named_webhooks().get(name)
+    if url is None:
+        return None, f"no webhook named {name} is configured ({URL_VARIABLE}{name.upper()}, or {name} under [webhooks] in .streamlit/secrets.toml)"
+    return url, None

@@ -156,7 +156,9 @@ with st.expander("Add a subscription", expanded=subscribed.height == 0), st.form
     rule = right.selectbox("Rule", list(RULE_WORDS), format_func=RULE_WORDS.get)
     left, right = st.columns(2)
     channel = left.selectbox("Channel", ["email", "webhook"], format_func=lambda c: "Email" if c == "email" else "Webhook (JSON)")
-    address = right.text_input("Email address or webhook URL", max_chars=500)
+    address = right.text_input("Email address, or secret:NAME of a configured webhook", max_chars=500,
+                               help="A webhook's URL holds its token, so it is configured on the server (KPI_WEBHOOK_URL_NAME, "
+                                    "or [webhooks] in .streamlit/secrets.toml), never typed here or stored in the database.")
     left, right = st.columns(2)
     department = left.selectbox("Department", [None, *context.departments], format_func=lambda d: "Any" if d is None else context.department_names.get(d, d))
     service = right.selectbox("Service", [None, *context.services["service_id"].to_list()], format_func=lambda s: "Any" if s is None else context.service_names.get(s, s))

@@ -122,16 +122,19 @@ def test_acknowledging_a_flag_is_stored_with_who_and_the_note(page_world):
     assert any("Saved: known cause by Grace Hopper." in s.value for s in at.success)
 
 
+ADDRESS = "Email address, or secret:NAME of a configured webhook"
+
+
 def test_a_subscription_is_added_and_a_bad_one_explained(page_world):
     at = open_page()
     who = next(t for t in at.text_input if t.label == "Who")
-    address = next(t for t in at.text_input if t.label == "Email address or webhook URL")
+    address = next(t for t in at.text_input if t.label == ADDRESS)
     who.input("Ada")
     address.input("not an address")
     next(b for b in at.button if b.label == "Subscribe").click().run()
     assert any("is not an email address" in e.value for e in at.error)
     who = next(t for t in at.text_input if t.label == "Who")
-    address = next(t for t in at.text_input if t.label == "Email address or webhook URL")
+    address = next(t for t in at.text_input if t.label == ADDRESS)
     who.input("Ada")
     address.input("ada@example.gov")
     next(s for s in at.selectbox if s.label == "Rule").set_value("weekly_digest")
@@ -189,3 +192,23 @@ def test_sustained_breaches_are_listed_beside_the_flags_even_without_a_run(plain
     table = next(pl.from_pandas(f.value) for f in at.dataframe if "Weeks below" in pl.from_pandas(f.value).columns)
     assert table.height == len(expected)
     assert set(table["Since"].str.replace(" or earlier", "")) == {item[2] for item in expected}
+
+
+def test_a_webhook_is_subscribed_by_its_configured_name_never_its_url(page_world, monkeypatch):
+    monkeypatch.setenv("KPI_WEBHOOK_URL_OPS", "http://127.0.0.1:9/services/T0/B0/s3cret")
+    at = open_page()
+
+    def subscribe(address: str) -> None:
+        next(t for t in at.text_input if t.label == "Who").input("Ops")
+        next(t for t in at.text_input if t.label == ADDRESS).input(address)
+        next(s for s in at.selectbox if s.label == "Channel").set_value("webhook")
+        next(b for b in at.button if b.label == "Subscribe").click().run()
+
+    subscribe("http://127.0.0.1:9/services/T0/B0/s3cret")
+    assert any("a webhook's URL is not kept in the database" in e.value for e in at.error)
+    subscribe("secret:ops")
+    assert not at.exception
+    stored = subscriptions(create_engine(page_world), DEPARTMENTS)
+    assert stored.select("channel", "address").rows() == [("webhook", "secret:ops")]
+    shown = " ".join(str(frame.value.to_dict()) for frame in at.dataframe)
+    assert "webhook ops (127.0.0.1)" in shown and "s3cret" not in shown

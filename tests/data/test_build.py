@@ -68,7 +68,7 @@ def test_a_rebuild_keeps_what_people_wrote_in_the_dashboard(tmp_path):
     assert subscriptions == [(first, "Head of Civil", "head@example.org")]
     assert acks == [("day|service|passport|volume|up|2026-03-02|robust_z", "known", "analyst", "Easter rush")]
     assert sent == [(first, "digest|2026-W12", "sent")]
-    second = add_subscription(engine, Subscription("Analyst", "anomaly", "webhook", "http://127.0.0.1:9/hook"))
+    second = add_subscription(engine, Subscription("Analyst", "anomaly", "email", "analyst@example.org"))
     assert second > first  # the id sequence moved past the rows taken over
     acknowledge(engine, "day|total|all|volume|up|2026-03-09|robust_z", "acknowledged", "analyst")
     assert add_note(engine, analyst, kpi=None, noted_on=date(2026, 3, 9), note="Strike", today=date(2026, 3, 20)) > note

@@ -60,8 +60,13 @@ class Receiver:
 
 
 @pytest.fixture
-def webhook() -> Iterator[Receiver]:
+def webhook(monkeypatch) -> Iterator[Receiver]:
+    """The receiver, configured as the webhook named 'receiver' (subscriptions store
+    secret:receiver, never its URL), and a webhook 'gone' whose server is not there."""
     receiver = Receiver()
+    monkeypatch.setenv("KPI_WEBHOOK_URL_RECEIVER", receiver.url)
+    monkeypatch.setenv("KPI_WEBHOOK_URL_GONE", f"http://127.0.0.1:{free_port()}/gone")
+    receiver.address = "secret:receiver"
     yield receiver
     receiver.close()
 
@@ -91,13 +96,13 @@ def subscribe(engine, receiver_url: str) -> dict[str, int]:
         "anomaly_email": add_subscription(engine, Subscription("Ada", "anomaly", "email", "ada@example.gov", **scope)),
         "digest_email": add_subscription(engine, Subscription("Head of Civil", "weekly_digest", "email", "head@example.gov", department_id="civil")),
         "breach_hook": add_subscription(engine, Subscription("Ops", "target_breach", "webhook", receiver_url)),
-        "dead_hook": add_subscription(engine, Subscription("Nobody", "weekly_digest", "webhook", f"http://127.0.0.1:{free_port()}/gone")),
+        "dead_hook": add_subscription(engine, Subscription("Nobody", "weekly_digest", "webhook", "secret:gone")),
     }
 
 
 def test_each_event_is_sent_once_and_failures_are_reported_and_retried(world, smtp, webhook):
     inbox, port = smtp
-    ids = subscribe(world, webhook.url)
+    ids = subscribe(world, webhook.address)
     first = notify(world, settings(port))
 
     # email: every anomaly of the scope and one digest, each a message with an HTML part
@@ -156,7 +161,7 @@ def test_each_event_is_sent_once_and_failures_are_reported_and_retried(world, sm
 
 def test_a_send_that_fails_twice_then_succeeds_is_retried_within_the_run(world, smtp, webhook):
     _, port = smtp
-    add_subscription(world, Subscription("Ops", "target_breach", "webhook", webhook.url))
+    add_subscription(world, Subscription("Ops", "target_breach", "webhook", webhook.address))
     webhook.fail_first = 2
     report = notify(world, settings(port))
     assert report.failed == [] and len(report.sent) >= 1
@@ -170,7 +175,7 @@ def test_a_send_that_fails_twice_then_succeeds_is_retried_within_the_run(world, 
 def test_the_command_line_reports_and_exits_non_zero_on_a_failure(world, smtp, webhook, capsys):
     _, port = smtp
     url = str(world.url.render_as_string(hide_password=False))
-    subscribe(world, webhook.url)
+    subscribe(world, webhook.address)
     world.dispose()
     code = cli_main(["send", "--database", url, "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
                      "--dashboard-url", DASHBOARD, "--since-days", "400", "--attempts", "1"])
@@ -195,7 +200,7 @@ def test_one_bad_subscription_never_stops_the_others(world, smtp, webhook, capsy
         conn.execute(sa.text("UPDATE subscriptions SET address = :address WHERE subscription_id = :id"),
                      {"address": "eve@example.org\r\nBcc: everyone@example.org", "id": bad})
     later = add_subscription(world, Subscription("Head of Civil", "weekly_digest", "email", "head@example.gov", department_id="civil"))
-    hook = add_subscription(world, Subscription("Ops", "weekly_digest", "webhook", webhook.url))
+    hook = add_subscription(world, Subscription("Ops", "weekly_digest", "webhook", webhook.address))
     report = notify(world, settings(port))
     assert [(number, who) for number, who, _ in report.skipped] == [(bad, "Eve")]
     assert "line break" in report.skipped[0][2]
@@ -218,7 +223,7 @@ def test_a_sustained_breach_is_told_when_it_starts_and_when_it_ends_never_in_bet
     satisfaction since W45) are told once as started; call abandonment, back on target in
     W47 after six weeks, once as ended; a second run tells nothing again."""
     _, port = smtp
-    add_subscription(world, Subscription("Head of Transport", "target_breach", "webhook", webhook.url, department_id="transport"))
+    add_subscription(world, Subscription("Head of Transport", "target_breach", "webhook", webhook.address, department_id="transport"))
     first = notify(world, settings(port))
     keys = sorted(event.key for event in first.sent)
     assert "breach-start:on_time_rate:long" in keys  # below target all the year the scorecard reads

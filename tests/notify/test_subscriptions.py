@@ -11,7 +11,7 @@ from notify import NotifyError
 from notify.subscriptions import Subscription, add_subscription, set_subscription_active, subscriptions
 
 
-def test_subscriptions_are_checked_stored_and_scoped(stored, all_departments):
+def test_subscriptions_are_checked_stored_and_scoped(stored, all_departments, monkeypatch):
     with pytest.raises(NotifyError) as problems:
         add_subscription(stored, Subscription("", "sometimes", "pigeon", "nowhere", kpis=("happiness",)))
     message = str(problems.value)
@@ -19,10 +19,12 @@ def test_subscriptions_are_checked_stored_and_scoped(stored, all_departments):
         assert part in message
     with pytest.raises(NotifyError, match="is not an email address"):
         add_subscription(stored, Subscription("Ada", "anomaly", "email", "ada at example"))
-    with pytest.raises(NotifyError, match="not an http"):
-        add_subscription(stored, Subscription("Ada", "anomaly", "webhook", "ftp://x"))
+    monkeypatch.setenv("KPI_WEBHOOK_URL_FTP", "ftp://x")
+    with pytest.raises(NotifyError, match="the webhook ftp's URL is not an http"):
+        add_subscription(stored, Subscription("Ada", "anomaly", "webhook", "secret:ftp"))
     civil = add_subscription(stored, Subscription("Ada", "anomaly", "email", "ada@example.org", service_id="passport", kpis=("completion_rate",)))
-    everything = add_subscription(stored, Subscription("Head", "weekly_digest", "webhook", "http://127.0.0.1:9/hook"))
+    monkeypatch.setenv("KPI_WEBHOOK_URL_OPS", "http://127.0.0.1:9/hook")
+    everything = add_subscription(stored, Subscription("Head", "weekly_digest", "webhook", "secret:ops"))
     seen = subscriptions(stored, ["civil"])
     assert seen.filter(pl.col("subscription_id") == civil).row(0, named=True)["department_id"] == "civil"
     assert everything not in seen["subscription_id"].to_list()  # crosses departments
@@ -48,10 +50,34 @@ def test_an_email_address_is_checked_strictly_when_stored(stored, address):
         add_subscription(stored, Subscription("Ada", "anomaly", "email", address))
 
 
-def test_a_webhook_with_a_line_break_or_a_space_is_refused(stored):
+def test_a_webhook_with_a_line_break_or_a_space_is_refused(stored, monkeypatch):
     for url in ("http://127.0.0.1:9/hook\r\nX-Evil: 1", "http://127.0.0.1:9/a b", "javascript:alert(1)"):
+        monkeypatch.setenv("KPI_WEBHOOK_URL_ODD", url)
         with pytest.raises(NotifyError, match="not an http"):
-            add_subscription(stored, Subscription("Ops", "anomaly", "webhook", url))
+            add_subscription(stored, Subscription("Ops", "anomaly", "webhook", "secret:odd"))
+
+
+@pytest.mark.parametrize(("address", "refusal"), [
+    ("https://hooks.example.gov/services/T0/B0/s3cret", "a webhook's URL is not kept in the database"),
+    ("secret:nobody", "no webhook named nobody is configured (KPI_WEBHOOK_URL_NOBODY"),
+    ("secret:../etc", "a webhook's name has only letters, digits and _"),
+])
+def test_a_webhook_is_stored_only_by_the_name_of_one_configured_on_the_server(stored, address, refusal):
+    with pytest.raises(NotifyError, match=re.escape(refusal)):
+        add_subscription(stored, Subscription("Ops", "anomaly", "webhook", address))
+
+
+def test_a_webhook_named_in_the_secrets_file_is_found_and_the_environment_wins(tmp_path, monkeypatch):
+    from notify.webhooks import named_webhooks, webhook_url
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[webhooks]\nOps = "https://hooks.example.gov/services/T0/B0/s3cret"\nteam = "https://a.example.gov/x"\n', encoding="utf-8")
+    monkeypatch.setenv("KPI_WEBHOOK_URL_TEAM", "https://b.example.gov/y")
+    found = named_webhooks()
+    assert (found["ops"], found["team"]) == ("https://hooks.example.gov/services/T0/B0/s3cret", "https://b.example.gov/y")
+    assert webhook_url("secret:OPS") == ("https://hooks.example.gov/services/T0/B0/s3cret", None)
 
 
 def test_spaces_around_an_address_are_dropped_not_stored(stored, all_departments):
@@ -70,8 +96,9 @@ def test_spaces_around_an_address_are_dropped_not_stored(stored, all_departments
 ])
 def test_a_webhook_to_a_host_not_allowed_or_internal_is_refused(stored, monkeypatch, allowed, url, refusal):
     monkeypatch.setenv("KPI_WEBHOOK_ALLOWED_HOSTS", allowed)
+    monkeypatch.setenv("KPI_WEBHOOK_URL_OPS", url)
     with pytest.raises(NotifyError, match=re.escape(refusal)):
-        add_subscription(stored, Subscription("Ops", "anomaly", "webhook", url))
+        add_subscription(stored, Subscription("Ops", "anomaly", "webhook", "secret:ops"))
 
 
 def test_an_internal_address_is_allowed_only_when_listed_itself(monkeypatch):
@@ -103,19 +130,22 @@ def test_who_may_subscribe_what():
     assert may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov", service_id="vehicle_tax"), ["civil"], services) == [
         "that scope is not one of your departments"]
     assert "a scope over every department" in may_subscribe(ada, Subscription("Ada", "anomaly", "email", "ada@example.gov"), ["civil"], services)[0]
-    assert may_subscribe(ada, Subscription("Ops", "anomaly", "webhook", "https://hooks.example.gov/x", department_id="civil"), ["civil"], services) == [
+    assert may_subscribe(ada, Subscription("Ops", "anomaly", "webhook", "secret:ops", department_id="civil"), ["civil"], services) == [
         "only an administrator may add a webhook"]
     admin = Viewer.local_admin()
     assert may_subscribe(admin, Subscription("Bob", "anomaly", "email", "bob@example.gov"), ["civil", "transport"], services) == []
 
 
-def test_a_viewer_sees_and_manages_only_their_own_subscriptions_an_administrator_every_one(stored):
+def test_a_viewer_sees_and_manages_only_their_own_subscriptions_an_administrator_every_one(stored, monkeypatch):
     from data.access import Viewer
     from notify.subscriptions import whose_subscriptions
 
+    monkeypatch.setenv("KPI_WEBHOOK_URL_OPS", "http://127.0.0.1:9/hook?token=s3cret")
+
     ada = add_subscription(stored, Subscription("Ada", "anomaly", "email", "Ada@Example.gov", department_id="civil"))
     bob = add_subscription(stored, Subscription("Bob", "anomaly", "email", "bob@example.gov", department_id="civil"))
-    hook = add_subscription(stored, Subscription("Ops", "anomaly", "webhook", "http://127.0.0.1:9/hook?token=s3cret", department_id="civil"))
+    hook = add_subscription(stored, Subscription("Ops", "anomaly", "webhook", "secret:ops", department_id="civil"))
+    assert "s3cret" not in str(subscriptions(stored, ["civil"]).filter(pl.col("subscription_id") == hook).rows())  # not in the database
     civil = subscriptions(stored, ["civil"]).filter(pl.col("subscription_id").is_in([ada, bob, hook]))
     analyst = Viewer("ada@example.gov", {"civil"}, {"analyst"})
     assert whose_subscriptions(analyst, civil)["subscription_id"].to_list() == [ada]  # not Bob's address, not the webhook
@@ -123,9 +153,13 @@ def test_a_viewer_sees_and_manages_only_their_own_subscriptions_an_administrator
     assert sorted(whose_subscriptions(Viewer("root@example.gov", {"civil"}, {"admin"}), civil)["subscription_id"].to_list()) == sorted([ada, bob, hook])
 
 
-def test_a_webhook_is_shown_by_its_host_never_its_token():
+def test_a_webhook_is_shown_by_its_name_and_host_never_its_token(monkeypatch):
     from notify.subscriptions import shown_address
 
+    monkeypatch.setenv("KPI_WEBHOOK_URL_OPS", "https://hooks.example.gov/services/T0/B0/s3cret?token=abc")
+    assert shown_address("webhook", "secret:ops") == "webhook ops (hooks.example.gov)"
+    assert shown_address("webhook", "secret:gone") == "webhook gone (not configured)"
+    # a URL stored by an older version: never sent now, shown by its host only
     assert shown_address("webhook", "https://hooks.example.gov/services/T0/B0/s3cret?token=abc") == "https://hooks.example.gov/…"
     assert shown_address("webhook", "not a url") == "(a webhook)"
     assert shown_address("email", "ada@example.gov") == "ada@example.gov"
