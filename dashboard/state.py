@@ -21,7 +21,7 @@ from dashboard import audit_trail, faults
 from dashboard.components import mend_streamlit_accessibility
 from dashboard.text import plain
 from data.access import ALL as EVERY_DEPARTMENT
-from data.access import AccessError, AccessFile, AccessFileError, Viewer, access_file_path, roles_that_can
+from data.access import AccessError, AccessFile, AccessFileError, Viewer, access_file_path, named_claims, roles_that_can
 from data.access import visible_departments as departments_of_viewer
 from data.build import ensure_database
 from data.extracts import run_extract
@@ -58,11 +58,7 @@ def sign_in_configured() -> bool:
 def _claims() -> dict[str, Any]:
     """The signed-in user's ID-token claims, with the departments and roles claims read
     under the names the settings give (KPI_DEPARTMENTS_CLAIM, KPI_ROLES_CLAIM)."""
-    claims = dict(st.user.to_dict())
-    claims["departments"] = claims.get(os.environ.get("KPI_DEPARTMENTS_CLAIM", "departments"))
-    claims["roles"] = claims.get(os.environ.get("KPI_ROLES_CLAIM", "roles"))
-    claims["groups"] = claims.get(os.environ.get("KPI_GROUPS_CLAIM", "groups"))
-    return claims
+    return named_claims(dict(st.user.to_dict()), os.environ)
 
 
 @st.cache_resource(show_spinner=False)

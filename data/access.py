@@ -127,6 +127,21 @@ class Viewer:
         return bool(self.roles & set(ABILITIES[ability]))
 
 
+CLAIM_SETTINGS = {"departments": "KPI_DEPARTMENTS_CLAIM", "roles": "KPI_ROLES_CLAIM", "groups": "KPI_GROUPS_CLAIM"}
+
+
+def named_claims(claims: Mapping[str, Any], settings: Mapping[str, str]) -> dict[str, Any]:
+    """The ID token's claims with ``departments``, ``roles`` and ``groups`` read from the
+    claims the settings name (KPI_DEPARTMENTS_CLAIM, KPI_ROLES_CLAIM, KPI_GROUPS_CLAIM;
+    by default the same names), for providers whose claims are called otherwise (Entra ID's
+    ``extension_...``, Keycloak's ``realm_access``-mapped names). A claim under the default
+    name is not read when a setting names another: the setting says where the truth is."""
+    out = dict(claims)
+    for claim, setting in CLAIM_SETTINGS.items():
+        out[claim] = claims.get(settings.get(setting) or claim)
+    return out
+
+
 def roles_that_can(ability: str) -> str:
     """The roles that may do ``ability``, in words ("analyst or administrator")."""
     words = [ROLE_WORDS[role] for role in ABILITIES[ability]]

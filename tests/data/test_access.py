@@ -101,3 +101,17 @@ def test_seeing_every_department():
     assert not sees_every_department(["a"], ["a", "b"])
     assert not sees_every_department([], ["a"])
     assert not sees_every_department([], [])
+
+
+def test_the_claims_are_read_under_the_names_the_settings_give():
+    from data.access import Viewer, named_claims
+
+    token = {"sub": "u1", "email": "ada@example.gov", "extension_Departments": ["civil"], "app_roles": ["analyst"],
+             "departments": ["revenue"], "roles": ["admin"]}
+    renamed = named_claims(token, {"KPI_DEPARTMENTS_CLAIM": "extension_Departments", "KPI_ROLES_CLAIM": "app_roles"})
+    viewer = Viewer.from_claims(renamed)
+    assert (set(viewer.departments), set(viewer.roles)) == ({"civil"}, {"analyst"})  # not the default-named claims
+    as_they_are = Viewer.from_claims(named_claims(token, {}))
+    assert (set(as_they_are.departments), set(as_they_are.roles)) == ({"revenue"}, {"admin"})
+    missing = Viewer.from_claims(named_claims(token, {"KPI_DEPARTMENTS_CLAIM": "no_such_claim"}))
+    assert set(missing.departments) == set()  # a setting that names nothing gives no department, never the default's
