@@ -9,6 +9,8 @@ KPI_REQUIRE_POSTGRES=1 (CI sets it), which makes them fail instead.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from streamlit.components.v2 import manifest_scanner
 
 from data.build import build
 from data.database import create_engine
@@ -32,6 +35,11 @@ SHARED_DATA = shared_data_dir() or ROOT.parent / "shared" / "data"
 # The tests' webhook receivers listen on this machine; an administrator must allow that
 # explicitly (notify/webhooks.py), and the tests of the rule itself set their own lists.
 os.environ.setdefault("KPI_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+
+# Every AppTest scans each installed distribution's metadata for Streamlit components
+# (about a tenth of an AppTest-heavy file's CPU); the installed packages do not change
+# during a test session, so one scan serves every AppTest of the process.
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 POSTGRES_SERVER_URL = os.environ.get(
     "KPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -110,6 +118,28 @@ def _server_engine() -> Engine | str:
         engine.dispose()
         return f"no PostgreSQL server answers at {url.host}:{url.port}: {str(error.orig).splitlines()[0]}"
     return engine
+
+
+@contextlib.contextmanager
+def held_open(url: str) -> Iterator[str]:
+    """Keep a DuckDB file open in this process for the block (other URLs: nothing).
+
+    The app opens the file anew for every unit of work (NullPool, data/database.py), and
+    each open and close of the small world costs 15-110 ms, a third of an AppTest-heavy
+    file's CPU; while one connection stays open, DuckDB hands every new connection of the
+    same file the open database (about 4 ms each), so the code under test runs the same
+    queries. Not for a block that removes or replaces the file, or that lets another
+    process open it (the open database would hide the first and lock out the second)."""
+    if not url.startswith("duckdb:///"):
+        yield url
+        return
+    engine = create_engine(url)
+    keeper = engine.raw_connection()
+    try:
+        yield url
+    finally:
+        keeper.close()
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

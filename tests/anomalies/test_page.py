@@ -147,7 +147,7 @@ def test_a_subscription_is_added_and_a_bad_one_explained(page_world):
 @pytest.fixture
 def plain_world(duckdb_url, monkeypatch):
     """The app on the shared small world, where no detection was ever stored."""
-    with app_on(duckdb_url, monkeypatch) as url:
+    with app_on(duckdb_url, monkeypatch, hold=True) as url:
         yield url
 
 

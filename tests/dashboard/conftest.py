@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import streamlit as st
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, held_open
 
 APP = str(ROOT / "tests" / "dashboard" / "app_entry.py")  # runs dashboard/app.py (see there why)
 
@@ -20,14 +20,17 @@ def page_file(page: str) -> str:
 
 
 @contextlib.contextmanager
-def app_on(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def app_on(url: str, monkeypatch: pytest.MonkeyPatch, *, hold: bool = False) -> Iterator[str]:
     """The app pointed at the database ``url`` for the block, with Streamlit's caches
-    empty at its start and its end (a test never sees another's cached data)."""
+    empty at its start and its end (a test never sees another's cached data). ``hold``:
+    keep a DuckDB file open meanwhile (tests.conftest.held_open: the same queries, without
+    reopening the file for each; never for a block that removes or replaces the file)."""
     monkeypatch.setenv("KPI_DATABASE_URL", url)
     st.cache_data.clear()
     st.cache_resource.clear()
     try:
-        yield url
+        with held_open(url) if hold else contextlib.nullcontext(url):
+            yield url
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
@@ -36,7 +39,7 @@ def app_on(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def app_env(duckdb_url, monkeypatch):
     """Point the app at the small world and start each test with empty caches."""
-    with app_on(duckdb_url, monkeypatch) as url:
+    with app_on(duckdb_url, monkeypatch, hold=True) as url:
         yield url
 
 
@@ -73,5 +76,5 @@ def hostile_url(duckdb_url, tmp_path_factory) -> str:
 
 @pytest.fixture
 def hostile_env(hostile_url, monkeypatch):
-    with app_on(hostile_url, monkeypatch) as url:
+    with app_on(hostile_url, monkeypatch, hold=True) as url:
         yield url

@@ -319,7 +319,7 @@ def notes_env(duckdb_url, tmp_path, monkeypatch):
 
     path = tmp_path / "notes.duckdb"
     shutil.copy(duckdb_url.removeprefix("duckdb:///"), path)
-    with app_on(f"duckdb:///{path}", monkeypatch) as url:
+    with app_on(f"duckdb:///{path}", monkeypatch, hold=True) as url:
         yield url
 
 

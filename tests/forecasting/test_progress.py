@@ -46,7 +46,7 @@ def test_an_unknown_job_is_refused():
 
 @pytest.fixture
 def plain_world(duckdb_url, monkeypatch):
-    with app_on(duckdb_url, monkeypatch) as url:
+    with app_on(duckdb_url, monkeypatch, hold=True) as url:
         yield url
 
 

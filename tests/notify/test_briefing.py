@@ -36,6 +36,7 @@ from notify.briefing_render import CHROMIUM
 from notify.cli import main as cli_main
 from notify.send import NotifySettings
 from notify.subscriptions import Subscription, add_subscription, subscriptions
+from tests.conftest import held_open
 
 DASHBOARD = "https://kpi.example.gov/dash"
 WEEK = "2026-W47"  # the small world ends on Sunday 22 November 2026
@@ -46,7 +47,8 @@ def world(duckdb_url: str, tmp_path: Path) -> Iterator[str]:
     """A private copy of the small world (subscriptions and the log are written to it)."""
     target = tmp_path / "briefing.duckdb"
     shutil.copy(duckdb_path(duckdb_url), target)
-    yield f"duckdb:///{target}"
+    with held_open(f"duckdb:///{target}") as url:  # opened once, not for every query (tests.conftest)
+        yield url
 
 
 def subscription_row(engine, subscription_id: int) -> dict:

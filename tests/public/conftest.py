@@ -8,6 +8,7 @@ import pytest
 
 from data.database import create_engine
 from metrics.publish import load_publication, publish
+from tests.conftest import held_open
 
 # Two departments publish some of their services; benefits and revenue publish nothing.
 PUBLICATION = """
@@ -36,8 +37,9 @@ def publication_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def release(duckdb_url: str, publication_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A month release of the small world: its record (folder, version, ...)."""
-    engine = create_engine(duckdb_url)
-    try:
-        return publish(engine, tmp_path_factory.mktemp("releases"), publication=load_publication(publication_file))
-    finally:
-        engine.dispose()
+    with held_open(duckdb_url):  # opened once, not for every query (tests.conftest)
+        engine = create_engine(duckdb_url)
+        try:
+            return publish(engine, tmp_path_factory.mktemp("releases"), publication=load_publication(publication_file))
+        finally:
+            engine.dispose()
