@@ -39,7 +39,8 @@ ALL = "all"
 @st.cache_resource(show_spinner="Opening the database (a first start builds the demo data: about 10 seconds)…")
 def engine() -> Engine:
     """The database engine, built once per server process."""
-    return ensure_database(quiet=True, timeouts=True)  # a busy database says so, never hangs a page
+    # a busy database says so, never hangs a page; a page's extracts share a DuckDB connection
+    return ensure_database(quiet=True, timeouts=True, linger=True)
 
 
 VIEWER_KEY = "viewer"  # where a session's Viewer is kept (no widget has this key)

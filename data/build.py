@@ -203,15 +203,15 @@ def build(url: str | None = None, scenario: Scenario | None = None, *, quiet: bo
     return total
 
 
-def ensure_database(url: str | None = None, *, quiet: bool = False, timeouts: bool = False) -> Engine:
+def ensure_database(url: str | None = None, *, quiet: bool = False, timeouts: bool = False, linger: bool = False) -> Engine:
     """An engine for ``url``, building the default DuckDB file first if it is missing.
 
     A database named by the user is never built behind their back: its schema is created
     if absent, and an empty database is left for ``python -m data generate`` or an import.
-    ``timeouts``: see ``create_engine`` (the dashboard's sessions).
+    ``timeouts``, ``linger``: see ``create_engine`` (the dashboard's sessions).
     """
     url = database_url(url)
-    engine = create_engine(url, timeouts=timeouts)
+    engine = create_engine(url, timeouts=timeouts, linger=linger)
     path = duckdb_path(url) if backend(engine) == "duckdb" else None
     if path is not None and path == DEFAULT_DUCKDB_PATH and not path.exists():
         with _file_lock(_lock_path(path)):

@@ -177,13 +177,15 @@ def _close_when_idle(engine: Engine, linger: float) -> None:
     threading.Thread(target=watch, args=(weakref.ref(engine),), name="duckdb-linger", daemon=True).start()
 
 
-def create_engine(url: str | None = None, *, timeouts: bool = False) -> Engine:
+def create_engine(url: str | None = None, *, timeouts: bool = False, linger: bool = False) -> Engine:
     """A SQLAlchemy engine for the URL, checked enough to fail with a clear message.
 
     Raises DatabaseError for an unknown scheme, a malformed URL or a DuckDB file whose
     folder does not exist. Reachability is checked on first use (see ``connect``).
     ``timeouts``: PostgreSQL sessions stop a query after the statement and lock timeouts
     (``busy_timeouts``) and raise the one-line "busy" DatabaseError (for the dashboard).
+    ``linger``: DuckDB connections are pooled and closed after an idle linger
+    (KPI_DUCKDB_LINGER_SECONDS; the dashboard's sessions); otherwise one per unit of work.
     """
     url = database_url(url)
     source = "KPI_DATABASE_URL" if os.environ.get(ENV_VAR) else "database URL"
@@ -200,13 +202,16 @@ def create_engine(url: str | None = None, *, timeouts: bool = False) -> Engine:
                 "point the URL at an existing folder"
             )
         # The file's lock is held only while working, so that other processes (an import,
-        # the forecast run) can take turns: connections are pooled while a page works
-        # through its extracts and closed once the pool has been idle for the linger.
-        linger = duckdb_linger_seconds()
-        if not linger:
+        # the forecast run) can take turns: a connection per unit of work, or (``linger``,
+        # the dashboard's sessions) connections pooled while a page works through its
+        # extracts and closed once the pool has been idle for the linger. Batch work
+        # (imports, builds, commands) opens and closes the file itself: an import that
+        # checks whether another process wrote the file must not keep it open meanwhile.
+        seconds = duckdb_linger_seconds() if linger else 0
+        if not seconds:
             return sa.create_engine(url, poolclass=NullPool)
         engine = sa.create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=16, pool_timeout=LOCK_RETRY_SECONDS)
-        _close_when_idle(engine, linger)
+        _close_when_idle(engine, seconds)
         return engine
     if scheme in ("postgresql+psycopg",):
         if timeouts:

@@ -45,7 +45,7 @@ def until(condition, seconds: float = 20.0) -> bool:
 
 def test_a_burst_of_extracts_shares_one_connection_and_the_lock_is_released_after_the_linger(small_file, all_departments, monkeypatch):
     monkeypatch.setenv("KPI_DUCKDB_LINGER_SECONDS", "0.3")
-    engine = create_engine(f"duckdb:///{small_file}")
+    engine = create_engine(f"duckdb:///{small_file}", linger=True)
     assert isinstance(engine.pool, QueuePool)
     count = opened(engine)
     for name in ("services", "offices", "service_codes", "office_codes", "departments") * 4:
@@ -62,7 +62,7 @@ def test_a_burst_of_extracts_shares_one_connection_and_the_lock_is_released_afte
 
 def test_the_linger_survives_engine_dispose(small_file, all_departments, monkeypatch):
     monkeypatch.setenv("KPI_DUCKDB_LINGER_SECONDS", "0.3")
-    engine = create_engine(f"duckdb:///{small_file}")
+    engine = create_engine(f"duckdb:///{small_file}", linger=True)
     engine.dispose()  # a new pool: the idle watch must follow it
     run_extract(engine, "services", departments=all_departments)
     assert engine.pool.checkedin() == 1
@@ -72,13 +72,18 @@ def test_the_linger_survives_engine_dispose(small_file, all_departments, monkeyp
 
 def test_a_linger_of_zero_is_a_connection_per_unit_of_work(small_file, all_departments, monkeypatch):
     monkeypatch.setenv("KPI_DUCKDB_LINGER_SECONDS", "0")
-    engine = create_engine(f"duckdb:///{small_file}")
+    engine = create_engine(f"duckdb:///{small_file}", linger=True)
     assert isinstance(engine.pool, NullPool)
     count = opened(engine)
     for name in ("services", "offices"):
         run_extract(engine, name, departments=all_departments)
     assert count[0] == 2
     engine.dispose()
+
+
+def test_batch_work_opens_and_closes_the_file_itself(small_file, monkeypatch):
+    monkeypatch.setenv("KPI_DUCKDB_LINGER_SECONDS", "5")
+    assert isinstance(create_engine(f"duckdb:///{small_file}").pool, NullPool)  # imports, builds, commands
 
 
 def test_the_linger_setting_is_checked(monkeypatch):
