@@ -35,7 +35,7 @@ import pytest
 import sqlalchemy as sa
 import werkzeug.serving
 
-from data.database import create_engine
+from data.database import connect, create_engine
 from data.demo_world import DEPARTMENTS, SERVICES
 from data.extracts import run_extract
 from metrics.drilldown import Scope, rows_query
@@ -137,10 +137,11 @@ def sign_out(page, base: str) -> None:
 
 
 def audit_rows(database_url: str, subject: str) -> dict[str, list[int | None]]:
-    """The audit's rows of ``subject``: their row counts, by action (read directly)."""
+    """The audit's rows of ``subject``: their row counts, by action (read directly, as
+    another process would: waiting while the server holds the DuckDB file between queries)."""
     engine = create_engine(database_url)
     try:
-        with engine.connect() as conn:
+        with connect(engine) as conn:
             rows = conn.execute(
                 sa.text("SELECT action, row_count FROM audit_events WHERE subject = :subject ORDER BY event_id"), {"subject": subject}
             ).fetchall()
