@@ -36,7 +36,7 @@ SCHEMA_DIR = DATA_DIR.parent / "sql" / "schema"
 INDEX_FILE = "900_indexes.sql"
 LOCK_RETRY_SECONDS = 30.0
 LINGER_VAR = "KPI_DUCKDB_LINGER_SECONDS"
-DEFAULT_LINGER_SECONDS = 1.0
+DEFAULT_LINGER_SECONDS = 0.0  # off: see duckdb_linger_seconds
 # The dashboard's PostgreSQL sessions: a query running longer, or waiting longer for a
 # lock another session holds, is stopped and said to be "busy" (0 turns a limit off).
 # Imports, generation and the batch commands run without them.
@@ -129,8 +129,11 @@ def libpq_uri(engine: Engine) -> str:
 
 
 def duckdb_linger_seconds() -> float:
-    """How long an idle DuckDB connection stays open (KPI_DUCKDB_LINGER_SECONDS, default
-    1; 0: a connection per unit of work)."""
+    """How long the dashboard keeps an idle DuckDB connection open (KPI_DUCKDB_LINGER_SECONDS;
+    default 0: a connection per unit of work). Off by default: while sessions keep
+    querying, a pool is never idle for the linger, and an import or forecast run in another
+    process waiting for the file's lock could wait past its 30 s and fail. On a
+    single-user dashboard 1 s saves a cold drill-down its 26 openings of the file."""
     raw = os.environ.get(LINGER_VAR, "").strip()
     if not raw:
         return DEFAULT_LINGER_SECONDS

@@ -94,4 +94,4 @@ def test_the_linger_setting_is_checked(monkeypatch):
     with pytest.raises(DatabaseError, match="cannot be negative"):
         duckdb_linger_seconds()
     monkeypatch.delenv("KPI_DUCKDB_LINGER_SECONDS")
-    assert duckdb_linger_seconds() == 1.0
+    assert duckdb_linger_seconds() == 0.0  # off unless asked for
