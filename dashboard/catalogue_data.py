@@ -5,7 +5,7 @@ reconciliation. Caching lives here, never in the page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import polars as pl
@@ -32,6 +32,18 @@ def rules_touched(_engine: Engine, url: str, departments: tuple[str, ...], week:
     facts = state.facts(_engine, url, departments, *state.facts_window(monday, as_of))
     result = compute(facts, None, by=(), first_day=monday - timedelta(weeks=weeks - 1), last_day=monday + timedelta(days=6))
     return rule_counts(result)
+
+
+def visible_targets(context: state.Context, targets: Targets) -> Targets:
+    """The targets file's rows the viewer may see: a row naming a department or a service
+    that is not theirs is left out (its id, name and figure are another department's);
+    a row of an office alone stays (offices are not a department's)."""
+    services = set(context.services["service_id"])
+    kept = tuple(
+        row for row in targets.rows
+        if (row.department_id is None or row.department_id in context.departments) and (row.service_id is None or row.service_id in services)
+    )
+    return replace(targets, rows=kept)
 
 
 def measures(context: state.Context, targets: Targets, kpi: str) -> pl.DataFrame:

@@ -17,7 +17,7 @@ state.data_as_of(context)
 
 # ---------------------------------------------------------------------------- the catalogue
 
-targets = load_targets()
+targets = catalogue_data.visible_targets(context, load_targets())  # the viewer's own rows only
 st.header("Measures")
 st.markdown(
     f"Every measure as the metric registry defines it, with its default target and the "

@@ -256,3 +256,27 @@ def test_a_real_import_is_listed_with_its_reconciliation(tmp_path, monkeypatch, 
         assert "3 read = 3 loaded (3 new, 0 updated, 0 unchanged) + 0 excluded + 0 quarantined: ✔ adds up" in text(at)
         loads = pl.from_pandas(frame_titled(at, "Load"))
         assert loads["Kind"].to_list() == ["import"]
+
+
+def test_a_viewer_of_one_department_sees_only_its_targets(app_env):
+    """The targets file sets targets for other departments' services (vehicle_tax,
+    housing_benefit, benefits...): a civil viewer sees civil's rows (passport,
+    building_permit) and none of theirs, in the cards or the overrides' table."""
+    from data.access import Viewer
+    from data.demo_world import DEPARTMENTS, SERVICES
+    from tests.dashboard.test_viewer import open_app
+
+    targets = load_targets()
+    foreign = {row.service_id for row in targets.rows if row.service_id} - {"passport", "building_permit", "birth_registration", "marriage_notice"}
+    assert {"vehicle_tax", "housing_benefit"} <= foreign  # the file does name others' services
+    at = open_app(Viewer("civil analyst", {"civil"}, {"analyst"}), page="pages/catalogue.py")
+    assert not at.exception, at.exception
+    overrides = next(element.value for element in at.dataframe if "Applies to" in element.value.columns)
+    shown = text(at) + "\n" + "\n".join(element.value.to_csv() for element in at.dataframe)
+    others = [name for department, name in DEPARTMENTS if department != "civil"]
+    others += [spec.name for spec in SERVICES if spec.department_id != "civil"]
+    others += [spec.service_id for spec in SERVICES if spec.department_id != "civil"]
+    assert [word for word in others if word in shown] == []
+    assert "Passport application" in shown and "Building permit" in shown  # civil's own targets stay
+    assert overrides.shape[0] == sum(1 for row in targets.rows if row.service_id in {"passport", "building_permit"} or
+                                     (row.office_id and not row.service_id and not row.department_id) or row.department_id == "civil")
