@@ -295,3 +295,143 @@ def test_the_access_file_gives_departments_and_a_role_to_someone_the_token_gives
     assert_nothing_of_others(main_text(visitor))
     links = sidebar_links(visitor)
     assert "/planner" in links and not {"/tables", "/audit"} & set(links), links
+
+
+# ------------------------------------------------------------------ the walk of every page
+# Every page a civil head, analyst and planner is offered, each opened plainly and by a link
+# naming other departments' ids: (path, its title, the foreign link's query string, whether
+# the page reads the link's department or service and so must say "not yours or not found").
+FOREIGN_SERVICE = "vehicle_tax"  # transport's
+WALK = [
+    ("overview", "Weekly scorecard", f"department=revenue&service={FOREIGN_SERVICE}&week={WEEK}", True),
+    ("drilldown", "Drill-down", f"kpi=on_time_rate&department=transport&service={FOREIGN_SERVICE}&week={WEEK}", True),
+    ("published", "Published series", "department=revenue&service=tax_refund", False),
+    ("queues", "Queues", "department=benefits&service=housing_benefit&office=contact_centres", False),
+    ("satisfaction", "Satisfaction and digital", "department=benefits&service=housing_benefit", True),
+    ("anomalies", "Anomalies", f"scope=service:{FOREIGN_SERVICE}&kpi=on_time_rate&department=revenue", False),
+    ("planner", "Demand and staffing", f"series=service:{FOREIGN_SERVICE}&department=revenue", False),
+    ("catalogue", "Metric catalogue and data quality", "kpi=on_time_rate&department=revenue&service=tax_refund", False),
+    ("tables", "Tables", "department=revenue", False),
+]
+NOT_YOURS = "is not yours or not found"
+CSVS_PER_PAGE = 2  # the first table downloads of each page (each is the table shown beside it)
+
+
+def foreign_words(database_url: str) -> tuple[list[str], list[str]]:
+    """The other departments' and their services' ids and names, read from the database."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            departments = conn.execute(sa.text("SELECT department_id, name FROM departments WHERE department_id <> :own"), {"own": OWN}).fetchall()
+            services = conn.execute(sa.text("SELECT service_id, name FROM services WHERE department_id <> :own"), {"own": OWN}).fetchall()
+    finally:
+        engine.dispose()
+    rows = [*departments, *services]
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+class Walk:
+    """The checks the walk makes, counted (the issue's closing note quotes the count)."""
+
+    def __init__(self, ids: list[str], names: list[str]) -> None:
+        self.ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
+        self.names = names
+        self.checks = 0
+
+    def check(self, condition: bool, message: str) -> None:
+        self.checks += 1
+        assert condition, message
+
+    def nothing_foreign(self, text: str, where: str) -> None:
+        """No id or name of another department in ``text`` (the refusal's own line, which
+        quotes the link's value back, set aside)."""
+        text = "\n".join(line for line in text.splitlines() if NOT_YOURS not in line)
+        found = self.ids.search(text)
+        self.check(found is None, f"{where}: another department's ids {sorted(set(self.ids.findall(text)))}, first in "
+                                  f"{text[max(found.start() - 150, 0):found.end() + 80]!r}" if found else "")
+        shown = [name for name in self.names if name in text]
+        self.check(not shown, f"{where}: another department's names {shown}")
+
+
+def page_text(page) -> str:
+    """What the page says: the main area and the sidebar, and the text of closed expanders."""
+    return page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').textContent")
+
+
+def table_downloads(page, tmp_path, label: str) -> list[str]:
+    """The first CSVS_PER_PAGE table downloads of the page, fetched; their text."""
+    buttons = page.locator('[class*="st-key-csv-"] button')
+    texts = []
+    for index in range(min(buttons.count(), CSVS_PER_PAGE)):
+        with page.expect_download() as download:
+            buttons.nth(index).dispatch_event("click")  # a button in a closed expander too
+        path = tmp_path / f"{label}-{index}-{download.value.suggested_filename}"
+        download.value.save_as(path)
+        wait_for_app(page)  # the download's rerun (its audit row) is over
+        texts.append(path.read_text(encoding="utf-8-sig"))
+    return texts
+
+
+def test_a_civil_user_walks_every_page_and_sees_nothing_of_another_department(signed_server, provider, visitor, duckdb_url, tmp_path):
+    subject = "civil.everyone@example.gov"
+    give_claims(provider, subject, departments=[OWN], roles=["head", "analyst", "planner"])
+    walk = Walk(*foreign_words(duckdb_url))
+    # read before the walk (the server holds the DuckDB file while it works): civil's cases by
+    # a direct SQL query, and the on-time rate's rows of civil in the week by the rows extract
+    engine = create_engine(duckdb_url)
+    try:
+        with connect(engine) as conn:
+            civil_cases = {str(case) for (case,) in conn.execute(sa.text(
+                "SELECT c.case_id FROM cases c JOIN services s ON s.service_id = c.service_id WHERE s.department_id = :own"
+            ), {"own": OWN})}
+        query = rows_query(METRICS["on_time_rate"], Scope(department_id=OWN), [OWN], MONDAY, SUNDAY, timezone="Europe/London", limit=1_000_000)
+        expected = run_extract(engine, query.extract, departments=[OWN], **query.params)
+    finally:
+        engine.dispose()
+    visitor.goto(signed_server)
+    wait_for_app(visitor, has_heading(SIGN_IN_HEADING))
+    sign_in(visitor, signed_server, subject, then="Weekly scorecard")
+    offered = set(sidebar_links(visitor))
+    # the default page (the scorecard) is "/" in the menu; every other page offered is walked
+    walk.check(offered == {"/", *(f"/{path}" for path, *_ in WALK[1:])}, f"the pages offered: {sorted(offered)}")
+
+    pages = links = downloads = 0
+    for path, title, foreign, reads_scope in WALK:
+        for query in ("", foreign):
+            visitor.goto(f"{signed_server}/{path}" + (f"?{query}" if query else ""))
+            wait_for_app(visitor, has_heading(title) + (" && " + shows_text(NOT_YOURS) if query and reads_scope else ""))
+            where = f"/{path}?{query}"
+            walk.nothing_foreign(page_text(visitor), where)
+            if query:
+                links += 1
+                if reads_scope:
+                    walk.check(NOT_YOURS in main_text(visitor), f"{where}: no 'not yours or not found'")
+                if path == "overview":
+                    screenshot(visitor, "sign-in-walk-overview-foreign-link", max_height=2400)
+            else:
+                pages += 1
+            for number, text in enumerate(table_downloads(visitor, tmp_path, f"{path}-{bool(query)}")):
+                downloads += 1
+                walk.nothing_foreign(text, f"{where} download {number}")
+
+    # the rows behind the number, from a link naming another department: the rows of civil only
+    visitor.goto(f"{signed_server}/drilldown?kpi=on_time_rate&department=transport&service={FOREIGN_SERVICE}&week={WEEK}")
+    wait_for_app(visitor, has_heading("Drill-down") + " && " + shows_text(NOT_YOURS) + " && " + shows_text(" cases"))
+    total = int(re.search(r"([\d,]+) cases", visitor.get_by_text(re.compile(r"^[\d,]+ cases")).first.inner_text()).group(1).replace(",", ""))
+    visitor.get_by_role("button", name=re.compile("Prepare the CSV and Excel files")).click()
+    wait_for_app(visitor, "document.querySelector('.st-key-drill-csv button')")
+    with visitor.expect_download() as download:
+        visitor.locator(".st-key-drill-csv button").click()
+    rows_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(rows_file)
+    wait_for_app(visitor)
+    screenshot(visitor, "sign-in-walk-drilldown-foreign-link", max_height=2400)
+    downloads += 1
+    walk.nothing_foreign(rows_file.read_text(encoding="utf-8-sig"), "the drill-down's rows CSV")
+    rows = pl.read_csv(rows_file, infer_schema_length=None)
+    own_cases = len(set(rows["Case"].cast(pl.String)) & civil_cases)
+    walk.check(rows.height == total == expected.height == own_cases > 0, f"rows CSV {rows.height}, the page's {total}, extract {expected.height}, civil's by SQL {own_cases}")
+    walk.check(rows["Case"].cast(pl.String).to_list() == expected["case_id"].cast(pl.String).to_list(), "the file's cases are not the extract's")
+    walk.check(set(rows["Service"]) <= set(OWN_SERVICES), f"services in the rows: {set(rows['Service']) - set(OWN_SERVICES)}")
+    print(f"\nthe walk: {pages} pages x 2 (plain and a foreign link: {links} links), {downloads} downloads, {walk.checks} checks")
+
