@@ -373,23 +373,36 @@ def create_schema(engine: Engine, *, include_indexes: bool = True) -> None:
 
 
 # Codes added to a CHECK after databases were built with the narrower list: (table, a code
-# only the current list has, the column the check is on, the current checks on PostgreSQL).
-WIDENED_CHECKS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("cases", "cancelled", "status", (
-        "CHECK (status IN ('open', 'closed', 'cancelled'))",
-        "CHECK ((status = 'open') = (closed_at IS NULL))",
-    )),
-    ("offices", "area", "kind", ("CHECK (kind IN ('service_centre', 'contact_centre', 'online', 'area'))",)),
+# only the current list has, the column the checks are on). The current checks themselves
+# come from the table's DDL in sql/schema/, the one place they are written.
+WIDENED_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("cases", "cancelled", "status"),
+    ("offices", "area", "kind"),
 )
+
+
+def _current_table(table: str, dialect: str, name: str, *, temporary: bool = False) -> str:
+    """The CREATE TABLE of ``table`` in sql/schema/, for a table called ``name``."""
+    create = next(s for s in schema_statements(False, dialect) if re.match(rf"CREATE TABLE IF NOT EXISTS {table} \(", s))
+    return create.replace(f"CREATE TABLE IF NOT EXISTS {table} (", f"CREATE {'TEMP ' if temporary else ''}TABLE {name} (", 1)
+
+
+def _check_definitions(conn: Connection, table: str) -> list[tuple[str, str]]:
+    """PostgreSQL: (name, definition) of the table's CHECK constraints."""
+    return conn.execute(
+        sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(:table) AND contype = 'c'"),
+        {"table": table},
+    ).all()
 
 
 def _widen_checks(conn: Connection, dialect: str) -> None:
     """Bring a database built before a code was added (a cancelled case, an office that is
     an area) up to the current CHECK constraints, keeping every row: CREATE TABLE IF NOT
     EXISTS leaves an existing table's checks as they were. PostgreSQL replaces the
-    constraints; DuckDB, which cannot drop a constraint, copies the table into one created
-    from the current DDL (rows that met the old checks meet the new ones)."""
-    for table, code, column, checks in WIDENED_CHECKS:
+    constraints on the column with those of a scratch table made from the current DDL;
+    DuckDB, which cannot drop a constraint, copies the table into one created from the
+    current DDL (rows that met the old checks meet the new ones)."""
+    for table, code, column in WIDENED_CHECKS:
         if dialect == "duckdb":
             ddl = conn.execute(
                 sa.text("SELECT sql FROM duckdb_tables() WHERE table_name = :table AND schema_name = current_schema()"),
@@ -397,24 +410,23 @@ def _widen_checks(conn: Connection, dialect: str) -> None:
             ).scalar_one_or_none()
             if ddl is None or f"'{code}'" in ddl:
                 continue
-            create = next(s for s in schema_statements(False, dialect) if re.match(rf"CREATE TABLE IF NOT EXISTS {table} \(", s))
-            conn.exec_driver_sql(create.replace(f"CREATE TABLE IF NOT EXISTS {table} (", f"CREATE TABLE {table}__widened (", 1))
+            conn.exec_driver_sql(_current_table(table, dialect, f"{table}__widened"))
             conn.exec_driver_sql(f"INSERT INTO {table}__widened BY NAME SELECT * FROM {table}")
             conn.exec_driver_sql(f"DROP TABLE {table}")
             conn.exec_driver_sql(f"ALTER TABLE {table}__widened RENAME TO {table}")
         elif dialect == "postgresql":
-            found = conn.execute(
-                sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                        "WHERE conrelid = to_regclass(:table) AND contype = 'c'"),
-                {"table": table},
-            ).all()
+            found = _check_definitions(conn, table)
             if any(f"'{code}'" in definition for _, definition in found):
                 continue
+            on_column = re.compile(rf"\b{column}\b")
+            conn.exec_driver_sql(_current_table(table, dialect, f"{table}__current", temporary=True))
+            current = [definition for _, definition in _check_definitions(conn, f"{table}__current") if on_column.search(definition)]
+            conn.exec_driver_sql(f"DROP TABLE {table}__current")
             for name, definition in found:
-                if re.search(rf"\b{column}\b", definition):
+                if on_column.search(definition):
                     conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            for number, check in enumerate(checks):
-                conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check{number or ''} {check}")
+            for number, definition in enumerate(current):
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_check{number or ''} {definition}")
 
 
 def table_names(engine: Engine) -> set[str]:
